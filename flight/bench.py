@@ -1,0 +1,52 @@
+"""``thermine bench``: the plant's step cost and the nominal mission's real-time factor.
+
+Figures are printed, never asserted: speed targets are tracked by reading them.
+"""
+
+from __future__ import annotations
+
+import platform as pyplatform
+import tempfile
+import time
+from pathlib import Path
+
+from flight.app import Run, load_inputs
+
+
+def bench(mission: Path, hardware: Path, steps: int = 20000) -> dict[str, float]:
+    """Time ``steps`` plant steps at the mission's cycle, then fly the whole mission."""
+    inputs = load_inputs(mission, hardware)
+    cfg = inputs.mission
+    dt_s = 1.0 / cfg.cycle_hz
+    with tempfile.TemporaryDirectory() as tmp:
+        run = Run(inputs, Path(tmp) / "bench")
+        plant = getattr(run.platform, "plant", None)
+        figures: dict[str, float] = {}
+        if plant is not None:
+            plant.inputs.heater_power_w = 20.0
+            plant.inputs.cryocooler_on = True
+            plant.inputs.valve_open = True
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                plant.step(dt_s)
+            figures["plant_step_us"] = (time.perf_counter() - t0) / steps * 1e6
+            figures["layers"] = plant.params.sample.layers
+        run = Run(inputs, Path(tmp) / "mission")
+        summary = run.fly()
+    figures["mission_time_s"] = summary["mission_time_s"]
+    figures["wall_time_s"] = summary["wall_time_s"]
+    figures["realtime_factor"] = summary["realtime_factor"]
+    figures["cycle_us"] = summary["wall_time_s"] / (summary["mission_time_s"] * cfg.cycle_hz) * 1e6
+    print(f"thermine bench  ({pyplatform.python_implementation()} {pyplatform.python_version()}, "
+          f"{pyplatform.machine()}, mission '{cfg.name}' at {cfg.cycle_hz:g} Hz)")
+    if "plant_step_us" in figures:
+        print(f"  plant step            {figures['plant_step_us']:8.1f} us  "
+              f"({figures['layers']:.0f} regolith layers, {steps} steps)")
+    print(f"  full cycle (all-in)   {figures['cycle_us']:8.1f} us  "
+          "(flight cycle + plant step + telemetry)")
+    print(f"  nominal mission       {figures['mission_time_s'] / 3600:8.2f} h mission time in "
+          f"{figures['wall_time_s']:.1f} s wall -> real-time factor "
+          f"{figures['realtime_factor']:.0f}x  (final state {summary['final_state']})")
+    return figures
+
+

@@ -1,0 +1,169 @@
+"""The ``thermine`` command line: run, plot, states, bench.
+
+Exit codes: 0 mission complete; 1 ended in SAFE; 2 bad input (config, arguments);
+3 internal error; 4 stopped before completion (``--until`` or the mission's
+``max_duration_s``) without SAFE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from hal.errors import ConfigError
+
+EXIT_COMPLETE, EXIT_SAFE, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INCOMPLETE = 0, 1, 2, 3, 4
+DEFAULT_MISSION = Path("configs/missions/nominal.yaml")
+DEFAULT_HARDWARE = Path("configs/hardware/sim.yaml")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="thermine", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="fly a mission (SIL by default)")
+    r.add_argument("mission", nargs="?", type=Path, default=DEFAULT_MISSION,
+                   help=f"mission YAML (default {DEFAULT_MISSION})")
+    r.add_argument("--hardware", type=Path, default=DEFAULT_HARDWARE,
+                   help=f"hardware YAML (default {DEFAULT_HARDWARE})")
+    r.add_argument("--out", type=Path, help="run directory (default runs/<UTC time>-<mission>)")
+    r.add_argument("--seed", type=int, help="override the mission's seed")
+    r.add_argument("--until", type=float, metavar="SECONDS", help="stop at this mission time")
+    r.add_argument("--plot", action="store_true", help="also write timeline.png")
+    r.add_argument("--quiet", action="store_true", help="print only the summary")
+    pl = sub.add_parser("plot", help="draw timeline.png of a run directory")
+    pl.add_argument("run_dir", type=Path)
+    sub.add_parser("states", help="print the mission state chart as a Mermaid diagram")
+    b = sub.add_parser("bench", help="measure the plant and the nominal mission's speed")
+    b.add_argument("--mission", type=Path, default=DEFAULT_MISSION)
+    b.add_argument("--hardware", type=Path, default=DEFAULT_HARDWARE)
+    b.add_argument("--steps", type=int, default=20000, help="plant steps to time")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``thermine`` console script; returns the exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad arguments, 0 on --help
+        return int(exc.code or 0)
+    try:
+        if args.cmd == "run":
+            return cmd_run(args)
+        if args.cmd == "plot":
+            from flight.plot import plot_run
+
+            print(plot_run(args.run_dir))
+            return EXIT_COMPLETE
+        if args.cmd == "states":
+            from flight.states_diagram import mermaid
+
+            print(mermaid())
+            return EXIT_COMPLETE
+        from flight.bench import bench
+
+        bench(args.mission, args.hardware, args.steps)
+        return EXIT_COMPLETE
+    except (ConfigError, FileNotFoundError) as exc:
+        print(f"thermine: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception:  # a bug, not bad input: say so plainly, with the evidence
+        traceback.print_exc()
+        print("thermine: internal error (a bug: please report it with the lines above)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _run_dir(args: argparse.Namespace, mission_name: str) -> Path:
+    if args.out is not None:
+        if (args.out / "summary.json").exists():
+            raise ConfigError(str(args.out), "already holds a finished run; choose another --out")
+        return args.out
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = Path("runs") / f"{stamp}-{mission_name}"
+    out, n = base, 1
+    while out.exists():
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``thermine run``: validate, fly, summarise."""
+    from flight.app import Run, load_inputs
+
+    if args.until is not None and not args.until > 0:
+        raise ConfigError("--until", f"must be > 0 s, got {args.until}")
+    inputs = load_inputs(args.mission, args.hardware, args.seed)
+    out = _run_dir(args, inputs.mission.name)
+    run = Run(inputs, out)
+    progress = None
+    if not args.quiet:
+        print(f"thermine: flying '{inputs.mission.name}' (seed {inputs.mission.seed}) on "
+              f"{inputs.hardware.backend} backend -> {out}")
+        run.events.listeners.append(_print_event)
+        progress = _print_progress
+    try:
+        summary = run.fly(until_s=args.until, progress=progress)
+    except Exception:  # an internal error: keep the evidence, say where it is
+        (out / "error.txt").write_text(traceback.format_exc())
+        print(f"thermine: internal error; traceback in {out / 'error.txt'}", file=sys.stderr)
+        return EXIT_INTERNAL
+    if args.plot:
+        from flight.plot import plot_run
+
+        plot_run(out)
+    _print_summary(summary, out)
+    if summary["mission_complete"]:
+        return EXIT_COMPLETE
+    return EXIT_SAFE if summary["final_state"] == "SAFE" else EXIT_INCOMPLETE
+
+
+def _print_event(event: str, fields: dict[str, Any]) -> None:
+    if event == "state_change":
+        why = f"  ({fields['reason']})" if fields.get("reason") else ""
+        print(f"  {fields['source']:>16} -> {fields['dest']:<16}{why}")
+    elif event.startswith("fdir_trip") or (event == "command" and not fields.get("accepted")):
+        print(f"  ! {event}: {fields}")
+
+
+def _print_progress(now_s: float, state: str, r: dict[str, Any]) -> None:
+    def f(key: str, scale: float = 1.0, fmt: str = ".1f") -> str:
+        v = r.get(key)
+        return "-" if v is None else format(v * scale, fmt)
+
+    print(f"  t={now_s / 3600:6.2f} h  {state:<16} heater {f('heater_temp_k')} K  "
+          f"sample {f('sample_temp_k')} K  chamber {f('chamber_pressure_pa', fmt='.3g')} Pa  "
+          f"trap {f('trap_temp_k')} K  reservoir {f('reservoir_mass_kg', 1e3, '.2f')} g  "
+          f"bus {f('bus_power_w')} W")
+
+
+def _print_summary(s: dict[str, Any], out: Path) -> None:
+    def g(key: str, scale: float = 1.0, fmt: str = ".3f") -> str:
+        v = s.get(key)
+        return "n/a" if v is None else format(v * scale, fmt)
+
+    state = s["final_state"] + (" (mission complete)" if s["mission_complete"] else "")
+    lines = [
+        f"final state        {state}",
+        f"mission time       {s['mission_time_s'] / 3600:.2f} h "
+        f"(real-time factor {g('realtime_factor', fmt='.0f')}x)",
+        f"water captured     {g('water_captured_kg', 1e3)} g of {g('ice_initial_kg', 1e3)} g ice "
+        f"(lost {g('water_lost_kg', 1e3, '.4f')} g)",
+        f"H2 / O2 produced   {g('h2_produced_kg', 1e3, '.4f')} g / "
+        f"{g('o2_produced_kg', 1e3, '.4f')} g",
+        f"energy per kg      {g('energy_per_kg_water_j', 1e-6, '.2f')} MJ/kg water (heater)",
+    ]
+    if s.get("safe_reason"):
+        lines.append(f"SAFE because       {s['safe_reason']}")
+    lines.append(f"results in         {out}")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

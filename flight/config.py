@@ -1,0 +1,140 @@
+"""The mission YAML: schema (dataclasses with units and ranges) and loading.
+
+Loading validates everything before anything runs; an error names the file, the key
+path and what was expected (:class:`hal.errors.ConfigError`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hal.configschema import load, param, read_yaml
+from hal.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class HeaterConfig:
+    setpoint_k: float = param(300.0, 100.0, 600.0, "heater plate setpoint")
+    kp_w_per_k: float = param(0.5, 0.0, 100.0, "proportional gain")
+    ki_w_per_k_s: float = param(0.005, 0.0, 10.0, "integral gain")
+    max_power_w: float = param(25.0, 0.0, 1000.0, "software limit of the heater")
+    cutoff_k: float = param(450.0, 150.0, 900.0, "over-temperature cut-off (controller)")
+    rearm_k: float = param(420.0, 100.0, 900.0, "cut-off re-arms below this")
+    power_margin_w: float = param(2.0, 0.0, 100.0, "kept free under the rover's cap")
+
+
+@dataclass(frozen=True)
+class CaptureConfig:
+    valve_open_pa: float = param(5.0, 0.0, 1e5, "open the valve above this chamber pressure")
+    valve_close_pa: float = param(0.05, 0.0, 1e5, "close it again below this")
+    trap_max_k: float = param(160.0, 40.0, 300.0, "close the valve while the trap is warmer")
+    melt_setpoint_k: float = param(285.0, 274.0, 350.0, "trap temperature while melting")
+    melt_power_w: float = param(12.0, 0.0, 500.0, "melt heater power")
+
+
+@dataclass(frozen=True)
+class ElectrolysisConfig:
+    current_a: float = param(12.0, 0.0, 1000.0, "stack current setpoint")
+    ramp_a_per_s: float = param(1.0, 1e-3, 1000.0, "current ramp rate")
+    max_stack_voltage_v: float = param(2.3, 1.3, 100.0, "reduce current above this")
+    max_tank_pressure_pa: float = param(2.0e6, 1e4, 1e8, "stop producing above this")
+
+
+@dataclass(frozen=True)
+class PhaseConfig:
+    timeout_s: float = param(3600.0, 1.0, 1e7, "mission-time limit of the phase")
+
+
+@dataclass(frozen=True)
+class GuardConfig:
+    """Thresholds of the sequencer's guards (see flight/statechart.yaml)."""
+
+    vapour_seen_pa: float = param(2.0, 0.0, 1e5, "HEAT -> CAPTURE above this pressure")
+    trap_ready_k: float = param(130.0, 30.0, 300.0, "CAPTURE needs the trap below this")
+    capture_min_s: float = param(300.0, 0.0, 1e6, "stay at least this long in CAPTURE")
+    capture_end_pa: float = param(0.2, 0.0, 1e5, "CAPTURE ends below this pressure ...")
+    capture_end_temp_k: float = param(250.0, 100.0, 600.0, "... with the sample bottom above this")
+    melted_temp_k: float = param(280.0, 274.0, 350.0, "TRANSFER ends with the trap above this")
+    water_left_kg: float = param(2.0e-4, 0.0, 10.0, "ELECTROLYZE ends below this reservoir mass")
+    min_power_w: float = param(20.0, 0.0, 5000.0, "START needs this much of the rover's cap")
+
+
+@dataclass(frozen=True)
+class LimitConfig:
+    """A minimal FDIR limit: a telemetry value out of range for N samples -> response."""
+
+    telemetry: str = param(doc="telemetry name, e.g. heater_temp_k")
+    above: float | None = param(None, doc="trip above this")
+    below: float | None = param(None, doc="trip below this")
+    persistence: int = param(3, 1, 10000, "consecutive samples out of range")
+    response: str = param("SAFE", choices=("SAFE", "LOG"), doc="what to do")
+
+
+@dataclass(frozen=True)
+class TimedCommand:
+    at_s: float = param(doc="mission time to execute at", lo=0.0)
+    name: str = param(doc="command name, see flight/commands.yaml")
+    args: dict[str, Any] = param({}, doc="command arguments")
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    """The scooped sample; handed to the simulated plant (ignored on real hardware)."""
+
+    mass_kg: float = param(0.15, 1e-4, 10.0, "dry regolith mass")
+    ice_mass_fraction: float = param(0.056, 0.0, 0.5, "ice / (ice + regolith)")
+    initial_temp_k: float = param(40.0, 20.0, 300.0, "start temperature")
+
+
+@dataclass(frozen=True)
+class MissionConfig:
+    name: str = param(doc="mission name, used in the run directory name")
+    seed: int = param(1, 0, 2**32 - 1, "seed of the simulation's random numbers")
+    cycle_hz: float = param(10.0, 0.01, 1000.0, "executive rate")
+    telemetry_hz: float = param(1.0, 0.001, 1000.0, "housekeeping sample rate")
+    max_duration_s: float = param(86400.0, 1.0, 1e8, "the run stops here whatever happens")
+    auto_boot: bool = param(True, doc="BOOT -> CHECKOUT -> IDLE without commands")
+    sample: SampleConfig = param(SampleConfig())
+    heater: HeaterConfig = param(HeaterConfig())
+    capture: CaptureConfig = param(CaptureConfig())
+    electrolysis: ElectrolysisConfig = param(ElectrolysisConfig())
+    guards: GuardConfig = param(GuardConfig())
+    timeouts: dict[str, PhaseConfig] = param({}, doc="per state, e.g. EXTRACT_HEAT")
+    limits: list[LimitConfig] = param([], doc="FDIR limit monitors")
+    commands: list[TimedCommand] = param([], doc="time-tagged commands")
+
+
+def load_mission(path: str | Path, telemetry_names: set[str], states: set[str],
+                 command_names: set[str]) -> MissionConfig:
+    """Read and validate a mission YAML.
+
+    ``telemetry_names``, ``states`` and ``command_names`` are what the limits, timeouts
+    and timed commands may refer to.
+
+    Raises:
+        ConfigError: naming the file and key path of the first problem.
+    """
+    where = f"{path}:"
+    cfg = load(MissionConfig, read_yaml(path), where)
+    for i, lim in enumerate(cfg.limits):
+        at = f"{path}: limits[{i}]"
+        if lim.telemetry not in telemetry_names:
+            raise ConfigError(f"{at}.telemetry", f"unknown telemetry {lim.telemetry!r}; "
+                              f"known: {', '.join(sorted(telemetry_names))}")
+        if lim.above is None and lim.below is None:
+            raise ConfigError(at, "a limit needs 'above' or 'below'")
+    for state in cfg.timeouts:
+        if state not in states:
+            raise ConfigError(f"{path}: timeouts.{state}",
+                              f"unknown state; known: {', '.join(sorted(states))}")
+    for i, cmd in enumerate(cfg.commands):
+        if cmd.name not in command_names:
+            raise ConfigError(f"{path}: commands[{i}].name", f"unknown command {cmd.name!r}; "
+                              f"known: {', '.join(sorted(command_names))}")
+    if cfg.capture.valve_close_pa > cfg.capture.valve_open_pa:
+        raise ConfigError(f"{path}: capture.valve_close_pa", "must not exceed valve_open_pa")
+    if cfg.telemetry_hz > cfg.cycle_hz:
+        raise ConfigError(f"{path}: telemetry_hz", "must not exceed cycle_hz")
+    return cfg

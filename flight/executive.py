@@ -1,0 +1,85 @@
+"""The executive: one fixed-rate cycle, the only place where mission time advances.
+
+    read sensors -> update controllers -> step sequencer (and due commands) ->
+    FDIR monitors -> apply actuator commands -> emit telemetry -> advance time
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flight.commands import Commander
+from flight.fdir import LimitMonitors
+from flight.io import ActuatorWriter, SensorReader
+from flight.sequencer import Sequencer
+from flight.subsystems import Subsystems
+from flight.telemetry import TelemetryWriter
+from hal.interfaces import Platform
+
+ProgressFn = Callable[[float, str, dict[str, Any]], None]
+
+
+class Executive:
+    """Runs the cycle at ``cycle_hz`` until the mission completes or time runs out."""
+
+    def __init__(self, platform: Platform, cycle_hz: float, telemetry_hz: float,
+                 reader: SensorReader, subsystems: Subsystems, sequencer: Sequencer,
+                 commander: Commander, fdir: LimitMonitors, writer: ActuatorWriter,
+                 telemetry: TelemetryWriter) -> None:
+        self.platform = platform
+        self.dt_s = 1.0 / cycle_hz
+        self.telemetry_every = max(1, round(cycle_hz / telemetry_hz))
+        self.reader = reader
+        self.subsystems = subsystems
+        self.sequencer = sequencer
+        self.commander = commander
+        self.fdir = fdir
+        self.writer = writer
+        self.telemetry = telemetry
+        self.cycles = 0
+        self.end_reason = ""
+
+    def cycle(self) -> None:
+        """One cycle at the current mission time (does not advance time)."""
+        now = self.platform.clock.now_s()
+        seq = self.sequencer
+        state_before = seq.state
+        r = self.reader.read_all()
+        out = self.subsystems.update(r, self.dt_s)
+        seq.observe(now, r)
+        self.commander.execute_due(now)
+        seq.step()
+        self.fdir.check(r)
+        if seq.state != state_before:  # new modes take effect in this very cycle
+            out = self.subsystems.update(r, self.dt_s)
+        self.writer.apply(out, force=seq.state == "SAFE" and seq.state != state_before)
+        if self.cycles % self.telemetry_every == 0 or seq.state != state_before:
+            self.telemetry.write(now, seq.state, r, out)
+        self.cycles += 1
+
+    def run(self, end_s: float, progress: ProgressFn | None = None,
+            progress_every_s: float = 600.0) -> str:
+        """Cycle until complete, ``end_s`` of mission time, or SAFE with nothing queued.
+
+        Returns the reason the run ended: ``complete``, ``safe`` or ``time_limit``.
+        """
+        clock = self.platform.clock
+        next_progress = 0.0
+        while True:
+            self.cycle()
+            now = clock.now_s()
+            if progress is not None and now >= next_progress:
+                progress(now, self.sequencer.state, self.reader.readings)
+                next_progress = now + progress_every_s
+            if self.sequencer.complete:
+                self.end_reason = "complete"
+                break
+            if self.sequencer.state == "SAFE" and self.commander.due() is None:
+                self.end_reason = "safe"
+                break
+            if now + self.dt_s > end_s + 1e-9:
+                self.end_reason = "time_limit"
+                break
+            self.platform.advance(self.dt_s)
+        return self.end_reason

@@ -1,0 +1,92 @@
+"""What flight reads and commands, as tables: telemetry name -> device role and method.
+
+The executive reads every sensor once per cycle into a plain dict of readings and
+writes an actuator only when its command changes (the bench link budget depends on it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from hal.errors import HalError
+
+#: telemetry name -> (device role, port method)
+SENSORS: dict[str, tuple[str, str]] = {
+    "heater_temp_k": ("heater_temp", "read_temp_k"),
+    "sample_temp_k": ("sample_temp", "read_temp_k"),
+    "chamber_pressure_pa": ("chamber_pressure", "read_pressure_pa"),
+    "trap_temp_k": ("trap_temp", "read_temp_k"),
+    "reservoir_mass_kg": ("reservoir", "read_mass_kg"),
+    "h2_tank_pressure_pa": ("h2_tank", "read_pressure_pa"),
+    "o2_tank_pressure_pa": ("o2_tank", "read_pressure_pa"),
+    "stack_voltage_v": ("electrolyzer", "read_voltage_v"),
+    "stack_current_a": ("electrolyzer", "read_current_a"),
+    "bus_power_w": ("power", "read_power_w"),
+    "bus_cap_w": ("power", "read_cap_w"),
+    "valve_open": ("valve", "read_open"),
+}
+#: command name -> (device role, port method)
+ACTUATORS: dict[str, tuple[str, str]] = {
+    "heater_power_w": ("heater", "set_power_w"),
+    "valve_open": ("valve", "set_open"),
+    "cryocooler_on": ("cryocooler", "set_on"),
+    "trap_heater_power_w": ("trap_heater", "set_power_w"),
+    "electrolyzer_current_a": ("electrolyzer", "set_current_a"),
+}
+#: device role -> kind, everything flight needs from a hardware YAML
+REQUIRED_DEVICES: dict[str, str] = {
+    "heater_temp": "thermometer", "sample_temp": "thermometer", "trap_temp": "thermometer",
+    "chamber_pressure": "pressure_gauge", "h2_tank": "pressure_gauge",
+    "o2_tank": "pressure_gauge", "reservoir": "mass_gauge", "heater": "heater",
+    "trap_heater": "heater", "valve": "valve", "cryocooler": "cryocooler",
+    "electrolyzer": "electrolyzer", "power": "power_monitor",
+}
+
+
+class SensorReader:
+    """Reads every sensor into a dict; a failed read gives None and an event once."""
+
+    def __init__(self, devices: Mapping[str, object], emit: Callable[..., None]) -> None:
+        self._reads: list[tuple[str, Callable[[], Any]]] = [
+            (name, getattr(devices[role], method)) for name, (role, method) in SENSORS.items()
+        ]
+        self.readings: dict[str, Any] = dict.fromkeys(SENSORS)
+        self.failures: dict[str, int] = dict.fromkeys(SENSORS, 0)
+        self._emit = emit
+
+    def read_all(self) -> dict[str, Any]:
+        r = self.readings
+        for name, read in self._reads:
+            try:
+                r[name] = read()
+            except HalError as exc:
+                if self.failures[name] == 0:
+                    self._emit("sensor_failed", telemetry=name, error=str(exc))
+                self.failures[name] += 1
+                r[name] = None
+        return r
+
+
+class ActuatorWriter:
+    """Writes actuator commands, each only when it changes; never raises."""
+
+    def __init__(self, devices: Mapping[str, object], emit: Callable[..., None]) -> None:
+        self._writes = {name: getattr(devices[role], method)
+                        for name, (role, method) in ACTUATORS.items()}
+        self._last: dict[str, Any] = {}
+        self._emit = emit
+
+    def apply(self, commands: Mapping[str, Any], force: bool = False) -> None:
+        """Send changed commands (all of them with ``force``); a failed write is an event."""
+        for name, write in self._writes.items():
+            value = commands[name]
+            if not force and self._last.get(name) == value:
+                continue
+            try:
+                write(value)
+            except HalError as exc:
+                self._emit("actuator_failed", command=name, value=value, error=str(exc))
+                self._last.pop(name, None)  # try again next cycle
+            else:
+                self._last[name] = value

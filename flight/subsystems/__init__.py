@@ -1,0 +1,44 @@
+"""Subsystem controllers: each turns readings and its mode into actuator commands.
+
+Each controller declares in one place what it reads (``READS``), what it commands
+(``COMMANDS``) and its modes (``MODES``); the state chart sets the modes on entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flight.config import MissionConfig
+from flight.subsystems.capture import CaptureController
+from flight.subsystems.electrolysis import ElectrolysisController
+from flight.subsystems.heater import HeaterController
+
+
+class Subsystems:
+    """The three controllers, updated in a fixed order every cycle."""
+
+    def __init__(self, cfg: MissionConfig) -> None:
+        self.heater = HeaterController(cfg.heater)
+        self.capture = CaptureController(cfg.capture)
+        self.electrolysis = ElectrolysisController(cfg.electrolysis)
+        self.outputs: dict[str, Any] = {
+            "heater_power_w": 0.0, "valve_open": False, "cryocooler_on": False,
+            "trap_heater_power_w": 0.0, "electrolyzer_current_a": 0.0,
+        }
+
+    def apply_modes(self, modes: Mapping[str, str]) -> None:
+        """Set every controller's mode from a state's ``modes`` table."""
+        self.heater.set_mode(modes["heater"])
+        self.capture.set_modes(modes["valve"], modes["cryocooler"], modes["trap_heater"])
+        self.electrolysis.set_mode(modes["electrolysis"])
+
+    def update(self, r: Mapping[str, Any], dt_s: float) -> dict[str, Any]:
+        """Compute the actuator commands for this cycle from readings ``r``."""
+        out = self.outputs
+        # what the rover allows us, less what every other load is drawing right now
+        others_w = max(0.0, r["bus_power_w"] - out["heater_power_w"])
+        self.capture.update(r, out)
+        self.electrolysis.update(r, dt_s, out)
+        out["heater_power_w"] = self.heater.update(r, dt_s, r["bus_cap_w"] - others_w)
+        return out

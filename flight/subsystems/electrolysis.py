@@ -1,0 +1,57 @@
+"""Electrolysis controller: ramped current setpoint within voltage, pressure and power limits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flight.config import ElectrolysisConfig
+
+_MIN_CELL_V = 1.4  # below any operating voltage: used to bound current by power
+
+
+class ElectrolysisController:
+    """Stack current toward ``current_a``.
+
+    READS: stack_voltage_v, h2_tank_pressure_pa, o2_tank_pressure_pa, bus_power_w,
+    bus_cap_w. COMMANDS: electrolyzer_current_a [A]. MODES: RUN, OFF. The current
+    backs off 10 %/s while the stack voltage is above its limit, drops to 0 while a
+    tank is above its pressure limit, and never asks for more power than the cap leaves.
+    """
+
+    READS = ("stack_voltage_v", "h2_tank_pressure_pa", "o2_tank_pressure_pa",
+             "bus_power_w", "bus_cap_w")
+    COMMANDS = ("electrolyzer_current_a",)
+    MODES = ("RUN", "OFF")
+
+    def __init__(self, cfg: ElectrolysisConfig) -> None:
+        self.cfg = cfg
+        self.run = False
+        self.current_a = 0.0
+        self.derate = 1.0
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in self.MODES:
+            raise ValueError(f"electrolysis mode must be one of {self.MODES}, got {mode!r}")
+        self.run = mode == "RUN"
+        if not self.run:
+            self.current_a = 0.0
+            self.derate = 1.0
+
+    def update(self, r: Mapping[str, Any], dt_s: float, out: dict[str, Any]) -> None:
+        """Write this cycle's stack current into ``out``."""
+        c = self.cfg
+        tank_pa = max(r["h2_tank_pressure_pa"], r["o2_tank_pressure_pa"])
+        if not self.run or not tank_pa < c.max_tank_pressure_pa:
+            self.current_a = 0.0
+            out["electrolyzer_current_a"] = 0.0
+            return
+        volts = r["stack_voltage_v"]
+        if volts > c.max_stack_voltage_v:
+            self.derate = max(0.1, self.derate - 0.1 * dt_s)
+        others_w = max(0.0, r["bus_power_w"] - self.current_a * volts)
+        power_limit_a = max(0.0, r["bus_cap_w"] - others_w - 1.0) / max(volts, _MIN_CELL_V)
+        target = min(c.current_a * self.derate, power_limit_a)
+        step = c.ramp_a_per_s * dt_s
+        self.current_a = min(target, self.current_a + step) if target > self.current_a else target
+        out["electrolyzer_current_a"] = self.current_a

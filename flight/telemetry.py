@@ -1,0 +1,77 @@
+"""Run outputs: housekeeping telemetry (JSON lines) and events (structlog JSON lines).
+
+Both are stamped with mission time (``t_s``), never wall time, so two runs with the
+same seed write byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import structlog
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class TelemetryWriter:
+    """One JSON object per housekeeping sample: time, state, every reading and command."""
+
+    def __init__(self, path: Path) -> None:
+        self._f: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 closed in close()
+        self.samples = 0
+
+    def write(self, t_s: float, state: str, readings: Mapping[str, Any],
+              commands: Mapping[str, Any]) -> None:
+        rec: dict[str, Any] = {"t_s": round(t_s, 6), "state": state}
+        for k, v in readings.items():
+            rec[k] = _clean(v)
+        for k, v in commands.items():
+            rec[f"cmd_{k}"] = v
+        self._f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+        self.samples += 1
+
+    def close(self) -> None:
+        self._f.close()
+
+
+class EventLog:
+    """structlog logger writing JSON lines to ``events.jsonl``, stamped with mission time.
+
+    ``listeners`` are called with ``(event, fields)`` too (e.g. the console progress).
+    """
+
+    def __init__(self, path: Path, now_s: Callable[[], float]) -> None:
+        self._f: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 closed in close()
+        self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        self.counts: dict[str, int] = {}
+
+        def stamp(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+            event_dict["t_s"] = round(now_s(), 6)
+            return event_dict
+
+        self._log = structlog.wrap_logger(
+            structlog.WriteLogger(self._f),
+            processors=[stamp, structlog.processors.add_log_level,
+                        structlog.processors.JSONRenderer(sort_keys=True, default=str)],
+        )
+
+    def emit(self, event: str, **fields: Any) -> None:
+        """Record ``event`` with ``fields``; warnings for trips, failures and SAFE."""
+        self.counts[event] = self.counts.get(event, 0) + 1
+        warn = event.startswith(("fdir_", "sensor_failed", "actuator_failed", "phase_timeout"))
+        warn = warn or (event == "state_change" and fields.get("dest") == "SAFE")
+        (self._log.warning if warn else self._log.info)(event, **fields)
+        for listener in self.listeners:
+            listener(event, fields)
+
+    def close(self) -> None:
+        self._f.flush()
+        self._f.close()

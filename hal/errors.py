@@ -1,0 +1,27 @@
+"""Typed exceptions of the hardware layer (and the config errors every layer raises)."""
+
+from __future__ import annotations
+
+
+class HalError(Exception):
+    """Base class of every error the hardware layer raises on purpose."""
+
+
+class DeviceError(HalError):
+    """A device answered, but with a fault or an impossible value."""
+
+    def __init__(self, device: str, message: str) -> None:
+        super().__init__(f"device '{device}': {message}")
+        self.device = device
+
+
+class DeviceTimeout(DeviceError):
+    """A device did not answer within its timeout."""
+
+
+class ConfigError(HalError):
+    """A config file is wrong: the message names the file, the key path and what was expected."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where

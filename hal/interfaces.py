@@ -1,0 +1,124 @@
+"""Ports: one small ``typing.Protocol`` per device kind, SI units in every name.
+
+A port is what flight code may call. Backends (``hal/sim``, later ``hal/serial``) and
+fault injectors implement them; flight code cannot tell which one it holds. Every read
+may raise :class:`hal.errors.DeviceTimeout` or :class:`hal.errors.DeviceError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Mission time source. Only the executive advances it (through the platform)."""
+
+    def now_s(self) -> float:
+        """Mission time [s]."""
+        ...
+
+
+@runtime_checkable
+class Thermometer(Protocol):
+    def read_temp_k(self) -> float:
+        """Temperature [K]."""
+        ...
+
+
+@runtime_checkable
+class PressureGauge(Protocol):
+    def read_pressure_pa(self) -> float:
+        """Absolute pressure [Pa]."""
+        ...
+
+
+@runtime_checkable
+class MassGauge(Protocol):
+    def read_mass_kg(self) -> float:
+        """Mass of liquid held (e.g. the water reservoir) [kg]."""
+        ...
+
+
+@runtime_checkable
+class Heater(Protocol):
+    def set_power_w(self, power_w: float) -> None:
+        """Command the electrical power of the element [W]; clipped to its rating."""
+        ...
+
+
+@runtime_checkable
+class Valve(Protocol):
+    def set_open(self, is_open: bool) -> None:
+        """Command the valve open (True) or closed (False)."""
+        ...
+
+    def read_open(self) -> bool:
+        """Position switch: True when the valve is open."""
+        ...
+
+
+@runtime_checkable
+class Cryocooler(Protocol):
+    def set_on(self, on: bool) -> None:
+        """Switch the cryocooler on or off."""
+        ...
+
+
+@runtime_checkable
+class Electrolyzer(Protocol):
+    def set_current_a(self, current_a: float) -> None:
+        """Command the stack current [A]."""
+        ...
+
+    def read_current_a(self) -> float:
+        """Measured stack current [A]."""
+        ...
+
+    def read_voltage_v(self) -> float:
+        """Measured stack voltage [V]."""
+        ...
+
+
+@runtime_checkable
+class PowerMonitor(Protocol):
+    def read_power_w(self) -> float:
+        """Payload bus draw [W]."""
+        ...
+
+    def read_cap_w(self) -> float:
+        """Power the rover allocates to the payload [W]; every controller honours it."""
+        ...
+
+
+class Platform(Protocol):
+    """What a backend hands the flight software: devices, a clock and a way to tick."""
+
+    devices: Mapping[str, object]
+    clock: Clock
+
+    def advance(self, dt_s: float) -> None:
+        """Let ``dt_s`` of mission time pass (step the plant, or wait on the wall clock)."""
+        ...
+
+    def truth(self) -> dict[str, float] | None:
+        """Plant truth for oracles and summaries; None when there is no simulated plant."""
+        ...
+
+    def close(self) -> None:
+        """Release ports and files."""
+        ...
+
+
+#: Port protocol of each device kind a hardware YAML may name.
+KINDS: Mapping[str, type] = {
+    "thermometer": Thermometer,
+    "pressure_gauge": PressureGauge,
+    "mass_gauge": MassGauge,
+    "heater": Heater,
+    "valve": Valve,
+    "cryocooler": Cryocooler,
+    "electrolyzer": Electrolyzer,
+    "power_monitor": PowerMonitor,
+}

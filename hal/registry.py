@@ -1,0 +1,69 @@
+"""The registry: a hardware YAML -> a platform of devices behind the ports.
+
+    backend: sim            # or serial (bench; see issue #4)
+    plant: {...}            # sim only: overrides of sims.params.PlantParams
+    devices:
+      heater_temp: {kind: thermometer, channel: heater_temp_k, noise: 0.1}
+
+A device's ``kind`` is one of :data:`hal.interfaces.KINDS`; its ``channel`` says which
+plant quantity (sim) or board channel (serial) it is; ``noise`` is the 1-sigma sensor
+noise in the reading's unit (sim only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hal.configschema import load, param, read_yaml
+from hal.errors import ConfigError
+from hal.interfaces import KINDS, Platform
+
+BACKENDS = ("sim", "serial")
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    kind: str = param(choices=tuple(KINDS), doc="device kind")
+    channel: str = param("", doc="plant channel (sim) or board channel (serial)")
+    noise: float = param(0.0, 0.0, 1e9, "1-sigma sensor noise, reading's unit (sim)")
+
+
+@dataclass(frozen=True)
+class HardwareConfig:
+    backend: str = param(choices=BACKENDS, doc="which backend stands behind the ports")
+    devices: dict[str, DeviceConfig] = param(doc="role -> device")
+    plant: dict[str, Any] = param({}, doc="sim only: plant parameter overrides")
+
+
+def load_hardware(path: str | Path, required: Mapping[str, str]) -> HardwareConfig:
+    """Read and validate a hardware YAML; ``required`` maps role -> kind flight needs.
+
+    Raises:
+        ConfigError: naming the file and key of the first problem.
+    """
+    cfg = load(HardwareConfig, read_yaml(path), f"{path}:")
+    for role, kind in required.items():
+        if role not in cfg.devices:
+            raise ConfigError(f"{path}: devices", f"missing device {role!r} (a {kind})")
+        if cfg.devices[role].kind != kind:
+            raise ConfigError(f"{path}: devices.{role}.kind",
+                              f"flight uses {role!r} as a {kind}, not a {cfg.devices[role].kind}")
+    return cfg
+
+
+def build_platform(path: str | Path, cfg: HardwareConfig, sample: Mapping[str, Any],
+                   seed: int) -> Platform:
+    """Build the devices of ``cfg`` on its backend.
+
+    Raises:
+        ConfigError: the backend is not available or its section is wrong.
+    """
+    if cfg.backend == "sim":
+        from hal.sim.platform import build
+
+        return build(f"{path}:", cfg.plant, cfg.devices, sample, seed)
+    raise ConfigError(f"{path}: backend", "the serial backend is not built yet (issue #4); "
+                      "use backend: sim")

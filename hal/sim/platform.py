@@ -1,0 +1,75 @@
+"""The SIL platform: the plant, its simulated clock and the sim devices over it."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from hal.configschema import load
+from hal.errors import ConfigError
+from hal.sim import devices as dev
+from sims.clock import SimClock
+from sims.params import PlantParams
+from sims.plant import Plant
+
+
+class SimPlatform:
+    """Devices backed by :class:`sims.plant.Plant`; :meth:`advance` steps the plant."""
+
+    def __init__(self, plant: Plant, devices: Mapping[str, object]) -> None:
+        self.plant = plant
+        self.devices = dict(devices)
+        self.clock = SimClock()
+
+    def advance(self, dt_s: float) -> None:
+        """Step the plant by ``dt_s`` and move the mission clock with it."""
+        self.plant.step(dt_s)
+        self.clock.advance(dt_s)
+
+    def truth(self) -> dict[str, float]:
+        t = self.plant.truth()
+        t["ice_initial_kg"] = self.plant.ice_initial_kg
+        t["mass_balance_error_kg"] = self.plant.mass_balance_error_kg()
+        return t
+
+    def close(self) -> None:
+        """Nothing to release in simulation."""
+
+
+def build(where: str, plant_cfg: Mapping[str, Any], devices: Mapping[str, Any],
+          sample: Mapping[str, Any], seed: int) -> SimPlatform:
+    """Build the SIL platform.
+
+    ``plant_cfg`` overrides :class:`sims.params.PlantParams`; ``sample`` (from the
+    mission) overrides its ``sample`` section; ``devices`` maps role -> DeviceConfig.
+
+    Raises:
+        ConfigError: a plant parameter or a device channel is wrong.
+    """
+    params = load(PlantParams, dict(plant_cfg), f"{where} plant")
+    params = dataclasses.replace(params, sample=dataclasses.replace(params.sample, **sample))
+    plant = Plant(params)
+    noise = dev.Noise(seed)
+    built: dict[str, object] = {}
+    for role, d in devices.items():
+        at = f"{where} devices.{role}.channel"
+        if d.kind in ("thermometer", "pressure_gauge", "mass_gauge"):
+            if d.channel not in dev.SENSOR_CHANNELS:
+                raise ConfigError(at, f"unknown sim channel {d.channel!r}; known: "
+                                  f"{', '.join(sorted(dev.SENSOR_CHANNELS))}")
+            built[role] = dev.SimSensor(plant, d.channel, d.noise, noise)
+        elif d.kind == "heater":
+            if d.channel not in dev.HEATER_CHANNELS:
+                raise ConfigError(at, f"unknown heater channel {d.channel!r}; known: "
+                                  f"{', '.join(sorted(dev.HEATER_CHANNELS))}")
+            built[role] = dev.SimHeater(plant, d.channel)
+        elif d.kind == "valve":
+            built[role] = dev.SimValve(plant)
+        elif d.kind == "cryocooler":
+            built[role] = dev.SimCryocooler(plant)
+        elif d.kind == "electrolyzer":
+            built[role] = dev.SimElectrolyzer(plant, d.noise, noise)
+        else:  # power_monitor
+            built[role] = dev.SimPowerMonitor(plant, d.noise, noise)
+    return SimPlatform(plant, built)

@@ -1,0 +1,99 @@
+"""Parameters of the simulated plant, as dataclasses with units and valid ranges.
+
+Every field carries ``metadata`` with ``min``/``max`` (inclusive) and a one-line
+``doc`` so that the config loader can validate a YAML section against it and name the
+key that is wrong. Defaults describe the nominal payload; values marked "typical" are
+engineering choices, not published fits (see docs/physics.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _f(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "") -> Any:
+    return field(default=default, metadata={"min": lo, "max": hi, "doc": doc})
+
+
+@dataclass(frozen=True)
+class SampleParams:
+    """The regolith sample the rover scooped into the extraction chamber."""
+
+    mass_kg: float = _f(0.15, 1e-4, 10.0, "dry regolith mass")
+    ice_mass_fraction: float = _f(0.056, 0.0, 0.5, "ice / (ice + regolith); LCROSS 5.6 wt%")
+    initial_temp_k: float = _f(40.0, 20.0, 300.0, "uniform start temperature (PSR)")
+    diameter_m: float = _f(0.11, 0.01, 1.0, "crucible inner diameter")
+    bulk_density_kg_m3: float = _f(1500.0, 800.0, 2500.0, "dry bulk density in the crucible")
+    layers: int = _f(30, 3, 400, "number of 1-D conduction layers")
+    pore_radius_m: float = _f(2.0e-5, 1e-7, 1e-3, "mean pore radius (typical, grains ~70 um)")
+    porosity: float = _f(0.5, 0.05, 0.95, "pore volume fraction")
+    tortuosity: float = _f(2.0, 1.0, 10.0, "pore path tortuosity (typical)")
+    conductivity_depth_m: float = _f(0.5, 0.0, 10.0, "Hayne Kc(z) depth the sample compacts to")
+
+
+@dataclass(frozen=True)
+class HeaterParams:
+    """Heated plate lying on the sample surface (perforated, vapour passes through)."""
+
+    max_power_w: float = _f(30.0, 0.0, 1000.0, "element rating")
+    plate_heat_capacity_j_k: float = _f(45.0, 0.1, 1e5, "50 g aluminium plate (typical)")
+    contact_conductance_w_k: float = _f(0.5, 1e-4, 1e3, "plate-to-sample contact (typical)")
+    emissivity: float = _f(0.05, 0.0, 1.0, "effective emissivity of the plate's back (MLI)")
+
+
+@dataclass(frozen=True)
+class ChamberParams:
+    """Sealed extraction chamber, its valve to the cold trap and its leak to vacuum."""
+
+    volume_m3: float = _f(1.0e-3, 1e-6, 1.0, "free gas volume")
+    wall_temp_k: float = _f(220.0, 100.0, 350.0, "walls held above frost point (typical)")
+    valve_diameter_m: float = _f(0.01, 1e-4, 0.2, "orifice to the cold trap")
+    leak_conductance_m3_s: float = _f(2.0e-6, 0.0, 1.0, "leak to vacuum (typical)")
+
+
+@dataclass(frozen=True)
+class TrapParams:
+    """Cold trap, its cryocooler and its melt heater."""
+
+    heat_capacity_j_k: float = _f(100.0, 0.1, 1e5, "110 g aluminium finger (typical)")
+    initial_temp_k: float = _f(120.0, 20.0, 300.0, "start temperature")
+    parasitic_conductance_w_k: float = _f(0.004, 0.0, 10.0, "heat leak from the walls")
+    cryo_lift_w_at_ref: float = _f(2.0, 0.0, 100.0, "cryocooler lift at the reference temp")
+    cryo_ref_temp_k: float = _f(100.0, 30.0, 300.0, "reference temperature of the lift")
+    cryo_floor_temp_k: float = _f(40.0, 4.0, 200.0, "temperature at which the lift is zero")
+    cryo_input_power_w: float = _f(12.0, 0.0, 500.0, "electrical draw when on")
+    heater_max_power_w: float = _f(15.0, 0.0, 500.0, "melt heater rating")
+
+
+@dataclass(frozen=True)
+class ElectrolyzerParams:
+    """PEM stack and its product tanks."""
+
+    cells: int = _f(1, 1, 100, "cells in series")
+    active_area_cm2: float = _f(10.0, 0.1, 1e4, "active area per cell")
+    stack_temp_k: float = _f(333.15, 273.15, 373.15, "stack held at 60 C")
+    max_current_a: float = _f(20.0, 0.0, 1000.0, "supply rating")
+    h2_tank_volume_m3: float = _f(1.0e-3, 1e-6, 1.0, "hydrogen tank")
+    o2_tank_volume_m3: float = _f(0.5e-3, 1e-6, 1.0, "oxygen tank")
+    tank_temp_k: float = _f(293.15, 100.0, 400.0, "tank gas temperature")
+    initial_tank_pressure_pa: float = _f(1.0e3, 0.0, 1e7, "residual gas in each tank")
+
+
+@dataclass(frozen=True)
+class PowerParams:
+    """The rover's power allocation to the payload."""
+
+    bus_cap_w: float = _f(45.0, 0.0, 5000.0, "rover's cap on the payload's draw")
+
+
+@dataclass(frozen=True)
+class PlantParams:
+    """All parameters of the coupled plant."""
+
+    sample: SampleParams = field(default_factory=SampleParams)
+    heater: HeaterParams = field(default_factory=HeaterParams)
+    chamber: ChamberParams = field(default_factory=ChamberParams)
+    trap: TrapParams = field(default_factory=TrapParams)
+    electrolyzer: ElectrolyzerParams = field(default_factory=ElectrolyzerParams)
+    power: PowerParams = field(default_factory=PowerParams)

@@ -1,0 +1,180 @@
+"""The coupled plant: sample -> chamber vapour -> cold trap -> reservoir -> PEM stack.
+
+One call to :meth:`Plant.step` advances everything by ``dt`` given the actuator inputs.
+The chamber vapour is solved implicitly together with the sublimation of every layer and
+the flow through the valve (its time constant is milliseconds, far below any cycle).
+Water is conserved to rounding: every kilogram is in exactly one compartment of
+:meth:`Plant.water_ledger_kg`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sims import ice, power
+from sims.constants import M_H2O, R
+from sims.params import PlantParams
+from sims.sample import Sample
+from sims.stack import Stack
+from sims.trap import Trap
+
+
+@dataclass
+class Inputs:
+    """Actuator inputs to the plant, SI units. What the HAL sim backends write."""
+
+    heater_power_w: float = 0.0
+    valve_open: bool = False
+    cryocooler_on: bool = False
+    trap_heater_power_w: float = 0.0
+    electrolyzer_current_a: float = 0.0
+
+
+class Plant:
+    """The whole simulated payload. Deterministic; no I/O; stepped by ``dt``."""
+
+    def __init__(self, params: PlantParams | None = None, refresh_s: float = 1.0) -> None:
+        self.params = params or PlantParams()
+        p = self.params
+        self.inputs = Inputs()
+        self.sample = Sample(p.sample, p.heater, p.chamber.wall_temp_k, refresh_s)
+        self.trap = Trap(p.trap, p.chamber.wall_temp_k)
+        self.stack = Stack(p.electrolyzer)
+        self.vapour_kg = 0.0
+        self.lost_kg = 0.0
+        self.time_s = 0.0
+        self.bus_power_w = 0.0
+        self.brownout = False
+        self.heater_power_w = 0.0  # granted, not commanded
+        t_g = p.chamber.wall_temp_k
+        self._gas_temp_k = t_g
+        self._valve_c_m3_s = (
+            math.pi * p.chamber.valve_diameter_m**2 / 4.0
+            * math.sqrt(R * t_g / (2 * math.pi * M_H2O))
+        )
+        self._k_leak = p.chamber.leak_conductance_m3_s / p.chamber.volume_m3
+        self.ice_initial_kg = self.sample.ice_initial_kg
+
+    # ---- readings ---------------------------------------------------------------
+    def chamber_pressure_pa(self) -> float:
+        """Vapour pressure in the chamber [Pa] (ideal gas at the wall temperature)."""
+        v = self.params.chamber.volume_m3
+        return self.vapour_kg * R * self._gas_temp_k / (M_H2O * v)
+
+    def water_ledger_kg(self) -> dict[str, float]:
+        """Where every kilogram of the initial ice is now [kg]."""
+        return {
+            "sample_ice_kg": self.sample.ice_total_kg(),
+            "chamber_vapour_kg": self.vapour_kg,
+            "lost_kg": self.lost_kg,
+            "trap_ice_kg": self.trap.ice_kg,
+            "reservoir_kg": self.trap.reservoir_kg,
+            "electrolyzed_kg": self.stack.water_split_kg,
+        }
+
+    def mass_balance_error_kg(self) -> float:
+        """Initial ice minus the sum of all compartments [kg]; zero up to rounding."""
+        return self.ice_initial_kg - math.fsum(self.water_ledger_kg().values())
+
+    def truth(self) -> dict[str, float]:
+        """The plant's true state, for sensors, oracles and summaries (SI units)."""
+        s, t, k = self.sample, self.trap, self.stack
+        return {
+            "time_s": self.time_s,
+            "heater_temp_k": s.plate_temp_k,
+            "sample_top_temp_k": s.top_temp_k,
+            "sample_bottom_temp_k": s.bottom_temp_k,
+            "chamber_pressure_pa": self.chamber_pressure_pa(),
+            "trap_temp_k": t.temp_k,
+            "reservoir_mass_kg": t.reservoir_kg,
+            "stack_voltage_v": k.voltage_v,
+            "stack_current_a": k.current_a,
+            "h2_tank_pressure_pa": k.h2_pressure_pa(),
+            "o2_tank_pressure_pa": k.o2_pressure_pa(),
+            "bus_power_w": self.bus_power_w,
+            "bus_cap_w": self.params.power.bus_cap_w,
+            "heater_power_w": self.heater_power_w,
+            "brownout": float(self.brownout),
+            **self.water_ledger_kg(),
+            "h2_kg": k.h2_kg,
+            "o2_kg": k.o2_kg,
+            "heater_energy_j": s.heater_energy_j,
+            "electrolysis_energy_j": k.energy_j,
+            "electrolysis_charge_c": k.charge_c,
+        }
+
+    # ---- stepping ---------------------------------------------------------------
+    def step(self, dt_s: float) -> None:
+        """Advance the plant by ``dt_s`` seconds with the current :attr:`inputs`.
+
+        Raises:
+            ValueError: if ``dt_s`` is not positive.
+        """
+        if not dt_s > 0.0:
+            raise ValueError(f"dt_s must be > 0, got {dt_s}")
+        p, u = self.params, self.inputs
+        current_a = min(max(u.electrolyzer_current_a, 0.0), p.electrolyzer.max_current_a)
+        grant = power.allocate(
+            p.power.bus_cap_w,
+            p.trap.cryo_input_power_w if u.cryocooler_on else 0.0,
+            self.stack.power_w(current_a) if current_a > 0.0 else 0.0,
+            min(max(u.trap_heater_power_w, 0.0), p.trap.heater_max_power_w),
+            min(max(u.heater_power_w, 0.0), p.heater.max_power_w),
+        )
+        self.brownout = grant.brownout
+        self.heater_power_w = grant.heater_w
+        self.trap.cryo_on = grant.cryocooler_w > 0.0
+        self.trap.heater_power_w = grant.trap_heater_w
+
+        self.sample.conduct(dt_s, grant.heater_w)
+        deposited = self._vapour_step(dt_s, u.valve_open)
+        self.trap.step(dt_s, deposited)
+        split = self.stack.step(dt_s, current_a * grant.stack_fraction, self.trap.reservoir_kg)
+        self.trap.reservoir_kg -= split
+        self.bus_power_w = grant.cryocooler_w + grant.trap_heater_w + grant.heater_w + (
+            self.stack.current_a * self.stack.voltage_v
+        )
+        self.time_s += dt_s
+
+    def _vapour_step(self, dt_s: float, valve_open: bool) -> float:
+        """Implicit step of the chamber vapour; returns the mass deposited on the trap."""
+        vol = self.params.chamber.volume_m3
+        rho = self.vapour_kg / vol
+        a, b = self.sample.vapour_coefficients(dt_s, rho, self._gas_temp_k)
+        # rates in kg/s, linear in the unknown chamber density rho_new:
+        #   d(vapour)/dt = sum(a - b rho) + trap_src - (c_valve + c_leak) rho
+        c_valve = self._valve_c_m3_s if valve_open else 0.0
+        trap_src = 0.0
+        if valve_open and self.trap.ice_kg > 0.0:
+            t = self.trap.temp_k
+            trap_src = c_valve * ice.vapor_pressure_pa(t) * M_H2O / (R * t)
+        c_leak = self.params.chamber.leak_conductance_m3_s
+        sum_a, sum_b = float(a.sum()), float(b.sum())
+        rho_new = (self.vapour_kg + dt_s * (sum_a + trap_src)) / (
+            vol + dt_s * (sum_b + c_valve + c_leak)
+        )
+        out = (a - b * rho_new) * dt_s  # kg out of each layer (negative: deposited in it)
+        out = np.minimum(out, self.sample.ice_kg)
+        deposited = (c_valve * rho_new - trap_src) * dt_s
+        if deposited < -self.trap.ice_kg:
+            deposited = -self.trap.ice_kg
+        leaked = c_leak * rho_new * dt_s
+        new_vapour = self.vapour_kg + float(out.sum()) - deposited - leaked
+        if new_vapour < 0.0:
+            # Clipping a layer to the ice it has left the implicit sinks larger than what is
+            # there to take: scale every sink down so the vapour ends at exactly zero.
+            sinks_kg = leaked + max(deposited, 0.0) - float(out[out < 0.0].sum())
+            sources_kg = self.vapour_kg + float(out[out > 0.0].sum()) + max(-deposited, 0.0)
+            scale = sources_kg / sinks_kg
+            leaked *= scale
+            if deposited > 0.0:
+                deposited *= scale
+            out = np.where(out < 0.0, out * scale, out)
+            new_vapour = max(self.vapour_kg + float(out.sum()) - deposited - leaked, 0.0)
+        self.sample.sublimate(out)
+        self.vapour_kg = new_vapour
+        self.lost_kg += leaked
+        return deposited

@@ -1,0 +1,198 @@
+"""Thermophysical properties of lunar regolith, dry and with pore ice.
+
+Dry properties: Hayne et al. (2017) JGR Planets 122:2371, appendix A. Pore-ice mixing:
+Johansen (1975) frozen-soil conductivity model as summarised by Farouki (1981) CRREL
+Monograph 81-1 (see ``icy_conductivity_w_m_k``). Pure functions, SI units. Each accepts
+floats (returns a plain float, computed with ``math``) or numpy arrays (returns an ndarray;
+0-d results come back as float); arrays broadcast. Bad input raises ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from sims.ice import ice_heat_capacity_j_kg_k
+
+FloatOrArray = float | NDArray[np.float64]
+
+# Hayne et al. (2017) appendix A.
+EMISSIVITY = 0.95  # infrared emissivity
+KS = 7.4e-4  # surface contact conductivity, W/(m K)
+KD = 3.4e-3  # deep contact conductivity, W/(m K)
+H_M = 0.07  # e-folding scale of density and conductivity, m
+CHI = 2.7  # radiative conductivity parameter at 350 K (dimensionless)
+RHO_SURFACE = 1100.0  # bulk density at z = 0, kg/m^3
+RHO_DEEP = 1800.0  # bulk density at depth, kg/m^3
+
+# Pore-ice mixing model parameters. "Typical" engineering values, not published fits.
+GRAIN_DENSITY_KG_M3 = 3100.0  # solid grain density of lunar regolith (typical)
+GRAIN_CONDUCTIVITY_W_M_K = 1.5  # conductivity of solid lunar rock/glass grains (typical)
+# Ice Ih density near 273 K (Petrenko & Whitworth 1999, Physics of Ice); ~1.5 % more at 100 K.
+ICE_DENSITY_KG_M3 = 917.0
+ICE_K_COEFF = 567.0  # ice conductivity k = 567/T W/(m K), Klinger (1980) J. Glaciol. 25:509
+
+_INF = math.inf
+_SCALAR = (float, int)
+_DRHO = RHO_DEEP - RHO_SURFACE
+_DK = KD - KS
+
+
+def _out(a: NDArray[np.float64]) -> FloatOrArray:
+    return float(a) if a.ndim == 0 else a
+
+
+def _bad(name: str, rule: str, value: object) -> ValueError:
+    return ValueError(f"{name} must be {rule}; got {value!r}")
+
+
+def _arr(
+    x: ArrayLike, name: str, lo: float, lo_incl: bool, hi: float = _INF, hi_incl: bool = False
+) -> NDArray[np.float64]:
+    """Convert to a float array and check its bounds (NaN and inf always fail)."""
+    a = np.asarray(x, dtype=float)
+    ok = ((a >= lo) if lo_incl else (a > lo)) & ((a <= hi) if hi_incl else (a < hi))
+    if not np.all(ok & np.isfinite(a)):
+        rule = f"{'>=' if lo_incl else '>'} {lo:g}"
+        if hi != _INF:
+            rule += f" and {'<=' if hi_incl else '<'} {hi:g}"
+        raise _bad(name, f"finite and {rule}", x)
+    return a
+
+
+def heat_capacity_j_kg_k(temp_k: float | ArrayLike) -> FloatOrArray:
+    """Specific heat of dry lunar regolith, J/(kg K). Hayne et al. (2017) app. A.
+
+    ``c = -3.6125 + 2.7431 T + 2.3616e-3 T^2 - 1.2340e-5 T^3 + 8.9093e-9 T^4``, a fit to
+    Hemingway et al. (1981) and Ledlow et al. (1992); good ~70-400 K, poorer below ~70 K
+    (negative below ~1.3 K). Raises ValueError if temp_k is not finite and > 0.
+    """
+    if isinstance(temp_k, _SCALAR):
+        t = float(temp_k)
+        if not 0.0 < t < _INF:
+            raise _bad("temp_k", "finite and > 0 K", temp_k)
+    else:
+        t = _arr(temp_k, "temp_k", 0.0, False)
+    c = -3.6125 + t * (2.7431 + t * (2.3616e-3 + t * (-1.2340e-5 + t * 8.9093e-9)))
+    return c if isinstance(c, float) else _out(c)
+
+
+def density_kg_m3(depth_m: float | ArrayLike) -> FloatOrArray:
+    """Bulk density of dry regolith, kg/m^3: ``1800 - 700 exp(-z/H)``, H = 0.07 m.
+
+    Hayne et al. (2017) app. A (fits Apollo core data; ~0-1 m). Raises ValueError if
+    depth_m is negative or not finite.
+    """
+    if isinstance(depth_m, _SCALAR):
+        if not 0.0 <= depth_m < _INF:
+            raise _bad("depth_m", "finite and >= 0 m", depth_m)
+        return RHO_DEEP - _DRHO * math.exp(-depth_m / H_M)
+    z = _arr(depth_m, "depth_m", 0.0, True)
+    return _out(RHO_DEEP - _DRHO * np.exp(-z / H_M))
+
+
+def conductivity_w_m_k(temp_k: float | ArrayLike, depth_m: float | ArrayLike) -> FloatOrArray:
+    """Thermal conductivity of dry regolith, W/(m K). Hayne et al. (2017) app. A.
+
+    ``K = Kc(z) (1 + chi (T/350)^3)``, ``Kc(z) = Kd - (Kd - Ks) exp(-z/H)``, with
+    Ks = 7.4e-4, Kd = 3.4e-3 W/(m K), chi = 2.7, H = 0.07 m. Valid ~20-400 K in vacuum.
+    Raises ValueError if temp_k is not finite and > 0, or depth_m is negative / not finite.
+    """
+    if isinstance(temp_k, _SCALAR) and isinstance(depth_m, _SCALAR):
+        if not 0.0 < temp_k < _INF:
+            raise _bad("temp_k", "finite and > 0 K", temp_k)
+        if not 0.0 <= depth_m < _INF:
+            raise _bad("depth_m", "finite and >= 0 m", depth_m)
+        x = temp_k / 350.0
+        return (KD - _DK * math.exp(-depth_m / H_M)) * (1.0 + CHI * x * x * x)
+    t = _arr(temp_k, "temp_k", 0.0, False)
+    z = _arr(depth_m, "depth_m", 0.0, True)
+    return _out((KD - _DK * np.exp(-z / H_M)) * (1.0 + CHI * (t / 350.0) ** 3))
+
+
+def icy_heat_capacity_j_kg_k(
+    temp_k: float | ArrayLike, ice_mass_fraction: float | ArrayLike
+) -> FloatOrArray:
+    """Specific heat of regolith with pore ice, J/(kg of mixture K).
+
+    Mass-weighted mix: ``c = (1 - f) c_regolith(T) + f c_ice(T)``, f = m_ice/(m_ice + m_reg),
+    with Hayne et al. (2017) for regolith and Murphy & Koop (2005) eq. 4 for ice.
+    Raises ValueError if temp_k is not finite and > 0 or ice_mass_fraction is outside [0, 1].
+    """
+    if isinstance(ice_mass_fraction, _SCALAR) and isinstance(temp_k, _SCALAR):
+        if not 0.0 <= ice_mass_fraction <= 1.0:
+            raise _bad("ice_mass_fraction", "in [0, 1]", ice_mass_fraction)
+        f = ice_mass_fraction
+        return (1.0 - f) * heat_capacity_j_kg_k(temp_k) + f * ice_heat_capacity_j_kg_k(temp_k)
+    f = _arr(ice_mass_fraction, "ice_mass_fraction", 0.0, True, 1.0, hi_incl=True)
+    c_reg = np.asarray(heat_capacity_j_kg_k(np.asarray(temp_k, dtype=float)))
+    c_ice = np.asarray(ice_heat_capacity_j_kg_k(np.asarray(temp_k, dtype=float)))
+    return _out((1.0 - f) * c_reg + f * c_ice)
+
+
+def icy_conductivity_w_m_k(
+    temp_k: float | ArrayLike,
+    depth_m: float | ArrayLike,
+    ice_mass_fraction: float | ArrayLike,
+    grain_density_kg_m3: float | ArrayLike = GRAIN_DENSITY_KG_M3,
+) -> FloatOrArray:
+    """Thermal conductivity of regolith with ice in its pores, W/(m K).
+
+    Pore ice (saturation S <= 1): Johansen (1975) frozen-soil model (Farouki 1981, CRREL
+    Monograph 81-1): ``K = K_dry + S (K_sat - K_dry)`` (Kersten number = S), with ``K_dry``
+    the Hayne et al. (2017) dry value and ``K_sat = k_g^(1-n) k_ice^n`` (geometric mean),
+    n = 1 - rho_dry(z)/rho_grain, k_g = 1.5 W/(m K) ("typical"), k_ice = 567/T (Klinger
+    1980), ``S = rho_dry f / ((1 - f) rho_ice n)``, rho_ice = 917 kg/m^3.
+    Excess ice (S > 1, the grains no longer touch): geometric mean of saturated soil and
+    pure ice by volume, ``K = K_sat^(1-x) k_ice^x``, x = volume fraction of ice beyond the
+    pores (a project assumption). K_sat is floored at K_dry and k_ice at K_sat, so K equals
+    the dry value at f = 0, is continuous, rises monotonically with f, and is k_ice at f = 1.
+    Johansen's fit is for terrestrial soils near 250-273 K; using it at 40-200 K in vacuum
+    is an assumption (see docs/physics.md).
+    Raises ValueError for temp_k <= 0, depth_m < 0, f outside [0, 1], or a grain density
+    not above the bulk density (all must be finite).
+    """
+    if (
+        isinstance(temp_k, _SCALAR)
+        and isinstance(depth_m, _SCALAR)
+        and isinstance(ice_mass_fraction, _SCALAR)
+        and isinstance(grain_density_kg_m3, _SCALAR)
+    ):
+        f, rho_g = ice_mass_fraction, grain_density_kg_m3
+        if not 0.0 <= f <= 1.0:
+            raise _bad("ice_mass_fraction", "in [0, 1]", f)
+        k_dry = conductivity_w_m_k(temp_k, depth_m)
+        rho = RHO_DEEP - _DRHO * math.exp(-depth_m / H_M)
+        if not rho < rho_g < _INF:
+            raise _bad("grain_density_kg_m3", f"finite and > bulk density {rho:.1f}", rho_g)
+        if f == 0.0:
+            return k_dry
+        n = 1.0 - rho / rho_g
+        k_ice = ICE_K_COEFF / temp_k
+        k_sat = max(GRAIN_CONDUCTIVITY_W_M_K ** (1.0 - n) * k_ice**n, k_dry)
+        a = ICE_DENSITY_KG_M3 / rho
+        pore = (1.0 - f) * a * n  # f at which the pores are just full, scaled
+        if f <= pore:
+            return k_dry + (f / pore) * (k_sat - k_dry)
+        x = (f - pore) / (f + (1.0 - f) * a * (1.0 - n))
+        return k_sat ** (1.0 - x) * max(k_ice, k_sat) ** x
+    t = _arr(temp_k, "temp_k", 0.0, False)
+    z = _arr(depth_m, "depth_m", 0.0, True)
+    f = _arr(ice_mass_fraction, "ice_mass_fraction", 0.0, True, 1.0, hi_incl=True)
+    rho_g = np.asarray(grain_density_kg_m3, dtype=float)
+    k_dry = np.asarray(conductivity_w_m_k(t, z))
+    rho = RHO_DEEP - _DRHO * np.exp(-z / H_M)
+    if not np.all((rho_g > rho) & (rho_g < _INF)):
+        raise _bad("grain_density_kg_m3", "finite and > the bulk density", grain_density_kg_m3)
+    n = 1.0 - rho / rho_g
+    k_ice = ICE_K_COEFF / t
+    k_sat = np.maximum(GRAIN_CONDUCTIVITY_W_M_K ** (1.0 - n) * k_ice**n, k_dry)
+    a = ICE_DENSITY_KG_M3 / rho
+    pore = (1.0 - f) * a * n
+    in_pores = f <= pore
+    s = np.where(in_pores, f / np.where(pore > 0.0, pore, 1.0), 1.0)
+    x = np.clip((f - pore) / (f + (1.0 - f) * a * (1.0 - n)), 0.0, 1.0)
+    k_excess = k_sat ** (1.0 - x) * np.maximum(k_ice, k_sat) ** x
+    return _out(np.where(in_pores, k_dry + s * (k_sat - k_dry), k_excess))

@@ -1,0 +1,187 @@
+"""The regolith sample under its heated plate: 1-D layered heat conduction and sublimation.
+
+Geometry: a cylindrical crucible of diameter ``d`` holds the sample; a perforated heater
+plate lies on its surface; the vapour leaves upward through the plate into the chamber.
+Node 0 is the plate, nodes 1..N are the sample layers from the top down; the crucible
+bottom is adiabatic. Conduction is solved implicitly (backward Euler) with thermal
+properties frozen over ``refresh_s`` of mission time, so any ``dt`` is stable and a step
+costs one small matrix-vector product. Sublimation is coupled to the chamber vapour
+implicitly by :class:`sims.plant.Plant`; here we supply its linear coefficients and apply
+the result. See docs/physics.md.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sims import ice, regolith
+from sims.constants import M_H2O, STEFAN_BOLTZMANN, R
+from sims.params import HeaterParams, SampleParams
+
+_CLAPEYRON_B_K = 6143.7  # d ln p / d(1/T), Murphy & Koop (2005) eq. 2
+_SQRT_R_2PI_M = math.sqrt(R / (2.0 * math.pi * M_H2O))
+
+
+class Sample:
+    """Heater plate plus ``N`` regolith layers, with their ice and temperatures.
+
+    Attributes (SI): ``temp_k`` (N+1, plate first), ``ice_kg`` (N), ``regolith_kg`` (N).
+    """
+
+    def __init__(
+        self,
+        sample: SampleParams,
+        heater: HeaterParams,
+        wall_temp_k: float,
+        refresh_s: float = 1.0,
+    ) -> None:
+        self.p = sample
+        self.h = heater
+        self.wall_temp_k = wall_temp_k
+        self.refresh_s = refresh_s
+        n = sample.layers
+        self.area_m2 = math.pi * sample.diameter_m**2 / 4.0
+        self.depth_m = sample.mass_kg / (sample.bulk_density_kg_m3 * self.area_m2)
+        self.dz_m = self.depth_m / n
+        self.regolith_kg = np.full(n, sample.mass_kg / n)
+        f = sample.ice_mass_fraction
+        self.ice_kg = self.regolith_kg * (f / (1.0 - f))
+        self.ice_initial_kg = float(self.ice_kg.sum())
+        self.temp_k = np.full(n + 1, sample.initial_temp_k)
+        # depth of each layer's top surface: the dry path its vapour diffuses through
+        self.path_m = np.arange(n) * self.dz_m
+        # Knudsen diffusivity scales as sqrt(T): D_K(T) = d_k_per_sqrt_k * sqrt(T)
+        d_k_per_sqrt_k = ice.knudsen_diffusivity_m2_s(
+            1.0, sample.pore_radius_m, sample.porosity, sample.tortuosity
+        )
+        # 1 + v z / D_K is independent of T (both v and D_K go as sqrt T)
+        self._one_plus_path_term = 1.0 + _SQRT_R_2PI_M * self.path_m / d_k_per_sqrt_k
+        self._has_dry = False
+        self._minv: NDArray[np.float64] | None = None
+        self._cap_over_dt: NDArray[np.float64] | None = None
+        self._cap_j_k = np.zeros(n + 1)
+        self._dt_s = 0.0
+        self._age_s = 0.0
+        self.heater_energy_j = 0.0
+        self.radiated_j = 0.0
+        self.latent_j = 0.0
+
+    # ---- properties -------------------------------------------------------------
+    def ice_fraction(self) -> NDArray[np.float64]:
+        """Ice mass fraction of each layer, ice / (ice + regolith)."""
+        return self.ice_kg / (self.ice_kg + self.regolith_kg)
+
+    def heat_capacity_j_k(self) -> NDArray[np.float64]:
+        """Heat capacity of each node [J/K], plate first, at the current temperatures."""
+        t = self.temp_k[1:]
+        c = self.regolith_kg * regolith.heat_capacity_j_kg_k(t)
+        c = c + self.ice_kg * ice.ice_heat_capacity_j_kg_k(t)
+        return np.concatenate(([self.h.plate_heat_capacity_j_k], c))
+
+    def conductances_w_k(self) -> NDArray[np.float64]:
+        """Conductance [W/K] between node j and j+1 (plate-layer1, layer1-layer2, ...)."""
+        t = self.temp_k[1:]
+        k = regolith.icy_conductivity_w_m_k(t, self.p.conductivity_depth_m, self.ice_fraction())
+        half = 0.5 * self.dz_m / (k * self.area_m2)  # K/W, half a layer
+        g = np.empty(self.p.layers)
+        g[0] = 1.0 / (1.0 / self.h.contact_conductance_w_k + half[0])
+        g[1:] = 1.0 / (half[:-1] + half[1:])
+        return g
+
+    def _refresh(self, dt_s: float) -> None:
+        cap = self.heat_capacity_j_k()
+        g = self.conductances_w_k()
+        n = cap.size
+        m = np.diag(cap / dt_s)
+        idx = np.arange(n - 1)
+        m[idx, idx] += g
+        m[idx + 1, idx + 1] += g
+        m[idx, idx + 1] -= g
+        m[idx + 1, idx] -= g
+        self._minv = np.linalg.inv(m)
+        self._cap_j_k = cap
+        self._cap_over_dt = cap / dt_s
+        self._dt_s = dt_s
+        self._age_s = 0.0
+
+    # ---- stepping ---------------------------------------------------------------
+    def conduct(self, dt_s: float, heater_power_w: float) -> None:
+        """Advance conduction by ``dt_s`` with ``heater_power_w`` into the plate."""
+        if self._minv is None or dt_s != self._dt_s or self._age_s >= self.refresh_s:
+            self._refresh(dt_s)
+        self._age_s += dt_s
+        t_plate = self.temp_k[0]
+        radiated_w = (
+            self.h.emissivity * STEFAN_BOLTZMANN * self.area_m2
+            * (t_plate**4 - self.wall_temp_k**4)
+        )
+        rhs = self._cap_over_dt * self.temp_k
+        rhs[0] += heater_power_w - radiated_w
+        self.temp_k = self._minv @ rhs
+        self.heater_energy_j += heater_power_w * dt_s
+        self.radiated_j += radiated_w * dt_s
+
+    def vapour_coefficients(
+        self, dt_s: float, chamber_density_kg_m3: float, gas_temp_k: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Linear sublimation law of each layer: net rate out ``a - b * rho_chamber`` [kg/s].
+
+        Returned ``a`` [kg/s] and ``b`` [m^3/s]: Hertz-Knudsen-Langmuir at the layer's
+        temperature in series with Knudsen diffusion through the layers above it.
+        Chamber vapour at ``gas_temp_k`` exerts ``p = rho R Tg / M``, seen by a layer at
+        ``T`` as the density ``rho Tg / T``. Both coefficients are damped by the layer's
+        own latent-heat feedback (a linearised implicit step), so ``dt`` may be large.
+        """
+        t = self.temp_k[1:]
+        sqrt_t = np.sqrt(t)
+        v = _SQRT_R_2PI_M * sqrt_t  # HKL mean normal speed sqrt(RT / 2 pi M) [m/s]
+        # A v / (1 + v z / D_K), with D_K = d_k_per_sqrt_k * sqrt(T): the sqrt(T) cancels
+        conductance = (self.area_m2 * v) / self._one_plus_path_term  # m^3/s
+        inv_t = 1.0 / t
+        rho_sat = ice.vapor_pressure_array_pa(t) * (M_H2O / R) * inv_t
+        a = conductance * rho_sat
+        b = conductance * (gas_temp_k * inv_t)
+        # a layer without ice only takes vapour (deposition) if it is below frost point
+        if self._has_dry:
+            dry = self.ice_kg <= 0.0
+            a[dry] = 0.0
+            b[dry & (rho_sat * t >= chamber_density_kg_m3 * gas_temp_k)] = 0.0
+        latent = ice.latent_heat_array_j_per_mol(t) * (1.0 / M_H2O)
+        cap = self._cap_j_k[1:]
+        damp = cap / (cap + (dt_s * _CLAPEYRON_B_K) * latent * a * inv_t * inv_t)
+        self._latent_j_kg = latent
+        return a * damp, b * damp
+
+    def sublimate(self, mass_kg: NDArray[np.float64]) -> None:
+        """Remove ``mass_kg`` of ice from each layer (negative = deposit) with its latent heat.
+
+        ``mass_kg`` must already be limited to the ice present.
+        """
+        self.ice_kg = np.maximum(self.ice_kg - mass_kg, 0.0)
+        self._has_dry = bool((self.ice_kg <= 0.0).any())
+        heat_j = mass_kg * self._latent_j_kg
+        self.temp_k[1:] -= heat_j / self._cap_j_k[1:]
+        self.latent_j += float(heat_j.sum())
+
+    # ---- readings ---------------------------------------------------------------
+    @property
+    def plate_temp_k(self) -> float:
+        """Heater plate temperature [K]."""
+        return float(self.temp_k[0])
+
+    @property
+    def top_temp_k(self) -> float:
+        """Temperature of the top sample layer [K]."""
+        return float(self.temp_k[1])
+
+    @property
+    def bottom_temp_k(self) -> float:
+        """Temperature of the bottom sample layer (crucible thermocouple) [K]."""
+        return float(self.temp_k[-1])
+
+    def ice_total_kg(self) -> float:
+        """Ice left in the sample [kg]."""
+        return float(self.ice_kg.sum())

@@ -1,0 +1,57 @@
+"""The cold trap: a cryocooled finger that catches vapour as ice, and melts it on demand.
+
+Lumped node of heat capacity ``C`` (metal plus the ice on it). Heat in: latent heat of
+deposition, a parasitic leak from the chamber walls, the melt heater. Heat out: the
+cryocooler's lift, linear in temperature between its floor and reference points. Above
+the melting point the catch melts (latent heat of fusion) and drains into the reservoir.
+"""
+
+from __future__ import annotations
+
+from sims import ice
+from sims.constants import LATENT_FUSION_J_KG
+from sims.params import TrapParams
+
+MELT_TEMP_K = 273.15
+
+
+class Trap:
+    """Cold-trap state: ``temp_k``, ``ice_kg``; melt water goes to ``reservoir_kg``."""
+
+    def __init__(self, p: TrapParams, wall_temp_k: float) -> None:
+        self.p = p
+        self.wall_temp_k = wall_temp_k
+        self.temp_k = p.initial_temp_k
+        self.ice_kg = 0.0
+        self.reservoir_kg = 0.0
+        self.cryo_on = False
+        self.heater_power_w = 0.0
+
+    def lift_w(self) -> float:
+        """Heat the cryocooler removes at the current trap temperature [W] (0 when off)."""
+        if not self.cryo_on:
+            return 0.0
+        p = self.p
+        frac = (self.temp_k - p.cryo_floor_temp_k) / (p.cryo_ref_temp_k - p.cryo_floor_temp_k)
+        return max(0.0, p.cryo_lift_w_at_ref * frac)
+
+    def step(self, dt_s: float, deposited_kg: float) -> None:
+        """Advance by ``dt_s`` after ``deposited_kg`` of vapour froze on (negative: sublimed)."""
+        t = self.temp_k
+        latent_w = deposited_kg * ice.latent_heat_j_per_kg(t) / dt_s
+        leak_w = self.p.parasitic_conductance_w_k * (self.wall_temp_k - t)
+        self.ice_kg += deposited_kg
+        cap = self.p.heat_capacity_j_k + self.ice_kg * ice.ice_heat_capacity_j_kg_k(t)
+        net_w = latent_w + leak_w + self.heater_power_w - self.lift_w()
+        t_new = t + dt_s * net_w / cap
+        if t_new > MELT_TEMP_K and self.ice_kg > 0.0:
+            excess_j = (t_new - MELT_TEMP_K) * cap
+            melted = min(self.ice_kg, excess_j / LATENT_FUSION_J_KG)
+            if melted >= self.ice_kg:
+                melted = self.ice_kg
+                self.ice_kg = 0.0
+            else:
+                self.ice_kg -= melted
+            self.reservoir_kg += melted
+            t_new = MELT_TEMP_K + (excess_j - melted * LATENT_FUSION_J_KG) / cap
+        self.temp_k = t_new
