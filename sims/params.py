@@ -88,6 +88,17 @@ class PowerParams:
 
 
 @dataclass(frozen=True)
+class SolverParams:
+    """Numerical settings. The thermal network and the chamber vapour (time constants of
+    minutes) are integrated at ``thermal_step_s``; the trap, stack, tanks and bus at every
+    call. A step that is shorter than ``thermal_step_s`` accumulates (heater energy is
+    summed exactly) and a valve change closes the interval early."""
+
+    thermal_step_s: float = _f(0.5, 0.0, 60.0, "thermal/vapour step; 0 = every call")
+    refresh_s: float = _f(5.0, 0.0, 600.0, "re-evaluate conductivities and capacities")
+
+
+@dataclass(frozen=True)
 class PlantParams:
     """All parameters of the coupled plant."""
 
@@ -97,3 +108,4 @@ class PlantParams:
     trap: TrapParams = field(default_factory=TrapParams)
     electrolyzer: ElectrolyzerParams = field(default_factory=ElectrolyzerParams)
     power: PowerParams = field(default_factory=PowerParams)
+    solver: SolverParams = field(default_factory=SolverParams)

@@ -36,11 +36,14 @@ class Inputs:
 class Plant:
     """The whole simulated payload. Deterministic; no I/O; stepped by ``dt``."""
 
-    def __init__(self, params: PlantParams | None = None, refresh_s: float = 1.0) -> None:
+    def __init__(self, params: PlantParams | None = None) -> None:
         self.params = params or PlantParams()
         p = self.params
         self.inputs = Inputs()
-        self.sample = Sample(p.sample, p.heater, p.chamber.wall_temp_k, refresh_s)
+        self.sample = Sample(p.sample, p.heater, p.chamber.wall_temp_k, p.solver.refresh_s)
+        self._slow_dt_s = 0.0  # time accumulated toward the next thermal/vapour step
+        self._slow_heater_j = 0.0
+        self._slow_valve = False
         self.trap = Trap(p.trap, p.chamber.wall_temp_k)
         self.stack = Stack(p.electrolyzer)
         self.vapour_kg = 0.0
@@ -129,8 +132,14 @@ class Plant:
         self.trap.cryo_on = grant.cryocooler_w > 0.0
         self.trap.heater_power_w = grant.trap_heater_w
 
-        self.sample.conduct(dt_s, grant.heater_w)
-        deposited = self._vapour_step(dt_s, u.valve_open)
+        deposited = 0.0
+        if self._slow_dt_s > 0.0 and u.valve_open != self._slow_valve:
+            deposited = self._slow_step()  # close the interval with the old valve state
+        self._slow_valve = u.valve_open
+        self._slow_dt_s += dt_s
+        self._slow_heater_j += grant.heater_w * dt_s
+        if self._slow_dt_s >= self.params.solver.thermal_step_s * (1.0 - 1e-9):
+            deposited += self._slow_step()
         self.trap.step(dt_s, deposited)
         split = self.stack.step(dt_s, current_a * grant.stack_fraction, self.trap.reservoir_kg)
         self.trap.reservoir_kg -= split
@@ -138,6 +147,15 @@ class Plant:
             self.stack.current_a * self.stack.voltage_v
         )
         self.time_s += dt_s
+
+    def _slow_step(self) -> float:
+        """Conduction and vapour over the accumulated interval; returns the trap deposit."""
+        dt_s = self._slow_dt_s
+        self.sample.conduct(dt_s, self._slow_heater_j / dt_s)
+        deposited = self._vapour_step(dt_s, self._slow_valve)
+        self._slow_dt_s = 0.0
+        self._slow_heater_j = 0.0
+        return deposited
 
     def _vapour_step(self, dt_s: float, valve_open: bool) -> float:
         """Implicit step of the chamber vapour; returns the mass deposited on the trap."""
@@ -152,12 +170,25 @@ class Plant:
             t = self.trap.temp_k
             trap_src = c_valve * ice.vapor_pressure_pa(t) * M_H2O / (R * t)
         c_leak = self.params.chamber.leak_conductance_m3_s
-        sum_a, sum_b = float(a.sum()), float(b.sum())
-        rho_new = (self.vapour_kg + dt_s * (sum_a + trap_src)) / (
-            vol + dt_s * (sum_b + c_valve + c_leak)
-        )
-        out = (a - b * rho_new) * dt_s  # kg out of each layer (negative: deposited in it)
-        out = np.minimum(out, self.sample.ice_kg)
+        ice_kg = self.sample.ice_kg
+        fixed_kg = 0.0  # sources of layers that give up all their ice this step
+        gone = None
+        for _ in range(4):
+            rho_new = (self.vapour_kg + fixed_kg + dt_s * (float(a.sum()) + trap_src)) / (
+                vol + dt_s * (float(b.sum()) + c_valve + c_leak)
+            )
+            out = (a - b * rho_new) * dt_s  # kg out of each layer (negative: deposited)
+            short = out > ice_kg
+            if not short.any():
+                break
+            # these layers run out of ice within the step: their source is what they have
+            fixed_kg += float(ice_kg[short].sum())
+            gone = short if gone is None else gone | short
+            a = np.where(short, 0.0, a)
+            b = np.where(short, 0.0, b)
+        if gone is not None:
+            out = np.where(gone, ice_kg, out)
+        out = np.minimum(out, ice_kg)
         deposited = (c_valve * rho_new - trap_src) * dt_s
         if deposited < -self.trap.ice_kg:
             deposited = -self.trap.ice_kg

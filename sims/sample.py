@@ -110,7 +110,8 @@ class Sample:
     # ---- stepping ---------------------------------------------------------------
     def conduct(self, dt_s: float, heater_power_w: float) -> None:
         """Advance conduction by ``dt_s`` with ``heater_power_w`` into the plate."""
-        if self._minv is None or dt_s != self._dt_s or self._age_s >= self.refresh_s:
+        if (self._minv is None or abs(dt_s - self._dt_s) > 1e-9 * dt_s
+                or self._age_s >= self.refresh_s):
             self._refresh(dt_s)
         self._age_s += dt_s
         t_plate = self.temp_k[0]
