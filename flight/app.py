@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flight.commands import Commander, load_dictionary
+from flight.commands import Commander, CommandError, load_dictionary, validate
 from flight.config import MissionConfig, load_mission
 from flight.executive import Executive, ProgressFn
 from flight.fdir import LimitMonitors
@@ -22,6 +22,7 @@ from flight.sequencer import Sequencer, leaf_states, load_chart
 from flight.subsystems import Subsystems
 from flight.summary import build_summary
 from flight.telemetry import EventLog, TelemetryWriter
+from hal.errors import ConfigError
 from hal.registry import HardwareConfig, build_platform, load_hardware
 
 
@@ -45,6 +46,12 @@ def load_inputs(mission_path: str | Path, hardware_path: str | Path,
     chart = load_chart()
     mission = load_mission(mission_path, set(SENSORS), set(leaf_states(chart)),
                            set(load_dictionary()))
+    dictionary = load_dictionary()
+    for i, c in enumerate(mission.commands):
+        try:
+            validate(dictionary, c.name, c.args)
+        except CommandError as exc:
+            raise ConfigError(f"{mission_path}: commands[{i}].args", str(exc)) from None
     if seed is not None:
         mission = dataclasses.replace(mission, seed=seed)
     hardware = load_hardware(hardware_path, REQUIRED_DEVICES)

@@ -157,7 +157,9 @@ def _print_summary(s: dict[str, Any], out: Path) -> None:
         f"(lost {g('water_lost_kg', 1e3, '.4f')} g)",
         f"H2 / O2 produced   {g('h2_produced_kg', 1e3, '.4f')} g / "
         f"{g('o2_produced_kg', 1e3, '.4f')} g",
-        f"energy per kg      {g('energy_per_kg_water_j', 1e-6, '.2f')} MJ/kg water (heater)",
+        f"energy per kg      {g('energy_per_kg_water_j', 1e-6, '.2f')} MJ/kg water (heater), "
+        f"{g('energy_to_floor_ratio', fmt='.2f')}x the floor of "
+        f"{g('energy_floor_j_per_kg', 1e-6, '.2f')} MJ/kg",
     ]
     if s.get("safe_reason"):
         lines.append(f"SAFE because       {s['safe_reason']}")

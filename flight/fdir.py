@@ -31,8 +31,10 @@ class LimitMonitors:
     def check(self, r: Mapping[str, Any]) -> None:
         for i, lim in enumerate(self.limits):
             v = r.get(lim.telemetry)
-            bad = v is not None and ((lim.above is not None and v > lim.above)
-                                     or (lim.below is not None and v < lim.below))
+            if v is None:  # no reading: nothing is known, so nothing trips and nothing clears
+                continue
+            bad = (lim.above is not None and v > lim.above) or (
+                lim.below is not None and v < lim.below)
             if not bad:
                 self.counts[i] = 0
                 if self.tripped[i]:

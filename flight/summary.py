@@ -23,6 +23,9 @@ def build_summary(seq: Sequencer, truth: dict[str, float] | None, seed: int,
         sublimated = t["ice_initial_kg"] - t["sample_ice_kg"]
     heater_j = get("heater_energy_j")
     per_kg = heater_j / captured if heater_j is not None and captured else None
+    floor_per_kg = None
+    if truth is not None and t["sublimated_gross_kg"] > 0.0:
+        floor_per_kg = t["energy_floor_j"] / t["sublimated_gross_kg"]
     return {
         "final_state": seq.state,
         "mission_complete": seq.complete,
@@ -41,6 +44,9 @@ def build_summary(seq: Sequencer, truth: dict[str, float] | None, seed: int,
         "electrolysis_energy_j": get("electrolysis_energy_j"),
         "electrolysis_charge_c": get("electrolysis_charge_c"),
         "energy_per_kg_water_j": per_kg,
+        "energy_floor_j_per_kg": floor_per_kg,
+        "energy_to_floor_ratio": per_kg / floor_per_kg if per_kg and floor_per_kg else None,
+        "energy_balance_error_j": get("energy_balance_error_j"),
         "mass_balance_error_kg": get("mass_balance_error_kg"),
         "phases": [{"state": p.state, "entered_s": p.entered_s, "left_s": p.left_s}
                    for p in seq.phases],

@@ -152,6 +152,29 @@ def ice_heat_capacity_j_kg_k(temp_k: float | ArrayLike) -> FloatOrArray:
     return ice_heat_capacity_j_mol_k(temp_k) / M_H2O
 
 
+def _h_ice_j_mol(t: FloatOrArray) -> FloatOrArray:
+    """Antiderivative of M&K eq. 4, J/mol."""
+    x2 = (t / 125.1) ** 2
+    return -2.0572 * t + 0.07322 * t * t - 0.06163 * (125.1**2 / 2.0) * np.exp(-x2)
+
+
+def ice_enthalpy_array_j_kg(t: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Unchecked array kernel: enthalpy of ice (antiderivative of M&K eq. 4, arbitrary
+    reference), J/kg. Differences of it are sensible heats."""
+    return _h_ice_j_mol(t) / M_H2O  # type: ignore[return-value]
+
+
+def ice_sensible_heat_j_kg(t_from_k: float | ArrayLike, t_to_k: float | ArrayLike) -> FloatOrArray:
+    """Heat to warm 1 kg of ice Ih from ``t_from_k`` to ``t_to_k``, J/kg (negative: cooling).
+
+    The exact integral of M&K (2005) eq. 4 (valid T > 20 K), divided by M_H2O.
+    Raises ValueError unless both temperatures are finite and > 0.
+    """
+    a = _temp_array(t_from_k)
+    b = _temp_array(t_to_k)
+    return _out(np.asarray((_h_ice_j_mol(b) - _h_ice_j_mol(a)) / M_H2O))
+
+
 def ice_conductivity_w_m_k(temp_k: float | ArrayLike) -> FloatOrArray:
     """Thermal conductivity of crystalline ice Ih, W/(m K): ``k = 567 / T``.
 

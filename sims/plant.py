@@ -54,10 +54,9 @@ class Plant:
         self.heater_power_w = 0.0  # granted, not commanded
         t_g = p.chamber.wall_temp_k
         self._gas_temp_k = t_g
-        self._valve_c_m3_s = (
-            math.pi * p.chamber.valve_diameter_m**2 / 4.0
-            * math.sqrt(R * t_g / (2 * math.pi * M_H2O))
-        )
+        self._valve_area_m2 = math.pi * p.chamber.valve_diameter_m**2 / 4.0
+        # free-molecular orifice conductance for chamber gas at the wall temperature [m^3/s]
+        self._valve_c_m3_s = self._valve_area_m2 * math.sqrt(R * t_g / (2 * math.pi * M_H2O))
         self._k_leak = p.chamber.leak_conductance_m3_s / p.chamber.volume_m3
         self.ice_initial_kg = self.sample.ice_initial_kg
 
@@ -105,6 +104,11 @@ class Plant:
             "h2_kg": k.h2_kg,
             "o2_kg": k.o2_kg,
             "heater_energy_j": s.heater_energy_j,
+            "radiated_j": s.radiated_j,
+            "latent_j": s.latent_j,
+            "energy_balance_error_j": s.energy_balance_error_j(),
+            "energy_floor_j": s.energy_floor_j(),
+            "sublimated_gross_kg": s.sublimated_kg,
             "electrolysis_energy_j": k.energy_j,
             "electrolysis_charge_c": k.charge_c,
         }
@@ -120,6 +124,8 @@ class Plant:
             raise ValueError(f"dt_s must be > 0, got {dt_s}")
         p, u = self.params, self.inputs
         current_a = min(max(u.electrolyzer_current_a, 0.0), p.electrolyzer.max_current_a)
+        if self.trap.reservoir_kg <= 0.0:
+            current_a = 0.0  # a dry stack trips its supply: it draws nothing from the bus
         grant = power.allocate(
             p.power.bus_cap_w,
             p.trap.cryo_input_power_w if u.cryocooler_on else 0.0,
@@ -149,62 +155,62 @@ class Plant:
         self.time_s += dt_s
 
     def _slow_step(self) -> float:
-        """Conduction and vapour over the accumulated interval; returns the trap deposit."""
-        dt_s = self._slow_dt_s
-        self.sample.conduct(dt_s, self._slow_heater_j / dt_s)
-        deposited = self._vapour_step(dt_s, self._slow_valve)
+        """Conduction and vapour over the accumulated interval, in sub-steps no longer than
+        ``thermal_step_s``; returns the mass deposited on the trap."""
+        n = max(1, math.ceil(self._slow_dt_s / self.params.solver.thermal_step_s - 1e-9)) \
+            if self.params.solver.thermal_step_s > 0.0 else 1
+        dt_s = self._slow_dt_s / n
+        heater_w = self._slow_heater_j / self._slow_dt_s
+        deposited = 0.0
+        for _ in range(n):
+            self.sample.conduct(dt_s, heater_w)
+            deposited += self._vapour_step(dt_s, self._slow_valve)
         self._slow_dt_s = 0.0
         self._slow_heater_j = 0.0
         return deposited
 
     def _vapour_step(self, dt_s: float, valve_open: bool) -> float:
-        """Implicit step of the chamber vapour; returns the mass deposited on the trap."""
+        """Implicit step of the chamber vapour; returns the mass deposited on the trap.
+
+        Every ice reservoir that exchanges with the chamber (each sample layer, and the
+        trap through the open valve) has a net rate out ``a - b rho`` [kg/s], linear in the
+        unknown end-of-step chamber density ``rho``; with the leak ``c_leak rho`` the vapour
+        balance is one linear equation. A reservoir that would give more ice than it has
+        gives exactly what it has and the equation is solved again.
+        """
         vol = self.params.chamber.volume_m3
-        rho = self.vapour_kg / vol
-        a, b = self.sample.vapour_coefficients(dt_s, rho, self._gas_temp_k)
-        # rates in kg/s, linear in the unknown chamber density rho_new:
-        #   d(vapour)/dt = sum(a - b rho) + trap_src - (c_valve + c_leak) rho
-        c_valve = self._valve_c_m3_s if valve_open else 0.0
-        trap_src = 0.0
-        if valve_open and self.trap.ice_kg > 0.0:
-            t = self.trap.temp_k
-            trap_src = c_valve * ice.vapor_pressure_pa(t) * M_H2O / (R * t)
-        c_leak = self.params.chamber.leak_conductance_m3_s
+        a, b = self.sample.vapour_coefficients(dt_s, self.vapour_kg / vol, self._gas_temp_k)
         ice_kg = self.sample.ice_kg
-        fixed_kg = 0.0  # sources of layers that give up all their ice this step
-        gone = None
-        for _ in range(4):
-            rho_new = (self.vapour_kg + fixed_kg + dt_s * (float(a.sum()) + trap_src)) / (
-                vol + dt_s * (float(b.sum()) + c_valve + c_leak)
-            )
-            out = (a - b * rho_new) * dt_s  # kg out of each layer (negative: deposited)
+        if valve_open:
+            # The trap as one more reservoir behind the orifice: its ice effuses back at its
+            # own temperature (HKL, alpha = 1), chamber vapour effuses onto it and sticks.
+            a = np.append(a, self._valve_area_m2 * ice.sublimation_flux_kg_m2_s(self.trap.temp_k))
+            b = np.append(b, self._valve_c_m3_s)
+            ice_kg = np.append(ice_kg, self.trap.ice_kg)
+        c_leak = self.params.chamber.leak_conductance_m3_s
+        fixed_kg = 0.0  # ice of reservoirs that give up all they have this step
+        gone = np.zeros(ice_kg.size, dtype=bool)
+        for _ in range(ice_kg.size + 1):
+            rho_new = (self.vapour_kg + fixed_kg + dt_s * float(a.sum())) / (
+                vol + dt_s * (float(b.sum()) + c_leak))
+            out = (a - b * rho_new) * dt_s  # kg out of each reservoir (negative: deposited)
             short = out > ice_kg
             if not short.any():
                 break
-            # these layers run out of ice within the step: their source is what they have
             fixed_kg += float(ice_kg[short].sum())
-            gone = short if gone is None else gone | short
+            gone |= short
             a = np.where(short, 0.0, a)
             b = np.where(short, 0.0, b)
-        if gone is not None:
-            out = np.where(gone, ice_kg, out)
-        out = np.minimum(out, ice_kg)
-        deposited = (c_valve * rho_new - trap_src) * dt_s
-        if deposited < -self.trap.ice_kg:
-            deposited = -self.trap.ice_kg
+        out = np.where(gone, ice_kg, out)
         leaked = c_leak * rho_new * dt_s
-        new_vapour = self.vapour_kg + float(out.sum()) - deposited - leaked
-        if new_vapour < 0.0:
-            # Clipping a layer to the ice it has left the implicit sinks larger than what is
-            # there to take: scale every sink down so the vapour ends at exactly zero.
-            sinks_kg = leaked + max(deposited, 0.0) - float(out[out < 0.0].sum())
-            sources_kg = self.vapour_kg + float(out[out > 0.0].sum()) + max(-deposited, 0.0)
-            scale = sources_kg / sinks_kg
-            leaked *= scale
-            if deposited > 0.0:
-                deposited *= scale
-            out = np.where(out < 0.0, out * scale, out)
-            new_vapour = max(self.vapour_kg + float(out.sum()) - deposited - leaked, 0.0)
+        new_vapour = self.vapour_kg + float(out.sum()) - leaked
+        if new_vapour < 0.0:  # rounding only: take it from the leak
+            leaked += new_vapour
+            new_vapour = 0.0
+        deposited = 0.0
+        if valve_open:
+            deposited = -float(out[-1])
+            out = out[:-1]
         self.sample.sublimate(out)
         self.vapour_kg = new_vapour
         self.lost_kg += leaked

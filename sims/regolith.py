@@ -79,6 +79,34 @@ def heat_capacity_j_kg_k(temp_k: float | ArrayLike) -> FloatOrArray:
     return c if isinstance(c, float) else _out(c)
 
 
+def _h_poly(t: FloatOrArray) -> FloatOrArray:
+    """Antiderivative of the Hayne et al. (2017) heat-capacity polynomial, J/kg."""
+    return t * (-3.6125 + t * (2.7431 / 2 + t * (2.3616e-3 / 3 + t * (-1.2340e-5 / 4
+                                                                       + t * 8.9093e-9 / 5))))
+
+
+def enthalpy_array_j_kg(t: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Unchecked array kernel: antiderivative of :func:`heat_capacity_j_kg_k` (arbitrary
+    reference), J/kg. Differences of it are sensible heats."""
+    return _h_poly(t)  # type: ignore[return-value]
+
+
+def sensible_heat_j_kg(t_from_k: float | ArrayLike, t_to_k: float | ArrayLike) -> FloatOrArray:
+    """Heat to warm 1 kg of dry regolith from ``t_from_k`` to ``t_to_k``, J/kg.
+
+    The exact integral of :func:`heat_capacity_j_kg_k` (Hayne et al. 2017, app. A).
+    Negative when cooling. Raises ValueError unless both temperatures are finite and > 0.
+    """
+    if isinstance(t_from_k, _SCALAR) and isinstance(t_to_k, _SCALAR):
+        for name, v in (("t_from_k", t_from_k), ("t_to_k", t_to_k)):
+            if not 0.0 < v < _INF:
+                raise _bad(name, "finite and > 0 K", v)
+        return float(_h_poly(float(t_to_k)) - _h_poly(float(t_from_k)))
+    a = _arr(t_from_k, "t_from_k", 0.0, False)
+    b = _arr(t_to_k, "t_to_k", 0.0, False)
+    return _out(np.asarray(_h_poly(b) - _h_poly(a)))
+
+
 def density_kg_m3(depth_m: float | ArrayLike) -> FloatOrArray:
     """Bulk density of dry regolith, kg/m^3: ``1800 - 700 exp(-z/H)``, H = 0.07 m.
 

@@ -61,13 +61,20 @@ class Sample:
         self._one_plus_path_term = 1.0 + _SQRT_R_2PI_M * self.path_m / d_k_per_sqrt_k
         self._has_dry = False
         self._minv: NDArray[np.float64] | None = None
+        self._temp_at_refresh: NDArray[np.float64] | None = None
         self._cap_over_dt: NDArray[np.float64] | None = None
         self._cap_j_k = np.zeros(n + 1)
         self._dt_s = 0.0
         self._age_s = 0.0
+        # energy ledger [J] and what sublimated, at what temperature (for the floor)
+        self.t0_k = sample.initial_temp_k
+        self._h_ice0_j_kg = float(ice.ice_enthalpy_array_j_kg(np.array(self.t0_k)))
         self.heater_energy_j = 0.0
         self.radiated_j = 0.0
         self.latent_j = 0.0
+        self.ice_sensible_out_j = 0.0  # sensible heat (above t0) carried off by the ice
+        self.sublimated_kg = 0.0  # gross, deposits back into the sample not subtracted
+        self.sublimated_temp_kg_k = 0.0
 
     # ---- properties -------------------------------------------------------------
     def ice_fraction(self) -> NDArray[np.float64]:
@@ -92,6 +99,8 @@ class Sample:
         return g
 
     def _refresh(self, dt_s: float) -> None:
+        if self._temp_at_refresh is not None:
+            self._enthalpy_correction()
         cap = self.heat_capacity_j_k()
         g = self.conductances_w_k()
         n = cap.size
@@ -103,9 +112,26 @@ class Sample:
         m[idx + 1, idx] -= g
         self._minv = np.linalg.inv(m)
         self._cap_j_k = cap
+        self._temp_at_refresh = self.temp_k.copy()
         self._cap_over_dt = cap / dt_s
         self._dt_s = dt_s
         self._age_s = 0.0
+
+    def _enthalpy_correction(self) -> None:
+        """Between refreshes the solver moves temperatures by energy / C(T_refresh). With
+        c rising steeply in T that drifts; here each layer is put at the temperature whose
+        true enthalpy change (exact integrals of the c(T) fits) equals the energy the
+        solver gave it since the last refresh (one Newton step)."""
+        t_ref = self._temp_at_refresh[1:]
+        t = self.temp_k[1:]
+        energy_j = self._cap_j_k[1:] * (t - t_ref)
+        true_j = self.regolith_kg * (regolith.enthalpy_array_j_kg(t)
+                                     - regolith.enthalpy_array_j_kg(t_ref))
+        h_ice = ice.ice_enthalpy_array_j_kg
+        true_j += self.ice_kg * (h_ice(t) - h_ice(t_ref))
+        c_now = (self.regolith_kg * regolith.heat_capacity_j_kg_k(t)
+                 + self.ice_kg * ice.ice_heat_capacity_j_kg_k(t))
+        self.temp_k[1:] = t - (true_j - energy_j) / c_now
 
     # ---- stepping ---------------------------------------------------------------
     def conduct(self, dt_s: float, heater_power_w: float) -> None:
@@ -163,9 +189,41 @@ class Sample:
         """
         self.ice_kg = np.maximum(self.ice_kg - mass_kg, 0.0)
         self._has_dry = bool((self.ice_kg <= 0.0).any())
+        t = self.temp_k[1:]
+        self.ice_sensible_out_j += float(
+            mass_kg @ (ice.ice_enthalpy_array_j_kg(t) - self._h_ice0_j_kg))
+        gross = np.maximum(mass_kg, 0.0)
+        self.sublimated_kg += float(gross.sum())
+        self.sublimated_temp_kg_k += float(gross @ t)
         heat_j = mass_kg * self._latent_j_kg
         self.temp_k[1:] -= heat_j / self._cap_j_k[1:]
         self.latent_j += float(heat_j.sum())
+
+    # ---- energy -----------------------------------------------------------------
+    def stored_heat_j(self) -> float:
+        """Sensible heat now in the plate, regolith and ice above the start temperature [J],
+        from the exact integrals of the heat-capacity fits (not from the solver)."""
+        t = self.temp_k[1:]
+        reg = float(self.regolith_kg @ regolith.sensible_heat_j_kg(self.t0_k, t))
+        ice_j = float(self.ice_kg @ ice.ice_sensible_heat_j_kg(self.t0_k, t))
+        return reg + ice_j + self.h.plate_heat_capacity_j_k * (self.temp_k[0] - self.t0_k)
+
+    def energy_balance_error_j(self) -> float:
+        """Heater energy in minus (stored + latent + sensible carried off + radiated) [J]."""
+        return self.heater_energy_j - (self.stored_heat_j() + self.latent_j
+                                       + self.ice_sensible_out_j + self.radiated_j)
+
+    def energy_floor_j(self) -> float:
+        """Thermodynamic floor of what has sublimated so far [J]: the regolith that held it
+        and the ice, warmed from the start temperature to their mean sublimation
+        temperature, plus the latent heat there. Nothing else (losses) is counted."""
+        if self.sublimated_kg <= 0.0:
+            return 0.0
+        t_sub = max(self.sublimated_temp_kg_k / self.sublimated_kg, self.t0_k)
+        share = min(1.0, self.sublimated_kg / self.ice_initial_kg)
+        reg = share * self.p.mass_kg * regolith.sensible_heat_j_kg(self.t0_k, t_sub)
+        per_kg = ice.ice_sensible_heat_j_kg(self.t0_k, t_sub) + ice.latent_heat_j_per_kg(t_sub)
+        return reg + self.sublimated_kg * per_kg
 
     # ---- readings ---------------------------------------------------------------
     @property

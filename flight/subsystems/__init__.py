@@ -36,9 +36,13 @@ class Subsystems:
     def update(self, r: Mapping[str, Any], dt_s: float) -> dict[str, Any]:
         """Compute the actuator commands for this cycle from readings ``r``."""
         out = self.outputs
-        # what the rover allows us, less what every other load is drawing right now
-        others_w = max(0.0, r["bus_power_w"] - out["heater_power_w"])
+        # what the rover allows us, less what every other load is drawing right now; an
+        # unknown bus reading leaves the heater nothing
+        bus_w, cap_w = r["bus_power_w"], r["bus_cap_w"]
+        available_w = 0.0
+        if bus_w is not None and cap_w is not None:
+            available_w = cap_w - max(0.0, bus_w - out["heater_power_w"])
         self.capture.update(r, out)
         self.electrolysis.update(r, dt_s, out)
-        out["heater_power_w"] = self.heater.update(r, dt_s, r["bus_cap_w"] - others_w)
+        out["heater_power_w"] = self.heater.update(r, dt_s, available_w)
         return out

@@ -43,12 +43,17 @@ class CaptureController:
         """Write this cycle's valve, cryocooler and trap-heater commands into ``out``."""
         p_pa, trap_k = r["chamber_pressure_pa"], r["trap_temp_k"]
         c = self.cfg
+        trap_known = trap_k is not None and trap_k == trap_k
         if self.capture:
-            if trap_k > c.trap_max_k or p_pa < c.valve_close_pa:
+            if not trap_known or trap_k > c.trap_max_k:
+                self.valve_open = False  # never open onto a trap that may be warm
+            elif p_pa is None or p_pa != p_pa:
+                pass  # no pressure reading: hold the valve where it is
+            elif p_pa < c.valve_close_pa:
                 self.valve_open = False
             elif p_pa > c.valve_open_pa:
                 self.valve_open = True
         out["valve_open"] = self.valve_open
         out["cryocooler_on"] = self.cryo_on
-        melt = self.melt and trap_k < c.melt_setpoint_k
+        melt = self.melt and trap_known and trap_k < c.melt_setpoint_k
         out["trap_heater_power_w"] = c.melt_power_w if melt else 0.0

@@ -41,16 +41,22 @@ class ElectrolysisController:
     def update(self, r: Mapping[str, Any], dt_s: float, out: dict[str, Any]) -> None:
         """Write this cycle's stack current into ``out``."""
         c = self.cfg
-        tank_pa = max(r["h2_tank_pressure_pa"], r["o2_tank_pressure_pa"])
-        if not self.run or not tank_pa < c.max_tank_pressure_pa:
+        h2_pa, o2_pa = r["h2_tank_pressure_pa"], r["o2_tank_pressure_pa"]
+        tanks_ok = (h2_pa is not None and o2_pa is not None
+                    and h2_pa < c.max_tank_pressure_pa and o2_pa < c.max_tank_pressure_pa)
+        if not self.run or not tanks_ok:  # an unknown (None, NaN) tank pressure stops it too
             self.current_a = 0.0
             out["electrolyzer_current_a"] = 0.0
             return
-        volts = r["stack_voltage_v"]
+        volts, bus_w, cap_w = r["stack_voltage_v"], r["bus_power_w"], r["bus_cap_w"]
+        if volts is None or bus_w is None or cap_w is None or volts != volts:
+            self.current_a = 0.0  # blind: stop producing until the readings come back
+            out["electrolyzer_current_a"] = 0.0
+            return
         if volts > c.max_stack_voltage_v:
             self.derate = max(0.1, self.derate - 0.1 * dt_s)
-        others_w = max(0.0, r["bus_power_w"] - self.current_a * volts)
-        power_limit_a = max(0.0, r["bus_cap_w"] - others_w - 1.0) / max(volts, _MIN_CELL_V)
+        others_w = max(0.0, bus_w - self.current_a * volts)
+        power_limit_a = max(0.0, cap_w - others_w - 1.0) / max(volts, _MIN_CELL_V)
         target = min(c.current_a * self.derate, power_limit_a)
         step = c.ramp_a_per_s * dt_s
         self.current_a = min(target, self.current_a + step) if target > self.current_a else target

@@ -47,7 +47,7 @@ class HeaterController:
     def update(self, r: Mapping[str, Any], dt_s: float, available_w: float) -> float:
         """Heater power for this cycle [W], never above ``available_w`` less the margin."""
         temp_k = r["heater_temp_k"]
-        if temp_k != temp_k:  # no valid reading: do not heat blind
+        if temp_k is None or temp_k != temp_k:  # no valid reading: do not heat blind
             return 0.0
         if temp_k >= self.cfg.cutoff_k:
             self.cut_off = True
