@@ -44,8 +44,8 @@ def load_inputs(mission_path: str | Path, hardware_path: str | Path,
         hal.errors.ConfigError: naming the file and key path of the first problem.
     """
     chart = load_chart()
-    mission = load_mission(mission_path, set(SENSORS), set(leaf_states(chart)),
-                           set(load_dictionary()))
+    timed = {name for name, leaf in leaf_states(chart).items() if leaf.get("on_timeout")}
+    mission = load_mission(mission_path, set(SENSORS), timed, set(load_dictionary()))
     dictionary = load_dictionary()
     for i, c in enumerate(mission.commands):
         try:

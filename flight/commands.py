@@ -46,7 +46,8 @@ def validate(dictionary: Mapping[str, Mapping[str, Any]], name: str,
         if arg not in args:
             raise CommandError(f"{name}: missing argument {arg!r} ({a.get('units', '')})")
         value, tp = args[arg], _TYPES[a["type"]]
-        if isinstance(value, bool) != (tp is bool) or not isinstance(value, (int, float, str)):
+        if (isinstance(value, bool) != (tp is bool) or isinstance(value, str) != (tp is str)
+                or not isinstance(value, (int, float, str))):
             raise CommandError(f"{name}: argument {arg!r} must be {a['type']}, got {value!r}")
         if tp in (int, float):
             if isinstance(value, str):

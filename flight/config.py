@@ -44,7 +44,7 @@ class ElectrolysisConfig:
 
 @dataclass(frozen=True)
 class PhaseConfig:
-    timeout_s: float = param(3600.0, 1.0, 1e7, "mission-time limit of the phase")
+    timeout_s: float = param(lo=1.0, hi=1e7, doc="mission-time limit of the phase")
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,8 @@ class MissionConfig:
     cycle_hz: float = param(10.0, 0.01, 1000.0, "executive rate")
     telemetry_hz: float = param(1.0, 0.001, 1000.0, "housekeeping sample rate")
     max_duration_s: float = param(86400.0, 1.0, 1e8, "the run stops here whatever happens")
-    auto_boot: bool = param(True, doc="BOOT -> CHECKOUT -> IDLE without commands")
+    auto_boot: bool = param(True, doc="BOOT -> CHECKOUT -> IDLE without commands "
+                            "(false: each step waits for a PROCEED command)")
     sample: SampleConfig = param(SampleConfig())
     heater: HeaterConfig = param(HeaterConfig())
     capture: CaptureConfig = param(CaptureConfig())
@@ -110,8 +111,8 @@ def load_mission(path: str | Path, telemetry_names: set[str], states: set[str],
                  command_names: set[str]) -> MissionConfig:
     """Read and validate a mission YAML.
 
-    ``telemetry_names``, ``states`` and ``command_names`` are what the limits, timeouts
-    and timed commands may refer to.
+    ``telemetry_names``, ``states`` (those with a timeout) and ``command_names`` are what
+    the limits, timeouts and timed commands may refer to.
 
     Raises:
         ConfigError: naming the file and key path of the first problem.
@@ -127,12 +128,16 @@ def load_mission(path: str | Path, telemetry_names: set[str], states: set[str],
             raise ConfigError(at, "a limit needs 'above' or 'below'")
     for state in cfg.timeouts:
         if state not in states:
-            raise ConfigError(f"{path}: timeouts.{state}",
-                              f"unknown state; known: {', '.join(sorted(states))}")
+            raise ConfigError(f"{path}: timeouts.{state}", "unknown state, or a state "
+                              f"without a timeout; those with one: {', '.join(sorted(states))}")
     for i, cmd in enumerate(cfg.commands):
         if cmd.name not in command_names:
             raise ConfigError(f"{path}: commands[{i}].name", f"unknown command {cmd.name!r}; "
                               f"known: {', '.join(sorted(command_names))}")
+    h = cfg.heater
+    if not h.setpoint_k < h.rearm_k < h.cutoff_k:
+        raise ConfigError(f"{path}: heater", f"need setpoint_k < rearm_k < cutoff_k, got "
+                          f"{h.setpoint_k:g} K, {h.rearm_k:g} K, {h.cutoff_k:g} K")
     if cfg.capture.valve_close_pa > cfg.capture.valve_open_pa:
         raise ConfigError(f"{path}: capture.valve_close_pa", "must not exceed valve_open_pa")
     if cfg.telemetry_hz > cfg.cycle_hz:

@@ -31,7 +31,7 @@ class LimitMonitors:
     def check(self, r: Mapping[str, Any]) -> None:
         for i, lim in enumerate(self.limits):
             v = r.get(lim.telemetry)
-            if v is None:  # no reading: nothing is known, so nothing trips and nothing clears
+            if v is None or v != v:  # no reading: nothing is known, nothing trips or clears
                 continue
             bad = (lim.above is not None and v > lim.above) or (
                 lim.below is not None and v < lim.below)

@@ -174,11 +174,14 @@ class Sequencer:
             self.safe_reason = None
         self.emit("state_change", source=src, dest=dst, trigger=self._trigger_name,
                   reason=self._pending_reason)
+        if self.complete and dst == "IDLE":
+            self.emit("mission_complete")
         self.on_modes(dict(self.leaves[dst]["modes"]))
 
     def mark_complete(self) -> None:
+        """Transition action of the completing transition (runs before the state-change
+        callback): the event is emitted after the state change, in :meth:`_entered`."""
         self.complete = True
-        self.emit("mission_complete")
 
     # ---- guards (names used in statechart.yaml) -----------------------------------
     def _r(self, key: str) -> float:
@@ -190,7 +193,8 @@ class Sequencer:
 
     def sensors_valid(self) -> bool:
         """Every reading present and finite."""
-        return all(v is not None and v == v for v in self.readings.values())
+        return bool(self.readings) and all(v is not None and v == v
+                                           for v in self.readings.values())
 
     def power_available(self) -> bool:
         return self._r("bus_cap_w") >= self.g.min_power_w

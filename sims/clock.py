@@ -27,8 +27,8 @@ class SimClock:
         Raises:
             ValueError: if ``dt_s`` is not positive.
         """
-        if not dt_s > 0:
-            raise ValueError(f"dt_s must be > 0, got {dt_s}")
+        if not 0 < dt_s < float("inf"):
+            raise ValueError(f"dt_s must be finite and > 0, got {dt_s}")
         # Count ticks of a fixed dt so that 10 Hz for hours does not accumulate rounding.
         if dt_s != self._dt_s:
             self._start_s = self._now_s

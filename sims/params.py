@@ -40,6 +40,7 @@ class HeaterParams:
     plate_heat_capacity_j_k: float = _f(45.0, 0.1, 1e5, "50 g aluminium plate (typical)")
     contact_conductance_w_k: float = _f(0.5, 1e-4, 1e3, "plate-to-sample contact (typical)")
     emissivity: float = _f(0.05, 0.0, 1.0, "effective emissivity of the plate's back (MLI)")
+    gap_emissivity: float = _f(0.86, 0.0, 1.0, "plate (0.9) to regolith (0.95) across the gap")
 
 
 @dataclass(frozen=True)

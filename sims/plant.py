@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sims import ice, power
+from sims.clock import SimClock
 from sims.constants import M_H2O, R
 from sims.params import PlantParams
 from sims.sample import Sample
@@ -48,7 +49,7 @@ class Plant:
         self.stack = Stack(p.electrolyzer)
         self.vapour_kg = 0.0
         self.lost_kg = 0.0
-        self.time_s = 0.0
+        self.clock = SimClock()
         self.bus_power_w = 0.0
         self.brownout = False
         self.heater_power_w = 0.0  # granted, not commanded
@@ -61,6 +62,11 @@ class Plant:
         self.ice_initial_kg = self.sample.ice_initial_kg
 
     # ---- readings ---------------------------------------------------------------
+    @property
+    def time_s(self) -> float:
+        """Plant time [s]: the sum of every ``dt`` stepped (tick-counted, no drift)."""
+        return self.clock.now_s()
+
     def chamber_pressure_pa(self) -> float:
         """Vapour pressure in the chamber [Pa] (ideal gas at the wall temperature)."""
         v = self.params.chamber.volume_m3
@@ -85,7 +91,7 @@ class Plant:
         """The plant's true state, for sensors, oracles and summaries (SI units)."""
         s, t, k = self.sample, self.trap, self.stack
         return {
-            "time_s": self.time_s,
+            "time_s": self.clock.now_s(),
             "heater_temp_k": s.plate_temp_k,
             "sample_top_temp_k": s.top_temp_k,
             "sample_bottom_temp_k": s.bottom_temp_k,
@@ -152,7 +158,7 @@ class Plant:
         self.bus_power_w = grant.cryocooler_w + grant.trap_heater_w + grant.heater_w + (
             self.stack.current_a * self.stack.voltage_v
         )
-        self.time_s += dt_s
+        self.clock.advance(dt_s)
 
     def _slow_step(self) -> float:
         """Conduction and vapour over the accumulated interval, in sub-steps no longer than

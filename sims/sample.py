@@ -94,7 +94,12 @@ class Sample:
         k = regolith.icy_conductivity_w_m_k(t, self.p.conductivity_depth_m, self.ice_fraction())
         half = 0.5 * self.dz_m / (k * self.area_m2)  # K/W, half a layer
         g = np.empty(self.p.layers)
-        g[0] = 1.0 / (1.0 / self.h.contact_conductance_w_k + half[0])
+        # plate -> top layer: contact in parallel with radiation across the gap, the latter
+        # linearised at the mean temperature, 4 eps sigma A Tm^3 (parallel plates)
+        t_m = 0.5 * (self.temp_k[0] + self.temp_k[1])
+        g_gap = self.h.contact_conductance_w_k + (
+            4.0 * self.h.gap_emissivity * STEFAN_BOLTZMANN * self.area_m2 * t_m**3)
+        g[0] = 1.0 / (1.0 / g_gap + half[0])
         g[1:] = 1.0 / (half[:-1] + half[1:])
         return g
 

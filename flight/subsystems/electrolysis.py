@@ -15,7 +15,8 @@ class ElectrolysisController:
 
     READS: stack_voltage_v, h2_tank_pressure_pa, o2_tank_pressure_pa, bus_power_w,
     bus_cap_w. COMMANDS: electrolyzer_current_a [A]. MODES: RUN, OFF. The current
-    backs off 10 %/s while the stack voltage is above its limit, drops to 0 while a
+    backs off 10 %/s while the stack voltage is above its limit (and recovers 2 %/s once
+    it is 50 mV below), drops to 0 while a
     tank is above its pressure limit, and never asks for more power than the cap leaves.
     """
 
@@ -55,6 +56,8 @@ class ElectrolysisController:
             return
         if volts > c.max_stack_voltage_v:
             self.derate = max(0.1, self.derate - 0.1 * dt_s)
+        elif volts < c.max_stack_voltage_v - 0.05:  # recover slowly once well below the limit
+            self.derate = min(1.0, self.derate + 0.02 * dt_s)
         others_w = max(0.0, bus_w - self.current_a * volts)
         power_limit_a = max(0.0, cap_w - others_w - 1.0) / max(volts, _MIN_CELL_V)
         target = min(c.current_a * self.derate, power_limit_a)

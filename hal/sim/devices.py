@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import zlib
+
 import numpy as np
 
 from sims.plant import Plant
@@ -28,10 +30,14 @@ HEATER_CHANNELS = {"heater": "heater_power_w", "trap_heater": "trap_heater_power
 
 
 class Noise:
-    """Standard normal deviates from a seeded generator, drawn 4096 at a time."""
+    """Standard normal deviates from a seeded generator, drawn 4096 at a time.
 
-    def __init__(self, seed: int) -> None:
-        self._rng = np.random.default_rng(seed)
+    Each device has its own stream, keyed by (seed, device role), so adding a device or
+    reading one more often leaves every other device's noise unchanged.
+    """
+
+    def __init__(self, seed: int, role: str = "") -> None:
+        self._rng = np.random.default_rng([seed, zlib.crc32(role.encode())])
         self._block: list[float] = []
 
     def next(self) -> float:

@@ -10,7 +10,7 @@ from hal.configschema import load
 from hal.errors import ConfigError
 from hal.sim import devices as dev
 from sims.clock import SimClock
-from sims.params import PlantParams
+from sims.params import PlantParams, SampleParams
 from sims.plant import Plant
 
 
@@ -20,12 +20,11 @@ class SimPlatform:
     def __init__(self, plant: Plant, devices: Mapping[str, object]) -> None:
         self.plant = plant
         self.devices = dict(devices)
-        self.clock = SimClock()
+        self.clock: SimClock = plant.clock  # mission time is the plant's time
 
     def advance(self, dt_s: float) -> None:
-        """Step the plant by ``dt_s`` and move the mission clock with it."""
+        """Step the plant by ``dt_s``; its clock is the mission clock."""
         self.plant.step(dt_s)
-        self.clock.advance(dt_s)
 
     def truth(self) -> dict[str, float]:
         t = self.plant.truth()
@@ -48,12 +47,13 @@ def build(where: str, plant_cfg: Mapping[str, Any], devices: Mapping[str, Any],
         ConfigError: a plant parameter or a device channel is wrong.
     """
     params = load(PlantParams, dict(plant_cfg), f"{where} plant")
-    params = dataclasses.replace(params, sample=dataclasses.replace(params.sample, **sample))
+    merged = {**dataclasses.asdict(params.sample), **sample}
+    params = dataclasses.replace(params, sample=load(SampleParams, merged, "mission: sample"))
     plant = Plant(params)
-    noise = dev.Noise(seed)
     built: dict[str, object] = {}
     for role, d in devices.items():
         at = f"{where} devices.{role}.channel"
+        noise = dev.Noise(seed, role)
         if d.kind in ("thermometer", "pressure_gauge", "mass_gauge"):
             if d.channel not in dev.SENSOR_CHANNELS:
                 raise ConfigError(at, f"unknown sim channel {d.channel!r}; known: "

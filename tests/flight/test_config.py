@@ -181,11 +181,6 @@ def test_bad_command_arguments_are_config_errors(tmp_path: Path, args: str) -> N
     assert "commands[0]" in msg and "SET_HEATER_SETPOINT" in msg
 
 
-@pytest.mark.xfail(reason="BUG: heater.setpoint_k, rearm_k and cutoff_k are range-checked one "
-                          "by one only; a setpoint at or above rearm_k/cutoff_k (which "
-                          "HeaterController.set_setpoint_k refuses) is accepted "
-                          "(flight/config.py:19-25; no cross-check in load_mission 109-140)",
-                   strict=True)
 def test_heater_setpoint_above_cutoff_refused(tmp_path: Path) -> None:
     text = edited(QUICK_TEXT, "  setpoint_k: 360.0", "  setpoint_k: 500.0")  # cutoff 450
     msg = mission_error(tmp_path, text)
@@ -311,3 +306,17 @@ def test_sim_platform_builds_every_required_device() -> None:
     platform = build_platform(SIM, cfg, dataclasses.asdict(SampleConfig()), seed=1)
     assert set(REQUIRED_DEVICES) <= set(platform.devices)
     assert platform.clock.now_s() == 0.0
+
+
+def test_timeout_for_a_state_without_one_is_refused(tmp_path: Path) -> None:
+    """IDLE and SAFE have no timeout action in the chart: a timeout there could never fire
+    anything, so it is a config error rather than a silent no-op."""
+    text = edited(QUICK_TEXT, "  EXTRACT_HEAT: {timeout_s: 1200}", "  IDLE: {timeout_s: 1200}")
+    msg = mission_error(tmp_path, text)
+    assert "timeouts.IDLE" in msg and "without a timeout" in msg
+
+
+def test_timeout_entry_needs_its_value(tmp_path: Path) -> None:
+    text = edited(QUICK_TEXT, "  EXTRACT_HEAT: {timeout_s: 1200}", "  EXTRACT_HEAT: {}")
+    msg = mission_error(tmp_path, text)
+    assert "timeouts.EXTRACT_HEAT.timeout_s" in msg and "required" in msg

@@ -134,6 +134,16 @@ def test_boot_ok_needs_auto_boot() -> None:
     assert r.named("state_change")[-1]["trigger"] == "boot_ok"
 
 
+def test_without_auto_boot_proceed_commands_walk_boot_and_checkout() -> None:
+    """auto_boot false: BOOT and CHECKOUT wait for PROCEED; CHECKOUT -> IDLE still needs
+    valid sensors."""
+    r = Rig(MissionConfig(name="t", auto_boot=False))
+    assert r.fire("proceed") and r.state == "CHECKOUT"
+    assert not r.fire("proceed", heater_temp_k=None) and r.state == "CHECKOUT"
+    assert r.fire("proceed") and r.state == "IDLE"
+    assert not r.fire("proceed") and r.state == "IDLE"
+
+
 def test_one_transition_per_step() -> None:
     r = Rig()
     assert r.step() == "CHECKOUT"  # checkout_ok also holds, but waits for the next step

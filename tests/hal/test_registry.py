@@ -351,12 +351,6 @@ def test_sensor_channels_all_exist_in_truth():
         assert read(platform.plant) == truth[name]
 
 
-@pytest.mark.xfail(
-    reason="BUG: hal/sim/platform.py build() applies the mission 'sample' overrides with "
-    "dataclasses.replace, bypassing configschema: out-of-range values (mass_kg=-1, "
-    "layers=1) build a plant silently, and an unknown key raises TypeError, not ConfigError.",
-    strict=True,
-)
 @pytest.mark.parametrize("sample", [{"mass_kg": -1.0}, {"layers": 1}, {"mass_kgg": 0.02}])
 def test_bad_mission_sample_is_a_config_error(sample):
     cfg = load_hardware(SIM_YAML, REQUIRED)
