@@ -6,9 +6,8 @@ from a seeded generator in blocks, so a run is deterministic for a seed and chea
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 
