@@ -144,15 +144,14 @@ class Plant:
         self.trap.cryo_on = grant.cryocooler_w > 0.0
         self.trap.heater_power_w = grant.trap_heater_w
 
-        deposited = 0.0
         if self._slow_dt_s > 0.0 and u.valve_open != self._slow_valve:
-            deposited = self._slow_step()  # close the interval with the old valve state
+            self._slow_step()  # close the interval with the old valve state
         self._slow_valve = u.valve_open
         self._slow_dt_s += dt_s
         self._slow_heater_j += grant.heater_w * dt_s
         if self._slow_dt_s >= self.params.solver.thermal_step_s * (1.0 - 1e-9):
-            deposited += self._slow_step()
-        self.trap.step(dt_s, deposited)
+            self._slow_step()
+        self.trap.step(dt_s)
         split = self.stack.step(dt_s, current_a * grant.stack_fraction, self.trap.reservoir_kg)
         self.trap.reservoir_kg -= split
         self.bus_power_w = grant.cryocooler_w + grant.trap_heater_w + grant.heater_w + (
@@ -160,64 +159,60 @@ class Plant:
         )
         self.clock.advance(dt_s)
 
-    def _slow_step(self) -> float:
+    def _slow_step(self) -> None:
         """Conduction and vapour over the accumulated interval, in sub-steps no longer than
-        ``thermal_step_s``; returns the mass deposited on the trap."""
+        ``thermal_step_s``."""
         n = max(1, math.ceil(self._slow_dt_s / self.params.solver.thermal_step_s - 1e-9)) \
             if self.params.solver.thermal_step_s > 0.0 else 1
         dt_s = self._slow_dt_s / n
         heater_w = self._slow_heater_j / self._slow_dt_s
-        deposited = 0.0
         for _ in range(n):
-            self.sample.conduct(dt_s, heater_w)
-            deposited += self._vapour_step(dt_s, self._slow_valve)
+            self._vapour_step(dt_s, heater_w)
         self._slow_dt_s = 0.0
         self._slow_heater_j = 0.0
-        return deposited
 
-    def _vapour_step(self, dt_s: float, valve_open: bool) -> float:
-        """Implicit step of the chamber vapour; returns the mass deposited on the trap.
+    def _vapour_step(self, dt_s: float, heater_w: float) -> None:
+        """One implicit step of the sample's heat and the chamber vapour.
 
-        Every ice reservoir that exchanges with the chamber (each sample layer, and the
-        trap through the open valve) has a net rate out ``a - b rho`` [kg/s], linear in the
-        unknown end-of-step chamber density ``rho``; with the leak ``c_leak rho`` the vapour
-        balance is one linear equation. A reservoir that would give more ice than it has
-        gives exactly what it has and the equation is solved again.
+        The trap (through the open valve: its ice effuses back at its own temperature by
+        HKL, chamber vapour effuses onto it and sticks) and the leak to vacuum enter the
+        sample's coupled solve as a source and a sink linear in the chamber density.
+        Where a reservoir would give more ice than it holds, it gives what it holds.
         """
-        vol = self.params.chamber.volume_m3
-        a, b = self.sample.vapour_coefficients(dt_s, self.vapour_kg / vol, self._gas_temp_k)
-        ice_kg = self.sample.ice_kg
-        if valve_open:
-            # The trap as one more reservoir behind the orifice: its ice effuses back at its
-            # own temperature (HKL, alpha = 1), chamber vapour effuses onto it and sticks.
-            a = np.append(a, self._valve_area_m2 * ice.sublimation_flux_kg_m2_s(self.trap.temp_k))
-            b = np.append(b, self._valve_c_m3_s)
-            ice_kg = np.append(ice_kg, self.trap.ice_kg)
-        c_leak = self.params.chamber.leak_conductance_m3_s
-        fixed_kg = 0.0  # ice of reservoirs that give up all they have this step
-        gone = np.zeros(ice_kg.size, dtype=bool)
-        for _ in range(ice_kg.size + 1):
-            rho_new = (self.vapour_kg + fixed_kg + dt_s * float(a.sum())) / (
-                vol + dt_s * (float(b.sum()) + c_leak))
-            out = (a - b * rho_new) * dt_s  # kg out of each reservoir (negative: deposited)
-            short = out > ice_kg
-            if not short.any():
-                break
-            fixed_kg += float(ice_kg[short].sum())
-            gone |= short
-            a = np.where(short, 0.0, a)
-            b = np.where(short, 0.0, b)
-        out = np.where(gone, ice_kg, out)
-        leaked = c_leak * rho_new * dt_s
-        new_vapour = self.vapour_kg + float(out.sum()) - leaked
-        if new_vapour < 0.0:  # rounding only: take it from the leak
-            leaked += new_vapour
-            new_vapour = 0.0
-        deposited = 0.0
-        if valve_open:
-            deposited = -float(out[-1])
-            out = out[:-1]
-        self.sample.sublimate(out)
+        p = self.params.chamber
+        s, trap = self.sample, self.trap
+        if s.coefficients() is None:
+            s.vapour_coefficients(self.vapour_kg / p.volume_m3, self._gas_temp_k)
+        trap_src, c_valve = 0.0, 0.0
+        if self._slow_valve:
+            # Net flow onto the trap is c rho - J: chamber vapour sticks, the trap's ice
+            # effuses back (HKL at its temperature). A trap evaporating faster than its ice
+            # lasts gives what it has and catches nothing (it is above the frost point).
+            evap = self._valve_area_m2 * ice.sublimation_flux_kg_m2_s(trap.temp_k)
+            net_now = self._valve_c_m3_s * self.vapour_kg / p.volume_m3 - evap
+            if net_now >= 0.0 or -net_now * dt_s < trap.ice_kg:
+                trap_src, c_valve = evap, self._valve_c_m3_s
+            else:
+                trap_src = trap.ice_kg / dt_s
+        out, rho = s.conduct(dt_s, heater_w, self.vapour_kg, p.volume_m3, trap_src,
+                             c_valve + p.leak_conductance_m3_s)
+        out = np.minimum(out, s.ice_kg)
+        rho = max(rho, 0.0)
+        trap_out = min((trap_src - c_valve * rho) * dt_s, trap.ice_kg)
+        leaked = p.leak_conductance_m3_s * rho * dt_s
+        new_vapour = self.vapour_kg + float(out.sum()) + trap_out - leaked
+        if new_vapour < 0.0:
+            # A limited source (or the linearisation, far from its point) left the sinks
+            # larger than what there is to take: scale every sink down to what there is.
+            taken = -float(out[out < 0.0].sum())
+            sinks = leaked + max(-trap_out, 0.0) + taken
+            scale = max(sinks + new_vapour, 0.0) / sinks
+            leaked *= scale
+            trap_out = trap_out * scale if trap_out < 0.0 else trap_out
+            out = np.where(out < 0.0, out * scale, out)
+            new_vapour = max(self.vapour_kg + float(out.sum()) + trap_out - leaked, 0.0)
+        s.sublimate(out)
         self.vapour_kg = new_vapour
         self.lost_kg += leaked
-        return deposited
+        trap.deposit(-trap_out)
+        s.vapour_coefficients(new_vapour / p.volume_m3, self._gas_temp_k)

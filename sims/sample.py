@@ -5,7 +5,7 @@ plate lies on its surface; the vapour leaves upward through the plate into the c
 Node 0 is the plate, nodes 1..N are the sample layers from the top down; the crucible
 bottom is adiabatic. Conduction is solved implicitly (backward Euler) with thermal
 properties frozen over ``refresh_s`` of mission time, so any ``dt`` is stable and a step
-costs one small matrix-vector product. Sublimation is coupled to the chamber vapour
+costs one tridiagonal solve. Sublimation is coupled to the chamber vapour
 implicitly by :class:`sims.plant.Plant`; here we supply its linear coefficients and apply
 the result. See docs/physics.md.
 """
@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from sims import ice, regolith
 from sims.constants import M_H2O, STEFAN_BOLTZMANN, R
 from sims.params import HeaterParams, SampleParams
+from sims.tridiag import solve_symmetric_tridiagonal2
 
 _CLAPEYRON_B_K = 6143.7  # d ln p / d(1/T), Murphy & Koop (2005) eq. 2
 _SQRT_R_2PI_M = math.sqrt(R / (2.0 * math.pi * M_H2O))
@@ -60,7 +61,12 @@ class Sample:
         # 1 + v z / D_K is independent of T (both v and D_K go as sqrt T)
         self._one_plus_path_term = 1.0 + _SQRT_R_2PI_M * self.path_m / d_k_per_sqrt_k
         self._has_dry = False
-        self._minv: NDArray[np.float64] | None = None
+        self._g: list[float] = []
+        self._base_diag = np.zeros(n + 1)
+        self._a: NDArray[np.float64] | None = None  # sublimation law at the last solve
+        self._b = np.zeros(n)
+        self._latent_j_kg = np.zeros(n)
+        self._sink_pred_j = np.zeros(n)
         self._temp_at_refresh: NDArray[np.float64] | None = None
         self._cap_over_dt: NDArray[np.float64] | None = None
         self._cap_j_k = np.zeros(n + 1)
@@ -108,14 +114,11 @@ class Sample:
             self._enthalpy_correction()
         cap = self.heat_capacity_j_k()
         g = self.conductances_w_k()
-        n = cap.size
-        m = np.diag(cap / dt_s)
-        idx = np.arange(n - 1)
-        m[idx, idx] += g
-        m[idx + 1, idx + 1] += g
-        m[idx, idx + 1] -= g
-        m[idx + 1, idx] -= g
-        self._minv = np.linalg.inv(m)
+        diag = cap / dt_s
+        diag[:-1] += g
+        diag[1:] += g
+        self._g = g.tolist()
+        self._base_diag = diag
         self._cap_j_k = cap
         self._temp_at_refresh = self.temp_k.copy()
         self._cap_over_dt = cap / dt_s
@@ -139,37 +142,76 @@ class Sample:
         self.temp_k[1:] = t - (true_j - energy_j) / c_now
 
     # ---- stepping ---------------------------------------------------------------
-    def conduct(self, dt_s: float, heater_power_w: float) -> None:
-        """Advance conduction by ``dt_s`` with ``heater_power_w`` into the plate."""
-        if (self._minv is None or abs(dt_s - self._dt_s) > 1e-9 * dt_s
+    def conduct(self, dt_s: float, heater_power_w: float, vapour_kg: float, volume_m3: float,
+                other_source_kg_s: float, other_sink_m3_s: float,
+                ) -> tuple[NDArray[np.float64], float]:
+        """Advance conduction by ``dt_s`` with ``heater_power_w`` into the plate.
+
+        Backward Euler on the plate, the layers and the chamber vapour together: each
+        layer's sublimation ``a + s (T - T0) - b rho`` is linearised in its own
+        temperature and in the end-of-step chamber density ``rho``, whose balance (with
+        ``vapour_kg`` in ``volume_m3``, a source ``other_source_kg_s`` and a sink
+        ``other_sink_m3_s * rho`` for the trap and the leak) closes the system. That is a
+        tridiagonal heat network plus a rank-one chamber coupling, solved exactly
+        (Sherman-Morrison), so the sublimation front neither overshoots nor lags and
+        layers trading vapour through the chamber stay stable at any step. A layer that
+        would empty within the step gives a fixed source of what it has. This is linearly
+        implicit (Rosenbrock) Euler: first order, stable, no operator splitting.
+        Returns the mass each layer gives the chamber this step [kg] (negative: takes)
+        and the end-of-step chamber density [kg/m^3]; pass the masses, limited to the ice
+        each layer holds, to :meth:`sublimate`. Call :meth:`vapour_coefficients` before
+        the first step and after each one (the linearisation point).
+        """
+        if (self._cap_over_dt is None or abs(dt_s - self._dt_s) > 1e-9 * dt_s
                 or self._age_s >= self.refresh_s):
             self._refresh(dt_s)
         self._age_s += dt_s
-        t_plate = self.temp_k[0]
-        radiated_w = (
-            self.h.emissivity * STEFAN_BOLTZMANN * self.area_m2
-            * (t_plate**4 - self.wall_temp_k**4)
-        )
-        rhs = self._cap_over_dt * self.temp_k
+        t_old = self.temp_k
+        radiated_w = (self.h.emissivity * STEFAN_BOLTZMANN * self.area_m2
+                      * (t_old[0] ** 4 - self.wall_temp_k**4))
+        t = t_old[1:]
+        lat, a, b = self._latent_j_kg, self._a, self._b
+        emptying = a * dt_s >= self.ice_kg
+        a = np.where(emptying, self.ice_kg / dt_s, a)
+        b = np.where(emptying, 0.0, b)
+        slope = np.where(emptying, 0.0, a * (_CLAPEYRON_B_K / (t * t) - 0.5 / t))  # kg/s/K
+        # chamber: E rho = r0 + sum(slope T), i.e. rho = (r0 + slope . T) / E
+        e = volume_m3 / dt_s + float(b.sum()) + other_sink_m3_s
+        r0 = vapour_kg / dt_s + float(a.sum()) - float(slope @ t) + other_source_kg_s
+        rhs = self._cap_over_dt * t_old
         rhs[0] += heater_power_w - radiated_w
-        self.temp_k = self._minv @ rhs
+        rhs[1:] += lat * (slope * t - a + b * (r0 / e))
+        diag = self._base_diag.copy()
+        diag[1:] += lat * slope
+        u = np.zeros(t_old.size)
+        u[1:] = lat * b / e  # the system is (A - u v^T) T = rhs with v = slope
+        x, y = solve_symmetric_tridiagonal2(self._g, diag.tolist(), rhs.tolist(), u.tolist())
+        x_arr, y_arr = np.array(x), np.array(y)
+        vx, vy = float(slope @ x_arr[1:]), float(slope @ y_arr[1:])
+        self.temp_k = x_arr + y_arr * (vx / (1.0 - vy))
+        rho = (r0 + float(slope @ self.temp_k[1:])) / e
+        out_kg = (a + slope * (self.temp_k[1:] - t) - b * rho) * dt_s
+        self._sink_pred_j = lat * out_kg  # the latent heat the solve already took
         self.heater_energy_j += heater_power_w * dt_s
         self.radiated_j += radiated_w * dt_s
+        return out_kg, rho
+
+    def coefficients(self) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+        """The sublimation law ``(a, b)`` from the last :meth:`vapour_coefficients` call."""
+        return None if self._a is None else (self._a, self._b)
 
     def vapour_coefficients(
-        self, dt_s: float, chamber_density_kg_m3: float, gas_temp_k: float
+        self, chamber_density_kg_m3: float, gas_temp_k: float
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Linear sublimation law of each layer: net rate out ``a - b * rho_chamber`` [kg/s].
 
-        Returned ``a`` [kg/s] and ``b`` [m^3/s]: Hertz-Knudsen-Langmuir at the layer's
-        temperature in series with Knudsen diffusion through the layers above it.
-        Chamber vapour at ``gas_temp_k`` exerts ``p = rho R Tg / M``, seen by a layer at
-        ``T`` as the density ``rho Tg / T``. Both coefficients are damped by the layer's
-        own latent-heat feedback (a linearised implicit step), so ``dt`` may be large.
+        Returned ``a`` [kg/s] and ``b`` [m^3/s] at the current temperatures:
+        Hertz-Knudsen-Langmuir at the layer's temperature in series with Knudsen
+        diffusion through the layers above it. Chamber vapour at ``gas_temp_k`` exerts
+        ``p = rho R Tg / M``, seen by a layer at ``T`` as the density ``rho Tg / T``.
         """
         t = self.temp_k[1:]
-        sqrt_t = np.sqrt(t)
-        v = _SQRT_R_2PI_M * sqrt_t  # HKL mean normal speed sqrt(RT / 2 pi M) [m/s]
+        v = _SQRT_R_2PI_M * np.sqrt(t)  # HKL mean normal speed sqrt(RT / 2 pi M) [m/s]
         # A v / (1 + v z / D_K), with D_K = d_k_per_sqrt_k * sqrt(T): the sqrt(T) cancels
         conductance = (self.area_m2 * v) / self._one_plus_path_term  # m^3/s
         inv_t = 1.0 / t
@@ -181,16 +223,15 @@ class Sample:
             dry = self.ice_kg <= 0.0
             a[dry] = 0.0
             b[dry & (rho_sat * t >= chamber_density_kg_m3 * gas_temp_k)] = 0.0
-        latent = ice.latent_heat_array_j_per_mol(t) * (1.0 / M_H2O)
-        cap = self._cap_j_k[1:]
-        damp = cap / (cap + (dt_s * _CLAPEYRON_B_K) * latent * a * inv_t * inv_t)
-        self._latent_j_kg = latent
-        return a * damp, b * damp
+        self._latent_j_kg = ice.latent_heat_array_j_per_mol(t) * (1.0 / M_H2O)
+        self._a, self._b = a, b
+        return a, b
 
     def sublimate(self, mass_kg: NDArray[np.float64]) -> None:
         """Remove ``mass_kg`` of ice from each layer (negative = deposit) with its latent heat.
 
-        ``mass_kg`` must already be limited to the ice present.
+        ``mass_kg`` is what :meth:`conduct` returned, limited to the ice present; where it
+        was limited, the latent heat the solve took for the rest goes back to the layer.
         """
         self.ice_kg = np.maximum(self.ice_kg - mass_kg, 0.0)
         self._has_dry = bool((self.ice_kg <= 0.0).any())
@@ -201,7 +242,8 @@ class Sample:
         self.sublimated_kg += float(gross.sum())
         self.sublimated_temp_kg_k += float(gross @ t)
         heat_j = mass_kg * self._latent_j_kg
-        self.temp_k[1:] -= heat_j / self._cap_j_k[1:]
+        # conduct() took the latent heat of its prediction; give back what did not leave
+        self.temp_k[1:] += (self._sink_pred_j - heat_j) / self._cap_j_k[1:]
         self.latent_j += float(heat_j.sum())
 
     # ---- energy -----------------------------------------------------------------

@@ -26,6 +26,7 @@ class Trap:
         self.reservoir_kg = 0.0
         self.cryo_on = False
         self.heater_power_w = 0.0
+        self._latent_pending_j = 0.0
 
     def lift_w(self) -> float:
         """Heat the cryocooler removes at the current trap temperature [W] (0 when off)."""
@@ -35,12 +36,19 @@ class Trap:
         frac = (self.temp_k - p.cryo_floor_temp_k) / (p.cryo_ref_temp_k - p.cryo_floor_temp_k)
         return max(0.0, p.cryo_lift_w_at_ref * frac)
 
-    def step(self, dt_s: float, deposited_kg: float) -> None:
-        """Advance by ``dt_s`` after ``deposited_kg`` of vapour froze on (negative: sublimed)."""
+    def deposit(self, mass_kg: float) -> None:
+        """``mass_kg`` of vapour froze on (negative: sublimed off) now; its latent heat is
+        released into the trap at the next :meth:`step`."""
+        self.ice_kg += mass_kg
+        self._latent_pending_j += mass_kg * ice.latent_heat_j_per_kg(self.temp_k)
+
+    def step(self, dt_s: float, deposited_kg: float = 0.0) -> None:
+        """Advance by ``dt_s`` after ``deposited_kg`` more froze on (negative: sublimed)."""
+        self.deposit(deposited_kg)
         t = self.temp_k
-        latent_w = deposited_kg * ice.latent_heat_j_per_kg(t) / dt_s
+        latent_w = self._latent_pending_j / dt_s
+        self._latent_pending_j = 0.0
         leak_w = self.p.parasitic_conductance_w_k * (self.wall_temp_k - t)
-        self.ice_kg += deposited_kg
         cap = self.p.heat_capacity_j_k + self.ice_kg * ice.ice_heat_capacity_j_kg_k(t)
         net_w = latent_w + leak_w + self.heater_power_w - self.lift_w()
         t_new = t + dt_s * net_w / cap
