@@ -95,8 +95,8 @@ class SolverParams:
     call. A step that is shorter than ``thermal_step_s`` accumulates (heater energy is
     summed exactly) and a valve change closes the interval early."""
 
-    thermal_step_s: float = _f(0.5, 0.0, 60.0, "thermal/vapour step; 0 = every call")
-    refresh_s: float = _f(5.0, 0.0, 600.0, "re-evaluate conductivities and capacities")
+    thermal_step_s: float = _f(1.0, 0.0, 60.0, "thermal/vapour step; 0 = every call")
+    refresh_s: float = _f(10.0, 0.0, 600.0, "re-evaluate conductivities and capacities")
 
 
 @dataclass(frozen=True)

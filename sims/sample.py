@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from sims import ice, regolith
 from sims.constants import M_H2O, STEFAN_BOLTZMANN, R
 from sims.params import HeaterParams, SampleParams
-from sims.tridiag import solve_symmetric_tridiagonal2
+from sims.tridiag import solve_symmetric_tridiagonal, solve_symmetric_tridiagonal2
 
 _CLAPEYRON_B_K = 6143.7  # d ln p / d(1/T), Murphy & Koop (2005) eq. 2
 _SQRT_R_2PI_M = math.sqrt(R / (2.0 * math.pi * M_H2O))
@@ -67,6 +67,11 @@ class Sample:
         self._b = np.zeros(n)
         self._latent_j_kg = np.zeros(n)
         self._sink_pred_j = np.zeros(n)
+        self._u = np.zeros(n + 1)
+        self._zeros = np.zeros(n)
+        self._inert = False  # set when the sample neither holds ice nor takes vapour
+        self._all_dry = False
+        self._n_dry = 0
         self._temp_at_refresh: NDArray[np.float64] | None = None
         self._cap_over_dt: NDArray[np.float64] | None = None
         self._cap_j_k = np.zeros(n + 1)
@@ -171,26 +176,42 @@ class Sample:
                       * (t_old[0] ** 4 - self.wall_temp_k**4))
         t = t_old[1:]
         lat, a, b = self._latent_j_kg, self._a, self._b
+        if self._inert:  # no ice, no exchange with the chamber: conduction alone
+            rhs = self._cap_over_dt * t_old
+            rhs[0] += heater_power_w - radiated_w
+            self.temp_k = np.array(solve_symmetric_tridiagonal(
+                self._g, self._base_diag.tolist(), rhs.tolist()))
+            self._sink_pred_j = self._zeros
+            self.heater_energy_j += heater_power_w * dt_s
+            self.radiated_j += radiated_w * dt_s
+            return self._zeros, (vapour_kg / dt_s + other_source_kg_s) / (
+                volume_m3 / dt_s + other_sink_m3_s)
+        inv_t = 1.0 / t
+        slope = a * (_CLAPEYRON_B_K * inv_t * inv_t - 0.5 * inv_t)  # d(rate)/dT [kg/s/K]
         emptying = a * dt_s >= self.ice_kg
-        a = np.where(emptying, self.ice_kg / dt_s, a)
-        b = np.where(emptying, 0.0, b)
-        slope = np.where(emptying, 0.0, a * (_CLAPEYRON_B_K / (t * t) - 0.5 / t))  # kg/s/K
+        if emptying.any():
+            a = np.where(emptying, self.ice_kg / dt_s, a)
+            b = np.where(emptying, 0.0, b)
+            slope = np.where(emptying, 0.0, slope)
         # chamber: E rho = r0 + sum(slope T), i.e. rho = (r0 + slope . T) / E
         e = volume_m3 / dt_s + float(b.sum()) + other_sink_m3_s
         r0 = vapour_kg / dt_s + float(a.sum()) - float(slope @ t) + other_source_kg_s
+        lat_slope = lat * slope
+        lat_b = lat * b
         rhs = self._cap_over_dt * t_old
         rhs[0] += heater_power_w - radiated_w
-        rhs[1:] += lat * (slope * t - a + b * (r0 / e))
+        rhs[1:] += lat_slope * t - lat * a + lat_b * (r0 / e)
         diag = self._base_diag.copy()
-        diag[1:] += lat * slope
-        u = np.zeros(t_old.size)
-        u[1:] = lat * b / e  # the system is (A - u v^T) T = rhs with v = slope
+        diag[1:] += lat_slope
+        u = self._u
+        u[1:] = lat_b * (1.0 / e)  # the system is (A - u v^T) T = rhs with v = slope
         x, y = solve_symmetric_tridiagonal2(self._g, diag.tolist(), rhs.tolist(), u.tolist())
         x_arr, y_arr = np.array(x), np.array(y)
         vx, vy = float(slope @ x_arr[1:]), float(slope @ y_arr[1:])
         self.temp_k = x_arr + y_arr * (vx / (1.0 - vy))
-        rho = (r0 + float(slope @ self.temp_k[1:])) / e
-        out_kg = (a + slope * (self.temp_k[1:] - t) - b * rho) * dt_s
+        t_new = self.temp_k[1:]
+        rho = (r0 + float(slope @ t_new)) / e
+        out_kg = (a + slope * (t_new - t) - b * rho) * dt_s
         self._sink_pred_j = lat * out_kg  # the latent heat the solve already took
         self.heater_energy_j += heater_power_w * dt_s
         self.radiated_j += radiated_w * dt_s
@@ -211,6 +232,12 @@ class Sample:
         ``p = rho R Tg / M``, seen by a layer at ``T`` as the density ``rho Tg / T``.
         """
         t = self.temp_k[1:]
+        if self._all_dry:  # no ice left: only a layer below the frost point could take any
+            t_min = float(t.min())
+            if ice.vapor_pressure_pa(t_min) * (M_H2O / R) >= chamber_density_kg_m3 * gas_temp_k:
+                self._a, self._b, self._inert = self._zeros, self._zeros, True
+                self._latent_j_kg = self._zeros
+                return self._a, self._b
         v = _SQRT_R_2PI_M * np.sqrt(t)  # HKL mean normal speed sqrt(RT / 2 pi M) [m/s]
         # A v / (1 + v z / D_K), with D_K = d_k_per_sqrt_k * sqrt(T): the sqrt(T) cancels
         conductance = (self.area_m2 * v) / self._one_plus_path_term  # m^3/s
@@ -225,6 +252,7 @@ class Sample:
             b[dry & (rho_sat * t >= chamber_density_kg_m3 * gas_temp_k)] = 0.0
         self._latent_j_kg = ice.latent_heat_array_j_per_mol(t) * (1.0 / M_H2O)
         self._a, self._b = a, b
+        self._inert = not a.any() and not b.any()
         return a, b
 
     def sublimate(self, mass_kg: NDArray[np.float64]) -> None:
@@ -234,7 +262,13 @@ class Sample:
         was limited, the latent heat the solve took for the rest goes back to the layer.
         """
         self.ice_kg = np.maximum(self.ice_kg - mass_kg, 0.0)
-        self._has_dry = bool((self.ice_kg <= 0.0).any())
+        dry = self.ice_kg <= 0.0
+        n_dry = int(dry.sum())
+        if n_dry != self._n_dry:  # a layer dried out (or iced up): its conductivity jumps
+            self._n_dry = n_dry
+            self._age_s = math.inf
+        self._has_dry = n_dry > 0
+        self._all_dry = n_dry == dry.size
         t = self.temp_k[1:]
         self.ice_sensible_out_j += float(
             mass_kg @ (ice.ice_enthalpy_array_j_kg(t) - self._h_ice0_j_kg))

@@ -20,6 +20,8 @@ class Stack:
     def __init__(self, p: ElectrolyzerParams) -> None:
         self.p = p
         self.current_a = 0.0
+        self._v_key: tuple[float, float, float] | None = None
+        self._v_cell = 0.0
         self.h2_kg = 0.0
         self.o2_kg = 0.0
         self.water_split_kg = 0.0
@@ -36,11 +38,14 @@ class Stack:
 
     def cell_voltage_v(self, current_a: float) -> float:
         """Cell voltage at ``current_a`` through each cell, at the tank pressures [V]."""
-        i = current_a / self.p.active_area_cm2
-        return electrolysis.cell_voltage_v(
-            i, self.p.stack_temp_k,
-            p_h2_pa=max(self.h2_pressure_pa(), 1.0), p_o2_pa=max(self.o2_pressure_pa(), 1.0),
-        )
+        key = (current_a, self.h2_kg, self.o2_kg)
+        if key != self._v_key:  # the bus and the step ask twice per step: compute once
+            i = current_a / self.p.active_area_cm2
+            self._v_cell = electrolysis.cell_voltage_v(
+                i, self.p.stack_temp_k, p_h2_pa=max(self.h2_pressure_pa(), 1.0),
+                p_o2_pa=max(self.o2_pressure_pa(), 1.0))
+            self._v_key = key
+        return self._v_cell
 
     def power_w(self, current_a: float) -> float:
         """Electrical power the stack draws at ``current_a`` [W]."""

@@ -39,8 +39,9 @@ class Trap:
     def deposit(self, mass_kg: float) -> None:
         """``mass_kg`` of vapour froze on (negative: sublimed off) now; its latent heat is
         released into the trap at the next :meth:`step`."""
-        self.ice_kg += mass_kg
-        self._latent_pending_j += mass_kg * ice.latent_heat_j_per_kg(self.temp_k)
+        if mass_kg:
+            self.ice_kg += mass_kg
+            self._latent_pending_j += mass_kg * ice.latent_heat_j_per_kg(self.temp_k)
 
     def step(self, dt_s: float, deposited_kg: float = 0.0) -> None:
         """Advance by ``dt_s`` after ``deposited_kg`` more froze on (negative: sublimed)."""
@@ -49,7 +50,9 @@ class Trap:
         latent_w = self._latent_pending_j / dt_s
         self._latent_pending_j = 0.0
         leak_w = self.p.parasitic_conductance_w_k * (self.wall_temp_k - t)
-        cap = self.p.heat_capacity_j_k + self.ice_kg * ice.ice_heat_capacity_j_kg_k(t)
+        cap = self.p.heat_capacity_j_k
+        if self.ice_kg > 0.0:
+            cap += self.ice_kg * ice.ice_heat_capacity_j_kg_k(t)
         net_w = latent_w + leak_w + self.heater_power_w - self.lift_w()
         t_new = t + dt_s * net_w / cap
         if t_new > MELT_TEMP_K and self.ice_kg > 0.0:

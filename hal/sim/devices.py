@@ -35,14 +35,18 @@ class Noise:
     reading one more often leaves every other device's noise unchanged.
     """
 
-    def __init__(self, seed: int, role: str = "") -> None:
+    def __init__(self, seed: int, role: str = "", sigma: float = 1.0) -> None:
         self._rng = np.random.default_rng([seed, zlib.crc32(role.encode())])
-        self._block: list[float] = []
+        self._sigma = sigma
+        self._it = iter(())
 
     def next(self) -> float:
-        if not self._block:
-            self._block = self._rng.standard_normal(4096).tolist()[::-1]
-        return self._block.pop()
+        """The next deviate, times ``sigma`` (the sensor's 1-sigma noise)."""
+        try:
+            return next(self._it)
+        except StopIteration:
+            self._it = iter((self._sigma * self._rng.standard_normal(4096)).tolist())
+            return next(self._it)
 
 
 class SimSensor:
@@ -52,12 +56,14 @@ class SimSensor:
         self._read = SENSOR_CHANNELS[channel]
         self._plant = plant
         self._sigma = noise
-        self._noise = source
+        self._noise = Noise.next.__get__(source) if noise else None
 
     def _value(self) -> float:
         v = self._read(self._plant)
-        if self._sigma:  # gauges of absolute quantities never read below zero
-            v = max(0.0, v + self._sigma * self._noise.next())
+        if self._noise is not None:  # gauges of absolute quantities never read below zero
+            v += self._noise()
+            if v < 0.0:
+                v = 0.0
         return v
 
     read_temp_k = _value
@@ -109,7 +115,7 @@ class SimElectrolyzer:
 
     def read_voltage_v(self) -> float:
         v = self._plant.stack.voltage_v
-        return v + self._sigma * self._noise.next() if self._sigma else v
+        return v + self._noise.next() if self._sigma else v
 
 
 class SimPowerMonitor:
@@ -120,7 +126,7 @@ class SimPowerMonitor:
 
     def read_power_w(self) -> float:
         v = self._plant.bus_power_w
-        return v + self._sigma * self._noise.next() if self._sigma else v
+        return v + self._noise.next() if self._sigma else v
 
     def read_cap_w(self) -> float:
         return self._plant.params.power.bus_cap_w

@@ -53,7 +53,7 @@ def build(where: str, plant_cfg: Mapping[str, Any], devices: Mapping[str, Any],
     built: dict[str, object] = {}
     for role, d in devices.items():
         at = f"{where} devices.{role}.channel"
-        noise = dev.Noise(seed, role)
+        noise = dev.Noise(seed, role, d.noise)
         if d.kind in ("thermometer", "pressure_gauge", "mass_gauge"):
             if d.channel not in dev.SENSOR_CHANNELS:
                 raise ConfigError(at, f"unknown sim channel {d.channel!r}; known: "
