@@ -55,7 +55,7 @@ class Executive:
             out = self.subsystems.update(r, self.dt_s)
         self.writer.apply(out, force=seq.state == "SAFE" and seq.state != state_before)
         if self.cycles % self.telemetry_every == 0 or seq.state != state_before:
-            self.telemetry.write(now, seq.state, r, out)
+            self.telemetry.write(now, seq.state, r, out, self.platform.diagnostics())
         self.cycles += 1
 
     def run(self, end_s: float, progress: ProgressFn | None = None,

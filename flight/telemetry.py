@@ -29,12 +29,16 @@ class TelemetryWriter:
         self.samples = 0
 
     def write(self, t_s: float, state: str, readings: Mapping[str, Any],
-              commands: Mapping[str, Any]) -> None:
+              commands: Mapping[str, Any], diagnostics: Mapping[str, Any] | None = None) -> None:
+        """One sample: readings as they are, commands as ``cmd_*``, platform diagnostics
+        (e.g. serial link statistics, ``link_*``) as they are."""
         rec: dict[str, Any] = {"t_s": round(t_s, 6), "state": state}
         for k, v in readings.items():
             rec[k] = _clean(v)
         for k, v in commands.items():
             rec[f"cmd_{k}"] = v
+        if diagnostics:
+            rec.update(diagnostics)
         self._f.write(json.dumps(rec, separators=(",", ":")) + "\n")
         self.samples += 1
 

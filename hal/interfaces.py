@@ -106,6 +106,11 @@ class Platform(Protocol):
         """Plant truth for oracles and summaries; None when there is no simulated plant."""
         ...
 
+    def diagnostics(self) -> dict[str, float]:
+        """Health of the platform itself (e.g. serial link statistics), for telemetry;
+        empty when there is nothing to report."""
+        ...
+
     def close(self) -> None:
         """Release ports and files."""
         ...

@@ -32,6 +32,10 @@ class SimPlatform:
         t["mass_balance_error_kg"] = self.plant.mass_balance_error_kg()
         return t
 
+    def diagnostics(self) -> dict[str, float]:
+        """No link in simulation."""
+        return {}
+
     def close(self) -> None:
         """Nothing to release in simulation."""
 

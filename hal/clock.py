@@ -1,0 +1,43 @@
+"""Clocks the HAL hands out. The wall clock lives here and only here.
+
+- :class:`sims.clock.SimClock` (simulated mission time, advanced by the cycle) for SIL
+  and lockstep serial runs.
+- :class:`WallClock` for the bench: monotonic seconds since it was made, and the only
+  place in flight/hal/sims that may sleep.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+class WallClock:
+    """Monotonic wall time [s] since construction; ``sleep_until`` waits for a deadline."""
+
+    def __init__(self) -> None:
+        self._t0 = time.monotonic()
+
+    def now_s(self) -> float:
+        return time.monotonic() - self._t0
+
+    def sleep_until(self, t_s: float) -> None:
+        """Block until ``now_s() >= t_s`` (returns at once if it already is)."""
+        delay = t_s - self.now_s()
+        if delay > 0:
+            time.sleep(delay)  # noqa: TID251 - the one sanctioned wall-clock wait
+
+
+class ManualClock:
+    """A clock tests move by hand (``advance``); ``sleep_until`` jumps to the deadline."""
+
+    def __init__(self, start_s: float = 0.0) -> None:
+        self.t_s = start_s
+
+    def now_s(self) -> float:
+        return self.t_s
+
+    def advance(self, dt_s: float) -> None:
+        self.t_s += dt_s
+
+    def sleep_until(self, t_s: float) -> None:
+        self.t_s = max(self.t_s, t_s)
