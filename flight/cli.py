@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from hal.errors import ConfigError
+from hal.errors import ConfigError, HalError
 
 EXIT_COMPLETE, EXIT_SAFE, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INCOMPLETE = 0, 1, 2, 3, 4
 DEFAULT_MISSION = Path("configs/missions/nominal.yaml")
@@ -38,6 +38,23 @@ def _parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plot", help="draw timeline.png of a run directory")
     pl.add_argument("run_dir", type=Path)
     sub.add_parser("states", help="print the mission state chart as a Mermaid diagram")
+    c = sub.add_parser("checkout", help="ping, read and move every device: PASS/FAIL table")
+    c.add_argument("--hardware", type=Path, default=DEFAULT_HARDWARE,
+                   help=f"hardware YAML (default {DEFAULT_HARDWARE})")
+    e = sub.add_parser("emulate", help="serve the payload-board emulator on a pty or TCP port")
+    where = e.add_mutually_exclusive_group()
+    where.add_argument("--pty", action="store_true", help="serve a pseudo-terminal (default)")
+    where.add_argument("--tcp", type=int, metavar="PORT", help="serve TCP on 127.0.0.1:PORT")
+    timing = e.add_mutually_exclusive_group()
+    timing.add_argument("--lockstep", action="store_true",
+                        help="the plant advances only on TIME_SYNC from the flight side")
+    timing.add_argument("--speed", type=float, default=1.0,
+                        help="real time, N times faster (default 1)")
+    e.add_argument("--mission", type=Path, default=Path("configs/missions/quick.yaml"),
+                   help="mission YAML whose sample the board's plant holds")
+    e.add_argument("--hardware", type=Path, default=DEFAULT_HARDWARE,
+                   help="sim hardware YAML for the plant and sensor noise")
+    e.add_argument("--seed", type=int, help="seed of the sensor noise")
     b = sub.add_parser("bench", help="measure the plant and the nominal mission's speed")
     b.add_argument("--mission", type=Path, default=DEFAULT_MISSION)
     b.add_argument("--hardware", type=Path, default=DEFAULT_HARDWARE)
@@ -65,6 +82,17 @@ def main(argv: list[str] | None = None) -> int:
 
             print(mermaid())
             return EXIT_COMPLETE
+        if args.cmd == "checkout":
+            from flight.checkout import checkout
+
+            return checkout(args.hardware)
+        if args.cmd == "emulate":
+            from hal.sim.emulator import run_emulator
+
+            if args.speed <= 0:
+                raise ConfigError("--speed", f"must be > 0, got {args.speed}")
+            return run_emulator(args.mission, args.hardware, "tcp" if args.tcp else "pty",
+                                args.tcp or 0, args.lockstep, args.speed, args.seed)
         from flight.bench import bench
 
         bench(args.mission, args.hardware, args.steps)
@@ -72,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, FileNotFoundError) as exc:
         print(f"thermine: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except HalError as exc:  # the hardware is not there or not answering
+        print(f"thermine: hardware error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return EXIT_COMPLETE
     except Exception:  # a bug, not bad input: say so plainly, with the evidence
         traceback.print_exc()
         print("thermine: internal error (a bug: please report it with the lines above)",
