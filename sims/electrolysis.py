@@ -17,9 +17,10 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from sims.checks import FloatOrArray
+from sims.checks import bad as _bad
+from sims.checks import out as _out
 from sims.constants import M_H2, M_H2O, M_O2, P_STANDARD_PA, F, R
-
-FloatOrArray = float | NDArray[np.float64]
 
 E_REV_298_V = 1.229  # reversible voltage at 298.15 K, 1 atm, liquid water (Gibbs 237.1 kJ/mol)
 DE_REV_DT_V_K = -0.85e-3  # temperature coefficient of the reversible voltage, V/K
@@ -31,14 +32,6 @@ _INF = math.inf
 _SCALAR = (float, int)
 _LN10 = math.log(10.0)
 _R_2F = R / (ELECTRONS_PER_H2O * F)
-
-
-def _out(a: NDArray[np.float64]) -> FloatOrArray:
-    return float(a) if a.ndim == 0 else a
-
-
-def _bad(name: str, rule: str, value: object) -> ValueError:
-    return ValueError(f"{name} must be {rule}; got {value!r}")
 
 
 def _pos(x: ArrayLike, name: str, allow_zero: bool = False) -> NDArray[np.float64]:

@@ -14,9 +14,10 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from sims.checks import FloatOrArray
+from sims.checks import bad as _bad
+from sims.checks import out as _out
 from sims.constants import M_H2O, R
-
-FloatOrArray = float | NDArray[np.float64]
 
 EQ7 = "murphy_koop_eq7"
 EQ2 = "murphy_koop_eq2"
@@ -39,14 +40,6 @@ def _ln_p_eq2(t: float) -> float:
 
 # ln of the factor that scales eq. 2 so that it meets eq. 7 at 110 K (about ln 1.297).
 _LN_JOIN = _ln_p_eq7(EQ7_MIN_K) - _ln_p_eq2(EQ7_MIN_K)
-
-
-def _out(a: NDArray[np.float64]) -> FloatOrArray:
-    return float(a) if a.ndim == 0 else a
-
-
-def _bad(name: str, rule: str, value: object) -> ValueError:
-    return ValueError(f"{name} must be {rule}; got {value!r}")
 
 
 def _temp_array(temp_k: ArrayLike) -> NDArray[np.float64]:

@@ -14,9 +14,10 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from sims.checks import FloatOrArray
+from sims.checks import bad as _bad
+from sims.checks import out as _out
 from sims.ice import ice_heat_capacity_j_kg_k
-
-FloatOrArray = float | NDArray[np.float64]
 
 # Hayne et al. (2017) appendix A.
 EMISSIVITY = 0.95  # infrared emissivity
@@ -38,14 +39,6 @@ _INF = math.inf
 _SCALAR = (float, int)
 _DRHO = RHO_DEEP - RHO_SURFACE
 _DK = KD - KS
-
-
-def _out(a: NDArray[np.float64]) -> FloatOrArray:
-    return float(a) if a.ndim == 0 else a
-
-
-def _bad(name: str, rule: str, value: object) -> ValueError:
-    return ValueError(f"{name} must be {rule}; got {value!r}")
 
 
 def _arr(
