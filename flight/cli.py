@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
 
             if args.speed <= 0:
                 raise ConfigError("--speed", f"must be > 0, got {args.speed}")
-            return run_emulator(args.mission, args.hardware, "tcp" if args.tcp else "pty",
+            return run_emulator(args.mission, args.hardware,
+                                "tcp" if args.tcp is not None else "pty",
                                 args.tcp or 0, args.lockstep, args.speed, args.seed)
         from flight.bench import bench
 

@@ -92,7 +92,10 @@ class Layout:
             raise ValueError(f"payload is {len(data)} bytes, layout needs {self.size}")
         out = {}
         for f, raw in zip(self.fields, self.struct.unpack(data), strict=True):
-            v = float(raw) * f.scale
+            inv = round(1.0 / f.scale)
+            # raw / 1000 is exact where raw * 0.001 is not (100000 us must be 0.1 s)
+            v = float(raw) / inv if f.fmt != "f" and abs(inv * f.scale - 1.0) < 1e-12 \
+                else float(raw) * f.scale
             if not f.lo <= v <= f.hi:  # also catches NaN
                 raise ValueError(f"{f.name}={v!r} outside [{f.lo}, {f.hi}]")
             out[f.name] = v

@@ -1,0 +1,409 @@
+"""The payload board, emulated: the board side of the ICD (:mod:`hal.serial.icd`) over a
+:class:`hal.sim.platform.SimPlatform`.
+
+:meth:`BoardEmulator.handle` executes one TC and returns its TM; :meth:`BoardEmulator.receive`
+does the same for raw bytes (frames in, frames out). The board serves a pseudo-terminal or
+a TCP port on 127.0.0.1 (:mod:`hal.sim.board_server`) in one of two time modes:
+
+- ``lockstep``: the plant moves only on TIME_SYNC, by exactly the ``dt`` the flight side
+  sends (deterministic, as fast as the link allows);
+- ``realtime``: the plant follows the injected clock times ``speed``, in fixed
+  :data:`PLANT_STEP_S` steps; TIME_SYNC is refused with NOT_IN_MODE.
+
+Duplicates: per APID the board keeps the sequence count, the TC bytes and the reply of the
+last TC it answered; a retry (same APID, count and bytes) is not executed again, the
+stored reply is re-sent. A TC that reuses a count with other bytes (e.g. after a flight
+restart reset its counters) is a new command and is executed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from hal.clock import WallClock
+from hal.errors import ConfigError
+from hal.interfaces import Clock
+from hal.serial import icd
+from hal.serial.framing import DecoderStats, FrameDecoder, Packet, encode_frame, tm
+from hal.sim.board_server import (
+    BoardServer,
+    Endpoint,
+    PtyEndpoint,
+    TcpEndpoint,
+    load_board_platform,
+)
+from hal.sim.platform import SimPlatform
+
+TimeMode = Literal["lockstep", "realtime"]
+#: plant step of the real-time mode [s] (plant time, not wall time)
+PLANT_STEP_S = 0.1
+#: at most this many plant steps per poll, so a late plant never starves the link
+MAX_STEPS_PER_POLL = 500
+
+#: housekeeping field -> (device role, port method); cryocooler_on comes from plant inputs
+HK_SOURCES: dict[str, tuple[str, str]] = {
+    "heater_temp_k": ("heater_temp", "read_temp_k"),
+    "sample_temp_k": ("sample_temp", "read_temp_k"),
+    "trap_temp_k": ("trap_temp", "read_temp_k"),
+    "chamber_pressure_pa": ("chamber_pressure", "read_pressure_pa"),
+    "h2_tank_pressure_pa": ("h2_tank", "read_pressure_pa"),
+    "o2_tank_pressure_pa": ("o2_tank", "read_pressure_pa"),
+    "reservoir_mass_kg": ("reservoir", "read_mass_kg"),
+    "stack_voltage_v": ("electrolyzer", "read_voltage_v"),
+    "stack_current_a": ("electrolyzer", "read_current_a"),
+    "bus_power_w": ("power", "read_power_w"),
+    "bus_cap_w": ("power", "read_cap_w"),
+    "valve_open": ("valve", "read_open"),
+}
+#: actuator (APID, service) -> (device role, port method, TC field); switches take a bool
+ACTUATORS: dict[tuple[int, int], tuple[str, str, str]] = {
+    (icd.Apid.HEATER, icd.Service.SET_POWER): ("heater", "set_power_w", "power_w"),
+    (icd.Apid.TRAP_HEATER, icd.Service.SET_POWER): ("trap_heater", "set_power_w", "power_w"),
+    (icd.Apid.VALVE, icd.Service.SET_OPEN): ("valve", "set_open", "on"),
+    (icd.Apid.CRYOCOOLER, icd.Service.SET_ON): ("cryocooler", "set_on", "on"),
+    (icd.Apid.ELECTROLYZER, icd.Service.SET_CURRENT):
+        ("electrolyzer", "set_current_a", "current_a"),
+}
+_APIDS = frozenset(a.value for a in icd.Apid)
+_SERVICES = frozenset(s.value for s in icd.Service)
+
+
+@dataclass
+class Statistics:
+    """What the board saw and did (a snapshot; counts only grow)."""
+
+    frames_in: int = 0  # frames that decoded into a packet
+    bytes_in: int = 0
+    crc_errors: int = 0
+    cobs_errors: int = 0
+    too_long: int = 0
+    bad_packets: int = 0
+    empty_frames: int = 0
+    tcs: int = 0  # TCs handled, duplicates included
+    acks: int = 0
+    nacks: int = 0  # DEVICE_FAULT included
+    device_faults: int = 0
+    duplicates: int = 0  # retries answered from the stored reply
+    tm_ignored: int = 0  # packets of the wrong type (TM) received
+    frames_out: int = 0  # reply frames produced
+    bytes_out: int = 0  # bytes the transport wrote
+    tx_dropped: int = 0  # reply bytes nobody took
+    clients: int = 0
+    disconnects: int = 0
+    plant_steps: int = 0  # real-time steps
+    errors: list[str] = field(default_factory=list)  # the last few reasons, newest last
+
+
+class _Nack(Exception):
+    def __init__(self, status: icd.Status, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def _exact(raw: int | float, scale: float) -> float:
+    """raw -> SI; divides by 1/scale when that is whole, so 100000 us is exactly 0.1 s."""
+    inv = round(1.0 / scale)
+    if inv >= 1 and math.isclose(inv * scale, 1.0, rel_tol=1e-12):
+        return raw / inv
+    return raw * scale
+
+
+class BoardEmulator:
+    """The payload board over a SimPlatform. Thread-safe (one lock around the plant).
+
+    Args:
+        platform: the simulated devices and plant the board stands for.
+        time_mode: ``"lockstep"`` (TIME_SYNC moves the plant) or ``"realtime"``.
+        speed: real-time only: plant seconds per second of ``clock``.
+        clock: real-time only: wall time source (default :class:`hal.clock.WallClock`).
+
+    Raises:
+        ValueError: unknown ``time_mode`` or ``speed`` not finite and > 0.
+    """
+
+    def __init__(self, platform: SimPlatform, time_mode: TimeMode = "lockstep",
+                 speed: float = 1.0, clock: Clock | None = None) -> None:
+        if time_mode not in ("lockstep", "realtime"):
+            raise ValueError(f"time_mode must be 'lockstep' or 'realtime', got {time_mode!r}")
+        if not 0.0 < speed < math.inf:
+            raise ValueError(f"speed must be finite and > 0, got {speed}")
+        self.platform = platform
+        self.time_mode: TimeMode = time_mode
+        self.speed = float(speed)
+        self.clock: Clock = clock if clock is not None else WallClock()
+        self._epoch_s = self.clock.now_s()
+        self._steps_done = 0
+        self._lock = threading.RLock()
+        self._last: dict[int, tuple[int, bytes, Packet]] = {}  # apid -> (seq, tc, reply)
+        self._decoder = FrameDecoder()
+        self._old = DecoderStats()  # decoders of earlier clients, summed
+        self._stats = Statistics()
+        self._server: BoardServer | None = None
+
+    # ---- protocol ----------------------------------------------------------------
+    def handle(self, packet: Packet) -> Packet | None:
+        """Execute one TC and return its TM (ACK or NACK, same APID and count).
+
+        A TM (wrong packet type) is ignored and counted: None. A retry of the last TC of
+        its APID returns the stored reply without executing. Never raises.
+        """
+        with self._lock:
+            s = self._stats
+            if not packet.is_tc:
+                s.tm_ignored += 1
+                return None
+            s.tcs += 1
+            if (packet.apid == icd.Apid.SYSTEM and packet.service == icd.Service.PING
+                    and packet.seq == 0):
+                self._last.clear()  # a new session (ICD 3): forget the stored replies
+            tc_bytes = packet.pack()
+            last = self._last.get(packet.apid)
+            if last is not None and last[0] == packet.seq and last[1] == tc_bytes:
+                s.duplicates += 1
+                return dataclasses.replace(last[2])
+            self.poll()
+            try:
+                reply = tm(packet.apid, packet.seq, packet.service, int(icd.Status.OK),
+                           self._execute(packet))
+                s.acks += 1
+            except _Nack as exc:
+                reply = tm(packet.apid, packet.seq, packet.service, int(exc.status))
+                s.nacks += 1
+                if exc.status == icd.Status.DEVICE_FAULT:
+                    s.device_faults += 1
+                self.note_error(f"NACK {exc.status.name} apid {packet.apid:#05x} "
+                                f"seq {packet.seq}: {exc}")
+            self._last[packet.apid] = (packet.seq, tc_bytes, reply)
+            return dataclasses.replace(reply)
+
+    def _execute(self, p: Packet) -> bytes:
+        """The ACK payload of TC ``p``. Raises _Nack with the status to send."""
+        if p.apid not in _APIDS:
+            raise _Nack(icd.Status.UNKNOWN_APID, "no such APID")
+        if p.service not in _SERVICES or (icd.Apid(p.apid), icd.Service(p.service)) \
+                not in icd.COMMANDS:
+            raise _Nack(icd.Status.UNKNOWN_SERVICE, f"service {p.service:#04x}")
+        tc_layout, _ = icd.COMMANDS[(icd.Apid(p.apid), icd.Service(p.service))]
+        if len(p.payload) != tc_layout.size:
+            raise _Nack(icd.Status.BAD_LENGTH, f"{len(p.payload)} bytes, not {tc_layout.size}")
+        try:
+            tc_layout.unpack(p.payload)
+        except ValueError as exc:
+            raise _Nack(icd.Status.OUT_OF_RANGE, str(exc)) from None
+        args = {f.name: _exact(raw, f.scale)
+                for f, raw in zip(tc_layout.fields, tc_layout.struct.unpack(p.payload),
+                                  strict=True)}
+        try:
+            return self._act(p.apid, p.service, args)
+        except _Nack:
+            raise
+        except Exception as exc:  # the device failed to act: tell the flight side
+            raise _Nack(icd.Status.DEVICE_FAULT, f"{type(exc).__name__}: {exc}") from None
+
+    def _act(self, apid: int, service: int, args: dict[str, float]) -> bytes:
+        if service == icd.Service.PING:
+            return b""
+        if service == icd.Service.HOUSEKEEPING:
+            return self._housekeeping()
+        if service == icd.Service.TIME_SYNC:
+            if self.time_mode != "lockstep":
+                raise _Nack(icd.Status.NOT_IN_MODE, "the board runs on its own clock")
+            self.platform.advance(args["dt_s"])
+            return self._board_time()
+        role, method, name = ACTUATORS[(apid, service)]
+        value = args[name]
+        getattr(self.platform.devices[role], method)(bool(value) if name == "on" else value)
+        return b""
+
+    def _board_time(self) -> bytes:
+        """u32 board time [ms]; it wraps after 2**32 ms (49.7 days), like a counter."""
+        ms = round(self.platform.clock.now_s() * 1000.0) % (1 << 32)
+        return icd.TIME_LAYOUT.struct.pack(ms)
+
+    def _housekeeping(self) -> bytes:
+        """Every sensor, saturated into its layout range. Raises on a failed/NaN read."""
+        dev = self.platform.devices
+        values: dict[str, float] = {}
+        for f in icd.HK_LAYOUT.fields:
+            if f.name == "cryocooler_on":
+                v = float(self.platform.plant.inputs.cryocooler_on)
+            else:
+                role, method = HK_SOURCES[f.name]
+                v = float(getattr(dev[role], method)())
+            if math.isnan(v):
+                raise ValueError(f"{f.name} reads NaN")
+            values[f.name] = min(max(v, f.lo), f.hi)  # a real sensor saturates
+        return icd.HK_LAYOUT.pack(values)
+
+    # ---- bytes and time ------------------------------------------------------------
+    def receive(self, data: bytes) -> bytes:
+        """Bytes from the link (any chunking) -> the reply frames to write. Never raises."""
+        out = bytearray()
+        with self._lock:
+            for packet in self._decoder.feed(data):
+                reply = self.handle(packet)
+                if reply is not None:
+                    out += encode_frame(reply.pack())
+                    self._stats.frames_out += 1
+        return bytes(out)
+
+    def reset_link(self) -> None:
+        """A new client: drop any half-received frame and the stored replies (a new
+        session); decoder statistics are kept."""
+        with self._lock:
+            self._last.clear()
+            old, d = self._old, self._decoder.stats
+            for name in ("frames", "bytes_in", "crc_errors", "cobs_errors", "too_long",
+                         "bad_packets", "empty_frames"):
+                setattr(old, name, getattr(old, name) + getattr(d, name))
+            self._decoder = FrameDecoder()
+
+    def poll(self) -> int:
+        """Real time: step the plant by :data:`PLANT_STEP_S` for each step that the clock
+        times ``speed`` says is due (at most :data:`MAX_STEPS_PER_POLL`). Returns the
+        steps taken; always 0 in lockstep."""
+        if self.time_mode != "realtime":
+            return 0
+        with self._lock:
+            due_s = (self.clock.now_s() - self._epoch_s) * self.speed
+            n = min(int(due_s / PLANT_STEP_S + 1e-9) - self._steps_done, MAX_STEPS_PER_POLL)
+            for _ in range(n):
+                self.platform.advance(PLANT_STEP_S)
+            n = max(n, 0)
+            self._steps_done += n
+            self._stats.plant_steps += n
+            return n
+
+    def note_error(self, reason: str) -> None:
+        """Keep ``reason`` among the last few errors of :attr:`stats`."""
+        with self._lock:
+            self._stats.errors.append(reason)
+            del self._stats.errors[:-8]
+
+    @property
+    def stats(self) -> Statistics:
+        """A snapshot of the statistics (decoder, protocol and transport counts)."""
+        with self._lock:
+            s = dataclasses.replace(self._stats, errors=list(self._stats.errors))
+            d, o = self._decoder.stats, self._old
+            s.frames_in = d.frames + o.frames
+            s.bytes_in = d.bytes_in + o.bytes_in
+            s.crc_errors = d.crc_errors + o.crc_errors
+            s.cobs_errors = d.cobs_errors + o.cobs_errors
+            s.too_long = d.too_long + o.too_long
+            s.bad_packets = d.bad_packets + o.bad_packets
+            s.empty_frames = d.empty_frames + o.empty_frames
+            s.errors = (o.errors + d.errors + s.errors)[-8:]
+        if self._server is not None:
+            for name, n in self._server.endpoint.counters.items():
+                setattr(s, name, n)
+        return s
+
+    # ---- serving -------------------------------------------------------------------
+    def serve_pty(self) -> str:
+        """Open a pseudo-terminal (raw mode) and return the path a client opens
+        (e.g. ``/dev/pts/7``). Serve it with :meth:`start` or :meth:`run_forever`.
+
+        Raises:
+            RuntimeError: this board already serves an endpoint.
+            OSError: no pseudo-terminal available.
+        """
+        endpoint = PtyEndpoint()
+        self._attach(endpoint)
+        return endpoint.path
+
+    def serve_tcp(self, port: int) -> int:
+        """Listen on 127.0.0.1:``port`` (0: a free port) and return the port. One client
+        at a time; a new connection replaces the old one.
+
+        Raises:
+            RuntimeError: this board already serves an endpoint.
+            OSError: the port cannot be bound.
+        """
+        endpoint = TcpEndpoint(port)
+        self._attach(endpoint)
+        return endpoint.port
+
+    def _attach(self, endpoint: Endpoint) -> None:
+        if self._server is not None:
+            endpoint.close()
+            raise RuntimeError("the board already serves an endpoint")
+        self._server = BoardServer(self, endpoint)
+
+    def start(self) -> None:
+        """Serve in a background thread; returns once serving.
+
+        Raises:
+            RuntimeError: no endpoint (call serve_pty/serve_tcp first) or already started.
+        """
+        self._require_server().start()
+
+    def run_forever(self, until: threading.Event | None = None) -> None:
+        """Serve in this thread until :meth:`stop`, ``until`` is set or KeyboardInterrupt
+        (which propagates). Raises RuntimeError without an endpoint."""
+        self._require_server().run_forever(until)
+
+    def stop(self) -> None:
+        """Stop serving (within a second) and close the endpoint; idempotent."""
+        if self._server is not None:
+            self._server.stop()
+
+    @property
+    def endpoint(self) -> Endpoint | None:
+        """The pty or TCP endpoint being served, None before serve_pty/serve_tcp."""
+        return None if self._server is None else self._server.endpoint
+
+    @property
+    def running(self) -> bool:
+        """True while the background thread serves."""
+        return self._server is not None and self._server.running
+
+    def _require_server(self) -> BoardServer:
+        if self._server is None:
+            raise RuntimeError("call serve_pty() or serve_tcp() first")
+        return self._server
+
+    def __enter__(self) -> BoardEmulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def run_emulator(mission: Path, hardware: Path, mode: Literal["pty", "tcp"], port: int,
+                 lockstep: bool, speed: float, seed: int | None,
+                 out: Callable[[str], Any] = print, *,
+                 until: threading.Event | None = None) -> int:
+    """The ``thermine emulate`` command: build the board, print one line saying where to
+    connect, serve until KeyboardInterrupt (or ``until`` is set); returns 0.
+
+    Raises:
+        ConfigError: bad mission/hardware YAML, bad ``mode``, ``port`` or ``speed``.
+        OSError: the pty or the port cannot be opened.
+    """
+    if mode not in ("pty", "tcp"):
+        raise ConfigError("board emulator: mode", f"must be 'pty' or 'tcp', got {mode!r}")
+    if not 0 <= port <= 65535:
+        raise ConfigError("board emulator: port", f"must be 0..65535, got {port}")
+    if not 0.0 < speed < math.inf:
+        raise ConfigError("board emulator: speed", f"must be finite and > 0, got {speed}")
+    platform = load_board_platform(mission, hardware, seed)
+    board = BoardEmulator(platform, "lockstep" if lockstep else "realtime", speed)
+    where = f"socket://127.0.0.1:{board.serve_tcp(port)}" if mode == "tcp" else board.serve_pty()
+    timing = "lockstep" if lockstep else f"realtime x{speed:g}"
+    try:
+        out(f"board emulator ({timing}) on {where}")
+        sys.stdout.flush()  # a script waiting for the line on a pipe sees it now
+        board.run_forever(until)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        board.stop()
+    return 0
