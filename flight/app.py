@@ -25,6 +25,10 @@ from flight.telemetry import EventLog, TelemetryWriter
 from hal.errors import ConfigError
 from hal.registry import HardwareConfig, build_platform, load_hardware
 
+#: every actuator off: what the payload is left with when a run ends
+SAFE_OUTPUTS = {"heater_power_w": 0.0, "valve_open": False, "cryocooler_on": False,
+                "trap_heater_power_w": 0.0, "electrolyzer_current_a": 0.0}
+
 
 @dataclasses.dataclass
 class Inputs:
@@ -66,7 +70,8 @@ class Run:
         self.inputs = inputs
         self.out_dir = out_dir
         self.platform = build_platform(inputs.hardware_path, inputs.hardware,
-                                       dataclasses.asdict(cfg.sample), cfg.seed)
+                                       dataclasses.asdict(cfg.sample), cfg.seed,
+                                       capture_dir=out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         self.events = EventLog(out_dir / "events.jsonl", self.platform.clock.now_s)
         emit = self.events.emit
@@ -82,10 +87,11 @@ class Run:
         for c in cfg.commands:
             self.commander.submit(c.name, c.args, at_s=c.at_s, source="mission")
         self.telemetry = TelemetryWriter(out_dir / "telemetry.jsonl")
+        self.writer = ActuatorWriter(devices, emit)
         self.executive = Executive(
             self.platform, cfg.cycle_hz, cfg.telemetry_hz, SensorReader(devices, emit),
-            self.subsystems, self.sequencer, self.commander, self.fdir,
-            ActuatorWriter(devices, emit), self.telemetry)
+            self.subsystems, self.sequencer, self.commander, self.fdir, self.writer,
+            self.telemetry)
 
     def fly(self, until_s: float | None = None, progress: ProgressFn | None = None,
             wall_clock: Callable[[], float] = time.perf_counter) -> dict[str, Any]:
@@ -101,6 +107,9 @@ class Run:
         finally:
             wall_s = wall_clock() - t0
             self.telemetry.close()
+            # leave the payload safe whatever happened: a bench board keeps its last
+            # commands after the flight software stops
+            self.writer.apply(SAFE_OUTPUTS, force=True)
         now = self.platform.clock.now_s()
         self.events.emit("run_end", reason=reason, state=self.sequencer.state)
         self.events.close()

@@ -1,13 +1,14 @@
 """The registry: a hardware YAML -> a platform of devices behind the ports.
 
-    backend: sim            # or serial (bench; see issue #4)
+    backend: sim            # or serial (the payload board or its emulator)
     plant: {...}            # sim only: overrides of sims.params.PlantParams
+    serial: {url: ...}      # serial only: hal.serial.platform.SerialConfig
     devices:
       heater_temp: {kind: thermometer, channel: heater_temp_k, noise: 0.1}
 
 A device's ``kind`` is one of :data:`hal.interfaces.KINDS`; its ``channel`` says which
-plant quantity (sim) or board channel (serial) it is; ``noise`` is the 1-sigma sensor
-noise in the reading's unit (sim only).
+plant quantity (sim) or board channel (serial, see ``hal.serial.board.CHANNELS``) it is;
+``noise`` is the 1-sigma sensor noise in the reading's unit (sim only).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class HardwareConfig:
     backend: str = param(choices=BACKENDS, doc="which backend stands behind the ports")
     devices: dict[str, DeviceConfig] = param(doc="role -> device")
     plant: dict[str, Any] = param({}, doc="sim only: plant parameter overrides")
+    serial: dict[str, Any] = param({}, doc="serial only: port, baud rate, timeouts, time mode")
 
 
 def load_hardware(path: str | Path, required: Mapping[str, str]) -> HardwareConfig:
@@ -55,15 +57,24 @@ def load_hardware(path: str | Path, required: Mapping[str, str]) -> HardwareConf
 
 
 def build_platform(path: str | Path, cfg: HardwareConfig, sample: Mapping[str, Any],
-                   seed: int) -> Platform:
+                   seed: int, capture_dir: Path | None = None) -> Platform:
     """Build the devices of ``cfg`` on its backend.
 
+    ``sample`` and ``seed`` feed the sim plant; on the serial backend the plant (if any)
+    is the emulator's, so they are not used. ``capture_dir`` (serial, with
+    ``serial.capture: true``) receives the raw bytes on the wire.
+
     Raises:
-        ConfigError: the backend is not available or its section is wrong.
+        ConfigError: the backend's section or a device channel is wrong.
+        HalError: (serial) the port cannot be opened or the board does not answer.
     """
     if cfg.backend == "sim":
         from hal.sim.platform import build
 
         return build(f"{path}:", cfg.plant, cfg.devices, sample, seed)
-    raise ConfigError(f"{path}: backend", "the serial backend is not built yet (issue #4); "
-                      "use backend: sim")
+    if cfg.plant:
+        raise ConfigError(f"{path}: plant", "sim only: on the serial backend the plant (if "
+                          "any) belongs to the board emulator; remove this section")
+    from hal.serial.platform import build as build_serial
+
+    return build_serial(f"{path}:", cfg.serial, cfg.devices, capture_dir)

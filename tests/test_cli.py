@@ -89,15 +89,22 @@ def test_missing_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert not out.exists()
 
 
-def test_serial_backend_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_serial_backend_without_a_board_is_bad_input(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Nobody listening on the emulator's port: exit 2 naming the port, no run directory."""
+    import socket
+
+    with socket.socket() as s:  # a port that is free now: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
     hw = tmp_path / "serial.yaml"
-    hw.write_text(SIM.read_text(encoding="utf-8").replace("backend: sim", "backend: serial"),
-                  encoding="utf-8")
+    hw.write_text((ROOT / "configs/hardware/bench-emulator.yaml").read_text(encoding="utf-8")
+                  .replace("5555", str(port)), encoding="utf-8")
     out = tmp_path / "run"
     assert main(["run", str(QUICK), "--hardware", str(hw), "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert_clean_bad_input(err)
-    assert "serial backend is not built yet" in err
+    assert "Traceback" not in err
+    assert f"127.0.0.1:{port}" in err and "refused" in err
     assert not out.exists()
 
 

@@ -290,15 +290,16 @@ def test_hardware_bad_plant_key(tmp_path: Path) -> None:
     assert "plant.power.bus_cap" in msg and "did you mean 'bus_cap_w'" in msg
 
 
-def test_serial_backend_is_not_yet_available(tmp_path: Path) -> None:
-    path = write(tmp_path, edited(SIM_TEXT, "backend: sim", "backend: serial"), "hardware.yaml")
+def test_serial_backend_needs_its_url(tmp_path: Path) -> None:
+    bench = (SIM.parent / "bench-emulator.yaml").read_text(encoding="utf-8")
+    text = bench.replace("  url: socket://127.0.0.1:5555", "  #")
+    path = write(tmp_path, text, "hardware.yaml")
     inputs = load_inputs(QUICK, path)  # the file itself is valid
     assert inputs.hardware.backend == "serial"
     with pytest.raises(ConfigError) as exc:
         build_platform(path, inputs.hardware, dataclasses.asdict(SampleConfig()), seed=1)
     msg = str(exc.value)
-    assert str(path) in msg and "backend" in msg
-    assert "serial backend is not built yet" in msg and "use backend: sim" in msg
+    assert str(path) in msg and "serial" in msg and "url" in msg
 
 
 def test_sim_platform_builds_every_required_device() -> None:

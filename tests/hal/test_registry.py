@@ -326,13 +326,14 @@ def test_devices_section_is_required(tmp_path):
     assert info.value.where == f"{p}: devices"
 
 
-def test_serial_backend_is_not_built_yet(tmp_path):
+def test_serial_backend_refuses_a_plant_section(tmp_path):
+    """The plant belongs to the board (emulator) on the serial backend."""
     data = sim_yaml_data() | {"backend": "serial"}
     p = write_yaml(tmp_path, data)
     cfg = load_hardware(p, REQUIRED)
     with pytest.raises(ConfigError) as info:
         build_platform(p, cfg, SMALL, 1)
-    assert info.value.where == f"{p}: backend"
+    assert "plant" in info.value.where and "serial" in str(info.value)
 
 
 def test_missing_hardware_file(tmp_path):
