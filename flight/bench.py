@@ -13,7 +13,8 @@ from pathlib import Path
 from flight.app import Run, load_inputs
 
 
-def bench(mission: Path, hardware: Path, steps: int = 20000) -> dict[str, float]:
+def bench(mission: Path, hardware: Path, steps: int = 20000,
+          serial: bool = True) -> dict[str, float]:
     """Time ``steps`` plant steps at the mission's cycle, then fly the whole mission."""
     inputs = load_inputs(mission, hardware)
     cfg = inputs.mission
@@ -47,6 +48,12 @@ def bench(mission: Path, hardware: Path, steps: int = 20000) -> dict[str, float]
     print(f"  nominal mission       {figures['mission_time_s'] / 3600:8.2f} h mission time in "
           f"{figures['wall_time_s']:.1f} s wall -> real-time factor "
           f"{figures['realtime_factor']:.0f}x  (final state {summary['final_state']})")
+    if serial:
+        from flight.bench_serial import bench_serial
+
+        root = Path(__file__).resolve().parents[1] / "configs"
+        bench_serial(root / "missions/quick.yaml", root / "hardware/sim.yaml",
+                     root / "hardware/bench-emulator.yaml")
     return figures
 
 
