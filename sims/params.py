@@ -51,6 +51,8 @@ class ChamberParams:
     wall_temp_k: float = _f(220.0, 100.0, 350.0, "walls held above frost point (typical)")
     valve_diameter_m: float = _f(0.01, 1e-4, 0.2, "orifice to the cold trap")
     leak_conductance_m3_s: float = _f(2.0e-6, 0.0, 1.0, "leak to vacuum (typical)")
+    relief_pressure_pa: float = _f(2000.0, 100.0, 1e6, "relief valve cracks above this")
+    relief_conductance_m3_s: float = _f(1.0e-3, 0.0, 1.0, "relief valve open, to vacuum")
 
 
 @dataclass(frozen=True)

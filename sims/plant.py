@@ -4,11 +4,13 @@ One call to :meth:`Plant.step` advances everything by ``dt`` given the actuator 
 The chamber vapour is solved implicitly together with the sublimation of every layer and
 the flow through the valve (its time constant is milliseconds, far below any cycle).
 Water is conserved to rounding: every kilogram is in exactly one compartment of
-:meth:`Plant.water_ledger_kg`.
+:meth:`Plant.water_ledger_kg`. Plant faults (:mod:`sims.faults`) in :attr:`Plant.faults`
+are applied every step; the healthy defaults leave the physics untouched.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -17,10 +19,14 @@ import numpy as np
 from sims import ice, power
 from sims.clock import SimClock
 from sims.constants import M_H2O, R
+from sims.faults import PlantFaults
 from sims.params import PlantParams
 from sims.sample import Sample
 from sims.stack import Stack
 from sims.trap import Trap
+
+MAX_STEP_DK = 10.0  # a thermal step moving any node more than this is redone in halves
+MIN_TEMP_K = 10.0
 
 
 @dataclass
@@ -41,6 +47,7 @@ class Plant:
         self.params = params or PlantParams()
         p = self.params
         self.inputs = Inputs()
+        self.faults = PlantFaults()
         self.sample = Sample(p.sample, p.heater, p.chamber.wall_temp_k, p.solver.refresh_s)
         self._slow_dt_s = 0.0  # time accumulated toward the next thermal/vapour step
         self._slow_heater_j = 0.0
@@ -52,7 +59,7 @@ class Plant:
         self.clock = SimClock()
         self.bus_power_w = 0.0
         self.brownout = False
-        self.heater_power_w = 0.0  # granted, not commanded
+        self.heater_power_w = 0.0  # granted (what went into the plate), not commanded
         t_g = p.chamber.wall_temp_k
         self._gas_temp_k = t_g
         self._valve_area_m2 = math.pi * p.chamber.valve_diameter_m**2 / 4.0
@@ -66,6 +73,15 @@ class Plant:
     def time_s(self) -> float:
         """Plant time [s]: the sum of every ``dt`` stepped (tick-counted, no drift)."""
         return self.clock.now_s()
+
+    @property
+    def valve_open_actual(self) -> bool:
+        """The valve's true position: the command unless :attr:`faults` has it stuck."""
+        return self.faults.valve_open(self.inputs.valve_open)
+
+    def bus_cap_w(self) -> float:
+        """The rover's power cap on the payload now [W] (scaled down in a brown-out)."""
+        return self.params.power.bus_cap_w * self.faults.bus_cap_factor
 
     def chamber_pressure_pa(self) -> float:
         """Vapour pressure in the chamber [Pa] (ideal gas at the wall temperature)."""
@@ -103,8 +119,9 @@ class Plant:
             "h2_tank_pressure_pa": k.h2_pressure_pa(),
             "o2_tank_pressure_pa": k.o2_pressure_pa(),
             "bus_power_w": self.bus_power_w,
-            "bus_cap_w": self.params.power.bus_cap_w,
+            "bus_cap_w": self.bus_cap_w(),
             "heater_power_w": self.heater_power_w,
+            "heater_delivered_w": self.heater_power_w,
             "brownout": float(self.brownout),
             **self.water_ledger_kg(),
             "h2_kg": k.h2_kg,
@@ -117,36 +134,44 @@ class Plant:
             "sublimated_gross_kg": s.sublimated_kg,
             "electrolysis_energy_j": k.energy_j,
             "electrolysis_charge_c": k.charge_c,
+            "h2_leaked_kg": k.h2_leaked_kg,
+            "valve_open_actual": float(self.valve_open_actual),
+            "sample_max_temp_k": float(s.temp_k.max()),
         }
 
     # ---- stepping ---------------------------------------------------------------
     def step(self, dt_s: float) -> None:
-        """Advance the plant by ``dt_s`` seconds with the current :attr:`inputs`.
+        """Advance the plant by ``dt_s`` seconds with the current :attr:`inputs`, under
+        the current :attr:`faults`.
 
         Raises:
             ValueError: if ``dt_s`` is not positive.
         """
         if not dt_s > 0.0:
             raise ValueError(f"dt_s must be > 0, got {dt_s}")
-        p, u = self.params, self.inputs
+        p, u, f = self.params, self.inputs, self.faults
+        self.trap.lift_factor = f.cryocooler_lift_factor
+        self.stack.extra_r_ohm_cm2 = f.membrane_extra_ohm_cm2
+        self.stack.h2_leak_kg_s = f.h2_tank_leak_kg_s
         current_a = min(max(u.electrolyzer_current_a, 0.0), p.electrolyzer.max_current_a)
         if self.trap.reservoir_kg <= 0.0:
             current_a = 0.0  # a dry stack trips its supply: it draws nothing from the bus
         grant = power.allocate(
-            p.power.bus_cap_w,
+            self.bus_cap_w(),
             p.trap.cryo_input_power_w if u.cryocooler_on else 0.0,
             self.stack.power_w(current_a) if current_a > 0.0 else 0.0,
             min(max(u.trap_heater_power_w, 0.0), p.trap.heater_max_power_w),
-            min(max(u.heater_power_w, 0.0), p.heater.max_power_w),
+            f.heater_power_w(u.heater_power_w, p.heater.max_power_w),
         )
         self.brownout = grant.brownout
         self.heater_power_w = grant.heater_w
         self.trap.cryo_on = grant.cryocooler_w > 0.0
         self.trap.heater_power_w = grant.trap_heater_w
 
-        if self._slow_dt_s > 0.0 and u.valve_open != self._slow_valve:
+        valve = self.valve_open_actual
+        if self._slow_dt_s > 0.0 and valve != self._slow_valve:
             self._slow_step()  # close the interval with the old valve state
-        self._slow_valve = u.valve_open
+        self._slow_valve = valve
         self._slow_dt_s += dt_s
         self._slow_heater_j += grant.heater_w * dt_s
         if self._slow_dt_s >= self.params.solver.thermal_step_s * (1.0 - 1e-9):
@@ -167,9 +192,34 @@ class Plant:
         dt_s = self._slow_dt_s / n
         heater_w = self._slow_heater_j / self._slow_dt_s
         for _ in range(n):
-            self._vapour_step(dt_s, heater_w)
+            self._checked_vapour_step(dt_s, heater_w)
         self._slow_dt_s = 0.0
         self._slow_heater_j = 0.0
+
+    def _checked_vapour_step(self, dt_s: float, heater_w: float, depth: int = 0) -> None:
+        """:meth:`_vapour_step`, redone in halves where it was not plausible.
+
+        Linearising sublimation is excellent while the front moves smoothly; when layers
+        trade vapour fast through a sealed, pressurised chamber (a valve stuck closed
+        with the heater on) a step can jump. A step that moves any temperature by more
+        than ``MAX_STEP_DK`` or leaves a temperature below ``MIN_TEMP_K`` is undone and
+        done as two half steps, down to 1/256 of the step.
+        """
+        s, trap = self.sample, self.trap
+        saved = (copy.copy(s), s.temp_k.copy(), self.vapour_kg, self.lost_kg, trap.ice_kg,
+                 trap._latent_pending_j)
+        self._vapour_step(dt_s, heater_w)
+        t_new, t_old = self.sample.temp_k, saved[1]
+        if depth >= 8 or (np.isfinite(t_new).all() and t_new.min() > MIN_TEMP_K
+                          and float(np.abs(t_new - t_old).max()) < MAX_STEP_DK):
+            # linearise the next step about where this one ended
+            self.sample.vapour_coefficients(self.vapour_kg / self.params.chamber.volume_m3,
+                                            self._gas_temp_k)
+            return
+        self.sample, self.sample.temp_k = saved[0], saved[1]
+        self.vapour_kg, self.lost_kg, trap.ice_kg, trap._latent_pending_j = saved[2:]
+        self._checked_vapour_step(dt_s / 2, heater_w, depth + 1)
+        self._checked_vapour_step(dt_s / 2, heater_w, depth + 1)
 
     def _vapour_step(self, dt_s: float, heater_w: float) -> None:
         """One implicit step of the sample's heat and the chamber vapour.
@@ -194,12 +244,17 @@ class Plant:
                 trap_src, c_valve = evap, self._valve_c_m3_s
             else:
                 trap_src = trap.ice_kg / dt_s
+        # a spring-loaded relief valve vents the chamber to vacuum above its cracking
+        # pressure (what is vented is lost water); it keeps a sealed, heated chamber near
+        # the triple point, where an all-ice model still holds
+        c_relief = p.relief_conductance_m3_s if (
+            self.chamber_pressure_pa() > p.relief_pressure_pa) else 0.0
         out, rho = s.conduct(dt_s, heater_w, self.vapour_kg, p.volume_m3, trap_src,
-                             c_valve + p.leak_conductance_m3_s)
+                             c_valve + p.leak_conductance_m3_s + c_relief)
         out = np.minimum(out, s.ice_kg)
         rho = max(rho, 0.0)
         trap_out = min((trap_src - c_valve * rho) * dt_s, trap.ice_kg)
-        leaked = p.leak_conductance_m3_s * rho * dt_s
+        leaked = (p.leak_conductance_m3_s + c_relief) * rho * dt_s
         new_vapour = self.vapour_kg + float(out.sum()) + trap_out - leaked
         if new_vapour < 0.0:
             # A limited source (or the linearisation, far from its point) left the sinks
@@ -215,4 +270,3 @@ class Plant:
         self.vapour_kg = new_vapour
         self.lost_kg += leaked
         trap.deposit(-trap_out)
-        s.vapour_coefficients(new_vapour / p.volume_m3, self._gas_temp_k)

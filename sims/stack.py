@@ -3,6 +3,10 @@
 Water is split by Faraday's law (2 electrons per H2O) times the faradaic efficiency;
 the split mass is shared between H2 and O2 in the exact ratio of their molar masses, so
 H2 + O2 equals the water split to the last bit. Tank pressures follow the ideal gas law.
+Faults: a degraded membrane adds ``extra_r_ohm_cm2`` to each cell's ohmic resistance; a
+leaking H2 tank loses ``h2_leak_kg_s`` to vacuum while it holds any gas. The leak is
+counted in ``h2_leaked_kg``; ``h2_kg`` stays what was produced (``water_split_kg`` ==
+``h2_kg + o2_kg``) and the tank holds residual + produced - leaked.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from sims.constants import M_H2, M_H2O, M_O2, R
 from sims.params import ElectrolyzerParams
 
 _H2_SHARE = M_H2 / M_H2O
+R_OHM_OHM_CM2 = 0.20  # healthy cell ohmic area resistance (electrolysis default)
 
 
 class Stack:
@@ -20,13 +25,16 @@ class Stack:
     def __init__(self, p: ElectrolyzerParams) -> None:
         self.p = p
         self.current_a = 0.0
-        self._v_key: tuple[float, float, float] | None = None
+        self._v_key: tuple[float, float, float, float, float] | None = None
         self._v_cell = 0.0
         self.h2_kg = 0.0
         self.o2_kg = 0.0
         self.water_split_kg = 0.0
         self.charge_c = 0.0
         self.energy_j = 0.0
+        self.extra_r_ohm_cm2 = 0.0  # membrane degradation [ohm cm^2]
+        self.h2_leak_kg_s = 0.0  # H2 tank leak to vacuum [kg/s]
+        self.h2_leaked_kg = 0.0  # hydrogen lost through the leak [kg]
         pv = p.initial_tank_pressure_pa / (R * p.tank_temp_k)
         self._h2_residual_kg = pv * p.h2_tank_volume_m3 * M_H2
         self._o2_residual_kg = pv * p.o2_tank_volume_m3 * M_O2
@@ -37,13 +45,14 @@ class Stack:
         return self.cell_voltage_v(0.0) * self.p.cells
 
     def cell_voltage_v(self, current_a: float) -> float:
-        """Cell voltage at ``current_a`` through each cell, at the tank pressures [V]."""
-        key = (current_a, self.h2_kg, self.o2_kg)
+        """Cell voltage at ``current_a`` through each cell, at the tank pressures, with
+        the membrane's extra resistance [V]."""
+        key = (current_a, self.h2_kg, self.o2_kg, self.h2_leaked_kg, self.extra_r_ohm_cm2)
         if key != self._v_key:  # the bus and the step ask twice per step: compute once
             i = current_a / self.p.active_area_cm2
             self._v_cell = electrolysis.cell_voltage_v(
-                i, self.p.stack_temp_k, p_h2_pa=max(self.h2_pressure_pa(), 1.0),
-                p_o2_pa=max(self.o2_pressure_pa(), 1.0))
+                i, self.p.stack_temp_k, r_ohm_ohm_cm2=R_OHM_OHM_CM2 + self.extra_r_ohm_cm2,
+                p_h2_pa=max(self.h2_pressure_pa(), 1.0), p_o2_pa=max(self.o2_pressure_pa(), 1.0))
             self._v_key = key
         return self._v_cell
 
@@ -51,9 +60,13 @@ class Stack:
         """Electrical power the stack draws at ``current_a`` [W]."""
         return current_a * self.cell_voltage_v(current_a) * self.p.cells
 
+    def h2_tank_kg(self) -> float:
+        """Hydrogen in the tank [kg]: residual gas plus produced minus leaked (>= 0)."""
+        return max(self._h2_residual_kg + self.h2_kg - self.h2_leaked_kg, 0.0)
+
     def h2_pressure_pa(self) -> float:
         """Hydrogen tank pressure [Pa]."""
-        n = (self._h2_residual_kg + self.h2_kg) / M_H2
+        n = self.h2_tank_kg() / M_H2
         return n * R * self.p.tank_temp_k / self.p.h2_tank_volume_m3
 
     def o2_pressure_pa(self) -> float:
@@ -62,11 +75,13 @@ class Stack:
         return n * R * self.p.tank_temp_k / self.p.o2_tank_volume_m3
 
     def step(self, dt_s: float, current_a: float, water_available_kg: float) -> float:
-        """Run ``current_a`` for ``dt_s``; return the water split [kg] (<= available)."""
+        """Run ``current_a`` for ``dt_s`` (the tank leaks first); return the water split
+        [kg] (<= available)."""
+        leaked = self._leak(dt_s) if self.h2_leak_kg_s > 0.0 else False
         if water_available_kg <= 0.0:
             current_a = 0.0  # a dry membrane carries no useful current: the supply trips
         if current_a <= 0.0:
-            if self.current_a != 0.0 or self.voltage_v is None:
+            if self.current_a != 0.0 or self.voltage_v is None or leaked:
                 self.voltage_v = self.open_circuit_v()  # tanks only change while producing
             self.current_a = 0.0
             return 0.0
@@ -84,3 +99,12 @@ class Stack:
         self.charge_c += current_a * dt_s
         self.energy_j += current_a * self.voltage_v * dt_s
         return split
+
+    def _leak(self, dt_s: float) -> bool:
+        """Let ``h2_leak_kg_s * dt_s`` out of the H2 tank, no more than it holds; return
+        whether any gas left."""
+        out = min(self.h2_leak_kg_s * dt_s, self.h2_tank_kg())
+        if out <= 0.0:
+            return False
+        self.h2_leaked_kg += out
+        return True

@@ -2,8 +2,9 @@
 
 Lumped node of heat capacity ``C`` (metal plus the ice on it). Heat in: latent heat of
 deposition, a parasitic leak from the chamber walls, the melt heater. Heat out: the
-cryocooler's lift, linear in temperature between its floor and reference points. Above
-the melting point the catch melts (latent heat of fusion) and drains into the reservoir.
+cryocooler's lift, linear in temperature between its floor and reference points (scaled
+by ``lift_factor`` when the cooler is degraded). Above the melting point the catch melts
+(latent heat of fusion) and drains into the reservoir.
 """
 
 from __future__ import annotations
@@ -26,15 +27,17 @@ class Trap:
         self.reservoir_kg = 0.0
         self.cryo_on = False
         self.heater_power_w = 0.0
+        self.lift_factor = 1.0  # cryocooler health: lift scaled, input power unchanged
         self._latent_pending_j = 0.0
 
     def lift_w(self) -> float:
-        """Heat the cryocooler removes at the current trap temperature [W] (0 when off)."""
+        """Heat the cryocooler removes at the current trap temperature [W] (0 when off),
+        times :attr:`lift_factor` (1 healthy, 0 failed)."""
         if not self.cryo_on:
             return 0.0
         p = self.p
         frac = (self.temp_k - p.cryo_floor_temp_k) / (p.cryo_ref_temp_k - p.cryo_floor_temp_k)
-        return max(0.0, p.cryo_lift_w_at_ref * frac)
+        return max(0.0, p.cryo_lift_w_at_ref * frac) * self.lift_factor
 
     def deposit(self, mass_kg: float) -> None:
         """``mass_kg`` of vapour froze on (negative: sublimed off) now; its latent heat is

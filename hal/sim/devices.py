@@ -90,7 +90,7 @@ class SimValve:
         self._plant.inputs.valve_open = bool(is_open)
 
     def read_open(self) -> bool:
-        return self._plant.inputs.valve_open
+        return self._plant.valve_open_actual
 
 
 class SimCryocooler:
