@@ -11,11 +11,11 @@ from hal.errors import ConfigError
 from hal.sim import devices as dev
 from sims.clock import SimClock
 from sims.faults import param_catalogue
+from sims.params import PlantParams, SampleParams
+from sims.plant import Plant
 
 #: plant fault kinds a plan may name: kind -> parameter -> (default, lo, hi)
 PLANT_FAULT_KINDS = param_catalogue()
-from sims.params import PlantParams, SampleParams
-from sims.plant import Plant
 
 
 class SimPlatform:
