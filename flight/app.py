@@ -16,8 +16,9 @@ from typing import Any
 from flight.commands import Commander, CommandError, load_dictionary, validate
 from flight.config import MissionConfig, load_mission
 from flight.executive import Executive, ProgressFn
-from flight.fdir import LimitMonitors
-from flight.io import REQUIRED_DEVICES, SENSORS, ActuatorWriter, SensorReader
+from flight.fdir import Fdir
+from flight.fdir_config import FdirTable, limits_as_monitors, load_table, resolve_path
+from flight.io import ACTUATORS, REQUIRED_DEVICES, SENSORS, ActuatorWriter, SensorReader
 from flight.sequencer import Sequencer, leaf_states, load_chart
 from flight.subsystems import Subsystems
 from flight.summary import build_summary
@@ -38,6 +39,25 @@ class Inputs:
     hardware_path: Path
     mission: MissionConfig
     hardware: HardwareConfig
+    #: the mission's FDIR table (its ``fdir:`` file plus its ``limits:``); None: load it
+    fdir: FdirTable | None = None
+
+
+def state_names(chart: dict[str, Any] | None = None) -> set[str]:
+    """Every state and phase name of the chart (``EXTRACT`` and ``EXTRACT_HEAT``)."""
+    chart = chart or load_chart()
+    return set(leaf_states(chart)) | {s["name"] for s in chart["states"]}
+
+
+def load_fdir(mission_path: str | Path, mission: MissionConfig) -> FdirTable:
+    """The mission's FDIR table: its ``fdir:`` file (validated) plus its ``limits:``.
+
+    Raises:
+        hal.errors.ConfigError: naming the table file and entry of the first problem.
+    """
+    path = resolve_path(mission_path, mission.fdir)
+    table = load_table(path, set(SENSORS), set(ACTUATORS), state_names())
+    return table.with_monitors(limits_as_monitors(mission.limits))
 
 
 def load_inputs(mission_path: str | Path, hardware_path: str | Path,
@@ -56,10 +76,11 @@ def load_inputs(mission_path: str | Path, hardware_path: str | Path,
             validate(dictionary, c.name, c.args)
         except CommandError as exc:
             raise ConfigError(f"{mission_path}: commands[{i}].args", str(exc)) from None
+    fdir = load_fdir(mission_path, mission)
     if seed is not None:
         mission = dataclasses.replace(mission, seed=seed)
     hardware = load_hardware(hardware_path, REQUIRED_DEVICES)
-    return Inputs(Path(mission_path), Path(hardware_path), mission, hardware)
+    return Inputs(Path(mission_path), Path(hardware_path), mission, hardware, fdir)
 
 
 class Run:
@@ -77,13 +98,15 @@ class Run:
         emit = self.events.emit
         devices = self.platform.devices
         self.subsystems = Subsystems(cfg)
-        self.fdir: LimitMonitors
+        self.fdir: Fdir
         self.sequencer = Sequencer(cfg, self.subsystems.apply_modes, emit,
                                    fdir_active=lambda: self.fdir.active())
-        self.fdir = LimitMonitors(cfg.limits, self.sequencer.go_safe, emit)
+        table = inputs.fdir if inputs.fdir is not None else load_fdir(inputs.mission_path, cfg)
+        self.fdir = Fdir(table, self.sequencer.go_safe, emit, fire=self.sequencer.fire)
         self.commander = Commander(
             self.sequencer.fire,
-            {"set_heater_setpoint": self.subsystems.heater.set_setpoint_k}, emit)
+            {"set_heater_setpoint": self.subsystems.heater.set_setpoint_k}, emit,
+            require_arm=True)
         for c in cfg.commands:
             self.commander.submit(c.name, c.args, at_s=c.at_s, source="mission")
         self.telemetry = TelemetryWriter(out_dir / "telemetry.jsonl")
@@ -115,6 +138,7 @@ class Run:
         self.events.close()
         summary = build_summary(self.sequencer, self.platform.truth(), cfg.seed, now, wall_s)
         summary["end_reason"] = reason
+        summary["fdir_records"] = self.fdir.records
         (self.out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         self.platform.close()
         return summary

@@ -3,19 +3,31 @@
 Every command, whether time-tagged in the mission YAML or sent from the ground, goes
 through :meth:`Commander.submit`; it is validated at once (unknown name, missing,
 unknown or out-of-range argument -> :class:`CommandError`) and executed in the cycle.
+
+Hazardous commands (``hazardous:`` in the dictionary) need ARM then FIRE: ``ARM
+{command: NAME}`` arms NAME for ``arm_window_s`` (default :data:`ARM_WINDOW_S`); the
+command itself is the FIRE and uses the arm up. Unarmed or expired, it is refused with
+a ``command`` event (``accepted: false``) whose ``detail`` says why. ARM is recorded as
+an ``arm`` event, dropped arms as ``disarm``.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from hal.errors import ConfigError
+
 DICTIONARY_PATH = Path(__file__).with_name("commands.yaml")
 _TYPES: dict[str, type] = {"float": float, "int": int, "str": str, "bool": bool}
+#: default time [s] an ARM stays valid
+ARM_WINDOW_S = 30.0
+ARM_COMMAND = "ARM"
 
 
 class CommandError(ValueError):
@@ -23,9 +35,49 @@ class CommandError(ValueError):
 
 
 def load_dictionary(path: Path = DICTIONARY_PATH) -> dict[str, dict[str, Any]]:
-    """The command dictionary as plain data, keyed by command name."""
+    """The command dictionary as plain data, keyed by command name, checked.
+
+    Raises:
+        ConfigError: a ``hazardous`` entry is malformed, or ARM's choices are not
+            exactly the hazardous commands.
+    """
     with open(path, encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        dictionary = yaml.safe_load(f)
+    check_dictionary(dictionary, str(path))
+    return dictionary
+
+
+def check_dictionary(dictionary: Mapping[str, Mapping[str, Any]], where: str = "") -> None:
+    """Check the hazardous-command markings of a dictionary (see :func:`load_dictionary`)."""
+    hazardous = []
+    for name, spec in dictionary.items():
+        h = spec.get("hazardous", False)
+        window = spec.get("arm_window_s", ARM_WINDOW_S)
+        if isinstance(window, bool) or not isinstance(window, int | float) or not window > 0:
+            raise ConfigError(f"{where}: {name}.arm_window_s", f"must be > 0 s, got {window!r}")
+        if h is False:
+            continue
+        hazardous.append(name)
+        if h is True:
+            continue
+        args = spec.get("args") or {}
+        if (not isinstance(h, dict) or set(h) != {"arg", "above"} or h["arg"] not in args
+                or not isinstance(h["above"], int | float)):
+            raise ConfigError(f"{where}: {name}.hazardous", "expected true or {arg: NAME, "
+                              f"above: NUMBER}} naming one of the arguments, got {h!r}")
+    if ARM_COMMAND in dictionary:
+        choices = dictionary[ARM_COMMAND]["args"]["command"].get("choices", [])
+        if sorted(choices) != sorted(hazardous):
+            raise ConfigError(f"{where}: {ARM_COMMAND}.args.command.choices", "must list the "
+                              f"hazardous commands {sorted(hazardous)}, got {choices}")
+
+
+def is_hazardous(spec: Mapping[str, Any], args: Mapping[str, Any]) -> bool:
+    """Whether a command with these (typed) arguments needs an ARM."""
+    h = spec.get("hazardous", False)
+    if isinstance(h, dict):
+        return float(args[h["arg"]]) > float(h["above"])
+    return bool(h)
 
 
 def validate(dictionary: Mapping[str, Mapping[str, Any]], name: str,
@@ -56,6 +108,9 @@ def validate(dictionary: Mapping[str, Mapping[str, Any]], name: str,
             if not a.get("min", value) <= value <= a.get("max", value):
                 raise CommandError(f"{name}: argument {arg!r}={value} out of range "
                                    f"[{a.get('min')}, {a.get('max')}] {a.get('units', '')}")
+        if "choices" in a and value not in a["choices"]:
+            raise CommandError(f"{name}: argument {arg!r}={value!r} is not one of "
+                               f"{', '.join(map(str, a['choices']))}")
         out[arg] = value
     return out
 
@@ -65,15 +120,21 @@ class Commander:
 
     ``fire(trigger, reason)`` fires a state-chart trigger and returns whether the state
     changed; ``handlers`` maps handler names to callables taking the typed arguments.
+    ``require_arm``: hazardous commands need an ARM first. The flight stack
+    (:class:`flight.app.Run`) always sets it; False only for unit tests of the queue.
     """
 
     def __init__(self, fire: Callable[[str, str], bool],
                  handlers: Mapping[str, Callable[..., None]], emit: Callable[..., None],
-                 dictionary: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+                 dictionary: Mapping[str, Mapping[str, Any]] | None = None,
+                 require_arm: bool = False) -> None:
         self.dictionary = dictionary or load_dictionary()
         self.fire = fire
         self.handlers = handlers
         self.emit = emit
+        self.require_arm = require_arm
+        #: armed command -> (armed at, expires at) [s of mission time]
+        self.armed: dict[str, tuple[float, float]] = {}
         self._queue: list[tuple[float, int, str, dict[str, Any], str]] = []
         self._n = 0
 
@@ -97,10 +158,21 @@ class Commander:
         while self._queue and self._queue[0][0] <= now_s:
             _, _, name, args, source = heapq.heappop(self._queue)
             spec = self.dictionary[name]
+            if name == ARM_COMMAND:
+                self._arm(args["command"], now_s, source)
+                continue
+            armed = None
+            if self.require_arm and is_hazardous(spec, args):
+                armed_s, refusal = self._use_arm(name, now_s)
+                if refusal:
+                    self.emit("command", name=name, args=args, source=source,
+                              accepted=False, detail=refusal)
+                    continue
+                armed = f"armed at {armed_s:g} s"
             if "trigger" in spec:
                 ok = self.fire(spec["trigger"], f"{name} command ({source})")
-                self.emit("command", name=name, args=args, source=source,
-                          accepted=ok, detail=None if ok else "guard or state refused it")
+                self.emit("command", name=name, args=args, source=source, accepted=ok,
+                          detail=armed if ok else "guard or state refused it")
             else:
                 try:
                     self.handlers[spec["handler"]](**args)
@@ -109,4 +181,31 @@ class Commander:
                               accepted=False, detail=str(exc))
                 else:
                     self.emit("command", name=name, args=args, source=source, accepted=True,
-                              detail=None)
+                              detail=armed)
+
+    # ---- ARM / FIRE ------------------------------------------------------------------
+    def _arm(self, command: str, now_s: float, source: str) -> None:
+        window_s = float(self.dictionary[command].get("arm_window_s", ARM_WINDOW_S))
+        self.armed[command] = (now_s, now_s + window_s)
+        self.emit("arm", name=ARM_COMMAND, command=command, source=source, accepted=True,
+                  expires_at_s=now_s + window_s)
+
+    def _use_arm(self, name: str, now_s: float) -> tuple[float, str | None]:
+        """Use up the arm of ``name``: (armed at [s], None) if it was valid, else
+        (nan, why the command is refused)."""
+        window_s = float(self.dictionary[name].get("arm_window_s", ARM_WINDOW_S))
+        arm = self.armed.pop(name, None)
+        if arm is None:
+            return math.nan, (f"not armed: {name} is hazardous; send ARM {{command: {name}}} "
+                              f"at most {window_s:g} s before")
+        armed_s, expires_s = arm
+        if now_s > expires_s + 1e-9:
+            return armed_s, (f"arm expired: armed at {armed_s:g} s, window {window_s:g} s, "
+                             f"now {now_s:g} s")
+        return armed_s, None
+
+    def disarm_all(self, reason: str) -> None:
+        """Drop every arm (e.g. on entering SAFE); a ``disarm`` event if there were any."""
+        if self.armed:
+            self.emit("disarm", commands=sorted(self.armed), reason=reason)
+            self.armed.clear()

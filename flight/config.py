@@ -103,7 +103,9 @@ class MissionConfig:
     electrolysis: ElectrolysisConfig = param(ElectrolysisConfig())
     guards: GuardConfig = param(GuardConfig())
     timeouts: dict[str, PhaseConfig] = param({}, doc="per state, e.g. EXTRACT_HEAT")
-    limits: list[LimitConfig] = param([], doc="FDIR limit monitors")
+    fdir: str = param("../fdir.yaml", doc="FDIR table (configs/fdir.yaml), relative to this "
+                      "file; '' for none. The default falls back to the shipped table.")
+    limits: list[LimitConfig] = param([], doc="extra FDIR limit monitors (response SAFE/LOG)")
     commands: list[TimedCommand] = param([], doc="time-tagged commands")
 
 

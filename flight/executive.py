@@ -1,7 +1,9 @@
 """The executive: one fixed-rate cycle, the only place where mission time advances.
 
-    read sensors -> update controllers -> step sequencer (and due commands) ->
-    FDIR monitors -> apply actuator commands -> emit telemetry -> advance time
+    read sensors (through FDIR's sensor substitutions) -> update controllers -> step
+    sequencer (and due commands) -> FDIR monitors (raw readings, last cycle's commands,
+    platform diagnostics) -> apply actuator commands (through FDIR's power-cycles) ->
+    emit telemetry -> advance time
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flight.commands import Commander
-from flight.fdir import LimitMonitors
+from flight.fdir import Fdir
 from flight.io import ActuatorWriter, SensorReader
 from flight.sequencer import Sequencer
 from flight.subsystems import Subsystems
@@ -25,7 +27,7 @@ class Executive:
 
     def __init__(self, platform: Platform, cycle_hz: float, telemetry_hz: float,
                  reader: SensorReader, subsystems: Subsystems, sequencer: Sequencer,
-                 commander: Commander, fdir: LimitMonitors, writer: ActuatorWriter,
+                 commander: Commander, fdir: Fdir, writer: ActuatorWriter,
                  telemetry: TelemetryWriter) -> None:
         self.platform = platform
         self.dt_s = 1.0 / cycle_hz
@@ -39,23 +41,32 @@ class Executive:
         self.telemetry = telemetry
         self.cycles = 0
         self.end_reason = ""
+        #: what was sent to the actuators last cycle (FDIR reads it as ``cmd_*``)
+        self.last_commands: dict[str, Any] = dict(subsystems.outputs)
 
     def cycle(self) -> None:
         """One cycle at the current mission time (does not advance time)."""
         now = self.platform.clock.now_s()
         seq = self.sequencer
         state_before = seq.state
-        r = self.reader.read_all()
+        raw = self.reader.read_all()
+        r = self.fdir.substitute(raw)
         out = self.subsystems.update(r, self.dt_s)
         seq.observe(now, r)
         self.commander.execute_due(now)
         seq.step()
-        self.fdir.check(r)
+        diagnostics = self.platform.diagnostics()
+        self.fdir.check(now, seq.state, raw, self.last_commands, diagnostics)
+        entered_safe = seq.state == "SAFE" and seq.state != state_before
         if seq.state != state_before:  # new modes take effect in this very cycle
             out = self.subsystems.update(r, self.dt_s)
-        self.writer.apply(out, force=seq.state == "SAFE" and seq.state != state_before)
+        if entered_safe:
+            self.commander.disarm_all("entered SAFE")
+        out, force = self.fdir.shape(out)
+        self.writer.apply(out, force=force or entered_safe)
+        self.last_commands = out
         if self.cycles % self.telemetry_every == 0 or seq.state != state_before:
-            self.telemetry.write(now, seq.state, r, out, self.platform.diagnostics())
+            self.telemetry.write(now, seq.state, raw, out, diagnostics)
         self.cycles += 1
 
     def run(self, end_s: float, progress: ProgressFn | None = None,

@@ -1,0 +1,277 @@
+"""FDIR monitor kinds: each turns one sample of the inputs into a verdict.
+
+Inputs are one dict per cycle: the readings (None when the read failed), the actuator
+commands of the last cycle as ``cmd_<name>`` and the platform diagnostics (``link_*``).
+:meth:`Monitor.evaluate` gives ``(bad, value)``: ``bad`` True (out of bounds this
+sample), False (within bounds: a tripped monitor clears) or None (nothing is known:
+neither counts nor clears); :meth:`Monitor.detail` then says it in words (only asked for
+on a trip or a clear: this runs every cycle). Persistence, trips and responses are the
+engine's business (:mod:`flight.fdir`).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+from flight.fdir_config import MonitorConfig
+
+Verdict = tuple[bool | None, Any]
+_EPS_S = 1e-9
+_UNKNOWN: Verdict = (None, None)
+
+
+def number(v: Any) -> float | None:
+    """A reading as a float (booleans are 0/1); None for no reading or NaN."""
+    if v is None:
+        return None
+    f = float(v)
+    return None if f != f else f
+
+
+class _Window:
+    """Samples ``(t_s, value)`` covering at least the last ``span_s`` seconds."""
+
+    def __init__(self, span_s: float) -> None:
+        self.span_s = span_s
+        self.samples: deque[tuple[float, float]] = deque()
+
+    def add(self, t_s: float, v: float) -> None:
+        s = self.samples
+        s.append((t_s, v))
+        while len(s) >= 2 and s[1][0] <= t_s - self.span_s + _EPS_S:
+            s.popleft()
+
+    def full(self, t_s: float) -> bool:
+        """True when the oldest sample is at least ``span_s`` old."""
+        return bool(self.samples) and self.samples[0][0] <= t_s - self.span_s + _EPS_S
+
+    def oldest(self) -> tuple[float, float]:
+        return self.samples[0]
+
+    def clear(self) -> None:
+        self.samples.clear()
+
+
+class Monitor:
+    """Base: the config, the engine's persistence count and the ``when`` conditions."""
+
+    def __init__(self, cfg: MonitorConfig) -> None:
+        self.cfg = cfg
+        self.id = cfg.id
+        self.telemetry = cfg.telemetry
+        self.persistence = cfg.persistence
+        self.count = 0  # consecutive bad samples (kept by the engine)
+        self.idle = True  # nothing to forget: reset since it last evaluated
+        self.when = tuple((c.telemetry, c.above, c.below) for c in cfg.when)
+
+    def conditions(self, inputs: Mapping[str, Any]) -> bool | None:
+        """Whether every ``when`` condition holds (None: an input is unknown)."""
+        unknown = False
+        for name, above, below in self.when:
+            v = number(inputs.get(name))
+            if v is None:
+                unknown = True
+            elif (above is not None and v <= above) or (below is not None and v >= below):
+                return False
+        return None if unknown else True
+
+    def evaluate(self, now_s: float, inputs: Mapping[str, Any]) -> Verdict:
+        raise NotImplementedError
+
+    def detail(self, now_s: float, value: Any) -> str:
+        """The last verdict in words (for events and SAFE reasons)."""
+        return f"{self.telemetry}={value}"
+
+    def reset(self) -> None:
+        """Forget history (the monitor was disabled, or its condition stopped holding)."""
+
+
+class LimitMonitor(Monitor):
+    """Bad while ``telemetry`` is above ``above`` or below ``below`` (at the limit: good)."""
+
+    def __init__(self, cfg: MonitorConfig) -> None:
+        super().__init__(cfg)
+        self.above = cfg.above
+        self.below = cfg.below
+
+    def evaluate(self, now_s: float, inputs: Mapping[str, Any]) -> Verdict:
+        v = inputs.get(self.telemetry)
+        if v is None or v != v:
+            return _UNKNOWN
+        bad = (self.above is not None and v > self.above) or (
+            self.below is not None and v < self.below)
+        return bad, v
+
+    def detail(self, now_s: float, value: Any) -> str:
+        if value is None:
+            return f"{self.telemetry} unknown"
+        if self.above is not None and value > self.above:
+            return f"{self.telemetry}={value:.6g} above {self.above:g}"
+        if self.below is not None and value < self.below:
+            return f"{self.telemetry}={value:.6g} below {self.below:g}"
+        return f"{self.telemetry}={value:.6g} in range"
+
+
+class StaleMonitor(Monitor):
+    """Bad once ``telemetry`` has had no fresh reading (None) for ``stale_s`` seconds."""
+
+    def __init__(self, cfg: MonitorConfig) -> None:
+        super().__init__(cfg)
+        self.stale_s = float(cfg.stale_s or 0.0)
+        self.fresh_s: float | None = None
+
+    def reset(self) -> None:
+        self.fresh_s = None
+
+    def evaluate(self, now_s: float, inputs: Mapping[str, Any]) -> Verdict:
+        v = inputs.get(self.telemetry)
+        if v is not None and v == v:
+            self.fresh_s = now_s
+            return False, v
+        if self.fresh_s is None:  # stale since the monitor started watching
+            self.fresh_s = now_s
+        if now_s - self.fresh_s >= self.stale_s - _EPS_S:
+            return True, None
+        return _UNKNOWN
+
+    def detail(self, now_s: float, value: Any) -> str:
+        if value is not None:
+            return f"{self.telemetry} fresh again"
+        return f"{self.telemetry} stale for {now_s - (self.fresh_s or now_s):.1f} s"
+
+
+class RateMonitor(Monitor):
+    """Bad when ``telemetry`` changes faster than ``rate_above`` per second, measured over
+    the last ``window_s`` (rising, falling or either way)."""
+
+    def __init__(self, cfg: MonitorConfig) -> None:
+        super().__init__(cfg)
+        self.window = _Window(float(cfg.window_s or 0.0))
+        self.limit = float(cfg.rate_above or 0.0)
+        self.sign = {"rising": 1.0, "falling": -1.0, "either": 0.0}[cfg.direction]
+
+    def reset(self) -> None:
+        self.window.clear()
+
+    def evaluate(self, now_s: float, inputs: Mapping[str, Any]) -> Verdict:
+        v = number(inputs.get(self.telemetry))
+        if v is None:
+            return _UNKNOWN
+        self.window.add(now_s, v)
+        if not self.window.full(now_s):
+            return _UNKNOWN
+        t0, v0 = self.window.oldest()
+        rate = (v - v0) / (now_s - t0) if now_s > t0 else 0.0
+        signed = abs(rate) if self.sign == 0.0 else rate * self.sign
+        return signed > self.limit, rate
+
+    def detail(self, now_s: float, value: Any) -> str:
+        c = self.cfg
+        if value is None:
+            return f"{self.telemetry} unknown"
+        word = "rising" if value >= 0 else "falling"
+        return (f"{self.telemetry} {word} at {abs(value):.4g}/s over {c.window_s:g} s "
+                f"(limit {self.limit:g}/s {c.direction})")
+
+
+class CrosscheckMonitor(Monitor):
+    """Once the ``when`` conditions have held for ``for_s``, bad while ``expect`` fails.
+
+    The engine resets it whenever a condition stops holding, so its first sample marks
+    the start of the condition.
+    """
+
+    def __init__(self, cfg: MonitorConfig) -> None:
+        super().__init__(cfg)
+        assert cfg.expect is not None  # checked at load
+        self.expect = cfg.expect
+        self.for_s = float(cfg.for_s or 0.0)
+        self.since_s: float | None = None
+        self.window = _Window(self.for_s)
+        self.trend = self.expect.rises_by is not None or self.expect.falls_by is not None
+
+    def reset(self) -> None:
+        self.since_s = None
+        self.window.clear()
+
+    def evaluate(self, now_s: float, inputs: Mapping[str, Any]) -> Verdict:
+        e = self.expect
+        if self.since_s is None:
+            self.since_s = now_s
+        v = number(inputs.get(e.telemetry))
+        if v is not None and self.trend:
+            self.window.add(now_s, v)
+        if now_s - self.since_s < self.for_s - _EPS_S or v is None:
+            return _UNKNOWN
+        if e.below is not None:
+            return v >= e.below, v
+        if e.above is not None:
+            return v <= e.above, v
+        if self.trend:
+            _, v0 = self.window.oldest()
+            if e.rises_by is not None:
+                return v - v0 < e.rises_by, v - v0
+            return v0 - v < float(e.falls_by or 0.0), v0 - v
+        ref = number(inputs.get(e.fraction_of or ""))
+        if ref is None:
+            return _UNKNOWN
+        return v < e.min_fraction * ref, v
+
+    def detail(self, now_s: float, value: Any) -> str:
+        e = self.expect
+        if value is None:
+            return f"{e.telemetry} unknown"
+        when = " and ".join(f"{n}" + (f" above {a:g}" if a is not None else "")
+                            + (f" below {b:g}" if b is not None else "")
+                            for n, a, b in self.when)
+        if e.below is not None:
+            want = f"{e.telemetry}={value:.6g}, expected below {e.below:g}"
+        elif e.above is not None:
+            want = f"{e.telemetry}={value:.6g}, expected above {e.above:g}"
+        elif e.rises_by is not None:
+            want = f"{e.telemetry} rose {value:.4g}, expected >= {e.rises_by:g}"
+        elif e.falls_by is not None:
+            want = f"{e.telemetry} fell {value:.4g}, expected >= {e.falls_by:g}"
+        else:
+            want = (f"{e.telemetry}={value:.4g}, expected >= {e.min_fraction:g} x "
+                    f"{e.fraction_of}")
+        return f"{want} with {when} for {self.for_s:g} s"
+
+
+class LinkMonitor(Monitor):
+    """Bad when the ``counter`` diagnostic grew by more than ``max_count`` in ``window_s``.
+    Unknown (never trips) on a platform without that counter, e.g. SIL."""
+
+    def __init__(self, cfg: MonitorConfig) -> None:
+        super().__init__(cfg)
+        self.telemetry = cfg.counter
+        self.window = _Window(float(cfg.window_s or 0.0))
+        self.limit = int(cfg.max_count or 0)
+
+    def reset(self) -> None:
+        self.window.clear()
+
+    def evaluate(self, now_s: float, inputs: Mapping[str, Any]) -> Verdict:
+        v = number(inputs.get(self.telemetry))
+        if v is None:
+            return _UNKNOWN
+        self.window.add(now_s, v)
+        grew = v - self.window.oldest()[1]
+        return grew > self.limit, grew
+
+    def detail(self, now_s: float, value: Any) -> str:
+        return (f"{self.telemetry} +{value:g} in {self.cfg.window_s:g} s "
+                f"(limit {self.limit})")
+
+
+_KINDS: dict[str, type[Monitor]] = {
+    "limit": LimitMonitor, "stale": StaleMonitor, "rate": RateMonitor,
+    "crosscheck": CrosscheckMonitor, "link": LinkMonitor,
+}
+
+
+def build(cfg: MonitorConfig) -> Monitor:
+    """The monitor of ``cfg.kind``."""
+    return _KINDS[cfg.kind](cfg)
