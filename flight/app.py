@@ -16,6 +16,8 @@ from typing import Any
 from flight.commands import Commander, CommandError, load_dictionary, validate
 from flight.config import MissionConfig, load_mission
 from flight.executive import Executive, ProgressFn
+from flight.fault_injectors import FaultSession, build_injectors, catalogues
+from flight.faultplan import FaultPlan, FaultScheduler, build_time_sample, load_plan
 from flight.fdir import Fdir
 from flight.fdir_config import FdirTable, limits_as_monitors, load_table, resolve_path
 from flight.io import ACTUATORS, REQUIRED_DEVICES, SENSORS, ActuatorWriter, SensorReader
@@ -25,6 +27,9 @@ from flight.summary import build_summary
 from flight.telemetry import EventLog, TelemetryWriter
 from hal.errors import ConfigError
 from hal.registry import HardwareConfig, build_platform, load_hardware
+
+#: a faulted run keeps flying this long in SAFE, so the oracles see whether SAFE holds
+SAFE_SOAK_S = 600.0
 
 #: every actuator off: what the payload is left with when a run ends
 SAFE_OUTPUTS = {"heater_power_w": 0.0, "valve_open": False, "cryocooler_on": False,
@@ -41,6 +46,9 @@ class Inputs:
     hardware: HardwareConfig
     #: the mission's FDIR table (its ``fdir:`` file plus its ``limits:``); None: load it
     fdir: FdirTable | None = None
+    #: a fault plan to inject (``thermine run --faults``); None: a clean run
+    faults: FaultPlan | None = None
+    faults_path: Path | None = None
 
 
 def state_names(chart: dict[str, Any] | None = None) -> set[str]:
@@ -61,8 +69,8 @@ def load_fdir(mission_path: str | Path, mission: MissionConfig) -> FdirTable:
 
 
 def load_inputs(mission_path: str | Path, hardware_path: str | Path,
-                seed: int | None = None) -> Inputs:
-    """Load and validate both YAMLs; ``seed`` overrides the mission's.
+                seed: int | None = None, faults_path: str | Path | None = None) -> Inputs:
+    """Load and validate both YAMLs (and a fault plan); ``seed`` overrides the mission's.
 
     Raises:
         hal.errors.ConfigError: naming the file and key path of the first problem.
@@ -80,7 +88,12 @@ def load_inputs(mission_path: str | Path, hardware_path: str | Path,
     if seed is not None:
         mission = dataclasses.replace(mission, seed=seed)
     hardware = load_hardware(hardware_path, REQUIRED_DEVICES)
-    return Inputs(Path(mission_path), Path(hardware_path), mission, hardware, fdir)
+    plan = None
+    if faults_path is not None:
+        plan = load_plan(faults_path, set(SENSORS), state_names(chart),
+                         set(REQUIRED_DEVICES), catalogues())
+    return Inputs(Path(mission_path), Path(hardware_path), mission, hardware, fdir, plan,
+                  None if faults_path is None else Path(faults_path))
 
 
 class Run:
@@ -90,9 +103,15 @@ class Run:
         cfg = inputs.mission
         self.inputs = inputs
         self.out_dir = out_dir
-        self.platform = build_platform(inputs.hardware_path, inputs.hardware,
-                                       dataclasses.asdict(cfg.sample), cfg.seed,
+        sample = dataclasses.asdict(cfg.sample)
+        if inputs.faults is not None:
+            sample = build_time_sample(inputs.faults, sample)  # an ice-poor scoop
+        self.platform = build_platform(inputs.hardware_path, inputs.hardware, sample, cfg.seed,
                                        capture_dir=out_dir)
+        injectors = {}
+        if inputs.faults is not None:  # before anything binds the ports
+            injectors = build_injectors(inputs.faults, self.platform, cfg.seed,
+                                        f"{inputs.faults_path}:")
         out_dir.mkdir(parents=True, exist_ok=True)
         self.events = EventLog(out_dir / "events.jsonl", self.platform.clock.now_s)
         emit = self.events.emit
@@ -111,10 +130,21 @@ class Run:
             self.commander.submit(c.name, c.args, at_s=c.at_s, source="mission")
         self.telemetry = TelemetryWriter(out_dir / "telemetry.jsonl")
         self.writer = ActuatorWriter(devices, emit)
+        scheduler = None
+        if inputs.faults is not None:
+            scheduler = FaultScheduler(inputs.faults, injectors, emit)
+            clock = self.platform.clock
+            self.events.listeners.append(
+                lambda e, f: scheduler.on_event(e, f, clock.now_s()))  # type: ignore[union-attr]
+        # the oracles read the plant's truth every second in a faulted run, every 10 s
+        # in a clean one (a whole-plant snapshot is not free)
+        self.faults = FaultSession(scheduler, self.platform,
+                                   round(cfg.cycle_hz * (1.0 if scheduler else 10.0)))
         self.executive = Executive(
             self.platform, cfg.cycle_hz, cfg.telemetry_hz, SensorReader(devices, emit),
             self.subsystems, self.sequencer, self.commander, self.fdir, self.writer,
-            self.telemetry)
+            self.telemetry, observers=[self.faults.observe],
+            safe_soak_s=SAFE_SOAK_S if scheduler else 0.0)
 
     def fly(self, until_s: float | None = None, progress: ProgressFn | None = None,
             wall_clock: Callable[[], float] = time.perf_counter) -> dict[str, Any]:
@@ -139,6 +169,7 @@ class Run:
         summary = build_summary(self.sequencer, self.platform.truth(), cfg.seed, now, wall_s)
         summary["end_reason"] = reason
         summary["fdir_records"] = self.fdir.records
+        summary.update(self.faults.finish(now, self.sequencer.state, self.sequencer.complete))
         (self.out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         self.platform.close()
         return summary

@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, help="override the mission's seed")
     r.add_argument("--until", type=float, metavar="SECONDS", help="stop at this mission time")
     r.add_argument("--plot", action="store_true", help="also write timeline.png")
+    r.add_argument("--faults", type=Path, metavar="PLAN",
+                   help="inject the faults of this plan (configs/faults/*.yaml)")
     r.add_argument("--quiet", action="store_true", help="print only the summary")
     pl = sub.add_parser("plot", help="draw timeline.png of a run directory")
     pl.add_argument("run_dir", type=Path)
@@ -133,7 +135,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.until is not None and not args.until > 0:
         raise ConfigError("--until", f"must be > 0 s, got {args.until}")
-    inputs = load_inputs(args.mission, args.hardware, args.seed)
+    inputs = load_inputs(args.mission, args.hardware, args.seed, args.faults)
     out = _run_dir(args, inputs.mission.name)
     run = Run(inputs, out)
     progress = None

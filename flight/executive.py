@@ -28,7 +28,9 @@ class Executive:
     def __init__(self, platform: Platform, cycle_hz: float, telemetry_hz: float,
                  reader: SensorReader, subsystems: Subsystems, sequencer: Sequencer,
                  commander: Commander, fdir: Fdir, writer: ActuatorWriter,
-                 telemetry: TelemetryWriter) -> None:
+                 telemetry: TelemetryWriter,
+                 observers: list[Callable[[float, str, dict[str, Any]], None]] | None = None,
+                 safe_soak_s: float = 0.0) -> None:
         self.platform = platform
         self.dt_s = 1.0 / cycle_hz
         self.telemetry_every = max(1, round(cycle_hz / telemetry_hz))
@@ -39,6 +41,12 @@ class Executive:
         self.fdir = fdir
         self.writer = writer
         self.telemetry = telemetry
+        #: called at the end of every cycle with (now_s, state, raw readings): the fault
+        #: scheduler and the safety oracles of a faulted run; nothing in flight reads them
+        self.observers = observers or []
+        #: keep flying this long in SAFE before ending (a faulted run checks the safe
+        #: state holds, e.g. a heater stuck on keeps heating after SAFE)
+        self.safe_soak_s = safe_soak_s
         self.cycles = 0
         self.end_reason = ""
         #: what was sent to the actuators last cycle (FDIR reads it as ``cmd_*``)
@@ -67,6 +75,8 @@ class Executive:
         self.last_commands = out
         if self.cycles % self.telemetry_every == 0 or seq.state != state_before:
             self.telemetry.write(now, seq.state, raw, out, diagnostics)
+        for observe in self.observers:
+            observe(now, seq.state, raw)
         self.cycles += 1
 
     def run(self, end_s: float, progress: ProgressFn | None = None,
@@ -77,6 +87,7 @@ class Executive:
         """
         clock = self.platform.clock
         next_progress = 0.0
+        safe_since: float | None = None
         while True:
             self.cycle()
             now = clock.now_s()
@@ -86,7 +97,12 @@ class Executive:
             if self.sequencer.complete:
                 self.end_reason = "complete"
                 break
-            if self.sequencer.state == "SAFE" and self.commander.due() is None:
+            if self.sequencer.state != "SAFE":
+                safe_since = None
+            elif safe_since is None:
+                safe_since = now
+            if (safe_since is not None and self.commander.due() is None
+                    and now - safe_since >= self.safe_soak_s - 1e-9):
                 self.end_reason = "safe"
                 break
             if now + self.dt_s > end_s + 1e-9:

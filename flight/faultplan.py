@@ -10,13 +10,10 @@ its ports misbehave. Every injection and clearing is an event.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from hal.configschema import load, param, read_yaml
 from hal.errors import ConfigError
@@ -136,11 +133,6 @@ def build_time_sample(plan: FaultPlan, sample: dict[str, Any]) -> dict[str, Any]
             out["ice_mass_fraction"] = out["ice_mass_fraction"] * f.params.get(
                 "factor", BUILD_TIME_FAULTS["ice_poor_sample"][1])
     return out
-
-
-def fault_rng(seed: int, fault_id: str) -> np.random.Generator:
-    """The random stream of one fault: deterministic for (seed, id)."""
-    return np.random.default_rng([seed, zlib.crc32(fault_id.encode())])
 
 
 @dataclass

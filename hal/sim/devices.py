@@ -129,4 +129,5 @@ class SimPowerMonitor:
         return v + self._noise.next() if self._sigma else v
 
     def read_cap_w(self) -> float:
-        return self._plant.params.power.bus_cap_w
+        """The rover's current allocation [W] (a brown-out lowers it)."""
+        return self._plant.bus_cap_w()
