@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return checkout(args.hardware)
         if args.cmd == "emulate":
-            from hal.sim.emulator import run_emulator
+            from hal.sim.emulator_cli import run_emulator
 
             if args.speed <= 0:
                 raise ConfigError("--speed", f"must be > 0, got {args.speed}")

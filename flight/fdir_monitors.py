@@ -142,24 +142,37 @@ class StaleMonitor(Monitor):
         return f"{self.telemetry} stale for {now_s - (self.fresh_s or now_s):.1f} s"
 
 
-class RateMonitor(Monitor):
+class _WindowedMonitor(Monitor):
+    """A monitor over the last ``window_s`` of one value (``telemetry``)."""
+
+    def __init__(self, cfg: MonitorConfig) -> None:
+        super().__init__(cfg)
+        self.window = _Window(float(cfg.window_s or 0.0))
+
+    def reset(self) -> None:
+        self.window.clear()
+
+    def _push(self, now_s: float, inputs: Mapping[str, Any]) -> float | None:
+        """Add this cycle's value to the window; None when it is unknown."""
+        v = number(inputs.get(self.telemetry))
+        if v is not None:
+            self.window.add(now_s, v)
+        return v
+
+
+class RateMonitor(_WindowedMonitor):
     """Bad when ``telemetry`` changes faster than ``rate_above`` per second, measured over
     the last ``window_s`` (rising, falling or either way)."""
 
     def __init__(self, cfg: MonitorConfig) -> None:
         super().__init__(cfg)
-        self.window = _Window(float(cfg.window_s or 0.0))
         self.limit = float(cfg.rate_above or 0.0)
         self.sign = {"rising": 1.0, "falling": -1.0, "either": 0.0}[cfg.direction]
 
-    def reset(self) -> None:
-        self.window.clear()
-
     def evaluate(self, now_s: float, inputs: Mapping[str, Any]) -> Verdict:
-        v = number(inputs.get(self.telemetry))
+        v = self._push(now_s, inputs)
         if v is None:
             return _UNKNOWN
-        self.window.add(now_s, v)
         if not self.window.full(now_s):
             return _UNKNOWN
         t0, v0 = self.window.oldest()
@@ -240,24 +253,19 @@ class CrosscheckMonitor(Monitor):
         return f"{want} with {when} for {self.for_s:g} s"
 
 
-class LinkMonitor(Monitor):
+class LinkMonitor(_WindowedMonitor):
     """Bad when the ``counter`` diagnostic grew by more than ``max_count`` in ``window_s``.
     Unknown (never trips) on a platform without that counter, e.g. SIL."""
 
     def __init__(self, cfg: MonitorConfig) -> None:
         super().__init__(cfg)
         self.telemetry = cfg.counter
-        self.window = _Window(float(cfg.window_s or 0.0))
         self.limit = int(cfg.max_count or 0)
 
-    def reset(self) -> None:
-        self.window.clear()
-
     def evaluate(self, now_s: float, inputs: Mapping[str, Any]) -> Verdict:
-        v = number(inputs.get(self.telemetry))
+        v = self._push(now_s, inputs)
         if v is None:
             return _UNKNOWN
-        self.window.add(now_s, v)
         grew = v - self.window.oldest()[1]
         return grew > self.limit, grew
 

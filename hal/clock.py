@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import time
 
+#: the one sanctioned wall-clock wait in flight/hal/sims: everything else takes a clock
+_WALL_SLEEP = time.sleep  # noqa: TID251
+
 
 class WallClock:
     """Monotonic wall time [s] since construction; ``sleep_until`` waits for a deadline."""
@@ -24,7 +27,7 @@ class WallClock:
         """Block until ``now_s() >= t_s`` (returns at once if it already is)."""
         delay = t_s - self.now_s()
         if delay > 0:
-            time.sleep(delay)  # noqa: TID251 - the one sanctioned wall-clock wait
+            _WALL_SLEEP(delay)
 
 
 class ManualClock:

@@ -20,15 +20,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sys
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from hal.clock import WallClock
-from hal.errors import ConfigError
 from hal.interfaces import Clock
 from hal.serial import icd
 from hal.serial.framing import DecoderStats, FrameDecoder, Packet, encode_frame, tm
@@ -37,7 +33,6 @@ from hal.sim.board_server import (
     Endpoint,
     PtyEndpoint,
     TcpEndpoint,
-    load_board_platform,
 )
 from hal.sim.platform import SimPlatform
 
@@ -105,14 +100,6 @@ class _Nack(Exception):
     def __init__(self, status: icd.Status, reason: str) -> None:
         super().__init__(reason)
         self.status = status
-
-
-def _exact(raw: int | float, scale: float) -> float:
-    """raw -> SI; divides by 1/scale when that is whole, so 100000 us is exactly 0.1 s."""
-    inv = round(1.0 / scale)
-    if inv >= 1 and math.isclose(inv * scale, 1.0, rel_tol=1e-12):
-        return raw / inv
-    return raw * scale
 
 
 class BoardEmulator:
@@ -194,12 +181,9 @@ class BoardEmulator:
         if len(p.payload) != tc_layout.size:
             raise _Nack(icd.Status.BAD_LENGTH, f"{len(p.payload)} bytes, not {tc_layout.size}")
         try:
-            tc_layout.unpack(p.payload)
+            args = tc_layout.unpack(p.payload)  # exact scaling: 100000 us is 0.1 s
         except ValueError as exc:
             raise _Nack(icd.Status.OUT_OF_RANGE, str(exc)) from None
-        args = {f.name: _exact(raw, f.scale)
-                for f, raw in zip(tc_layout.fields, tc_layout.struct.unpack(p.payload),
-                                  strict=True)}
         try:
             return self._act(p.apid, p.service, args)
         except _Nack:
@@ -375,35 +359,3 @@ class BoardEmulator:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def run_emulator(mission: Path, hardware: Path, mode: Literal["pty", "tcp"], port: int,
-                 lockstep: bool, speed: float, seed: int | None,
-                 out: Callable[[str], Any] = print, *,
-                 until: threading.Event | None = None) -> int:
-    """The ``thermine emulate`` command: build the board, print one line saying where to
-    connect, serve until KeyboardInterrupt (or ``until`` is set); returns 0.
-
-    Raises:
-        ConfigError: bad mission/hardware YAML, bad ``mode``, ``port`` or ``speed``.
-        OSError: the pty or the port cannot be opened.
-    """
-    if mode not in ("pty", "tcp"):
-        raise ConfigError("board emulator: mode", f"must be 'pty' or 'tcp', got {mode!r}")
-    if not 0 <= port <= 65535:
-        raise ConfigError("board emulator: port", f"must be 0..65535, got {port}")
-    if not 0.0 < speed < math.inf:
-        raise ConfigError("board emulator: speed", f"must be finite and > 0, got {speed}")
-    platform = load_board_platform(mission, hardware, seed)
-    board = BoardEmulator(platform, "lockstep" if lockstep else "realtime", speed)
-    where = f"socket://127.0.0.1:{board.serve_tcp(port)}" if mode == "tcp" else board.serve_pty()
-    timing = "lockstep" if lockstep else f"realtime x{speed:g}"
-    try:
-        out(f"board emulator ({timing}) on {where}")
-        sys.stdout.flush()  # a script waiting for the line on a pipe sees it now
-        board.run_forever(until)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        board.stop()
-    return 0

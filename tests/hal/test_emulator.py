@@ -23,7 +23,8 @@ from hal.serial import icd
 from hal.serial.framing import FrameDecoder, Packet, encode_frame, tc, tm
 from hal.sim import devices as dev
 from hal.sim.board_server import BOARD_DEVICES, load_board_platform
-from hal.sim.emulator import MAX_STEPS_PER_POLL, BoardEmulator, run_emulator
+from hal.sim.emulator import MAX_STEPS_PER_POLL, BoardEmulator
+from hal.sim.emulator_cli import run_emulator
 from hal.sim.platform import SimPlatform, build
 
 REPO = Path(__file__).resolve().parents[2]
