@@ -38,7 +38,7 @@ def fly(tmp_path: Path, fault: dict[str, Any], until_s: float) -> dict[str, Any]
 
 def test_disconnect_is_detected_by_link_health_and_safed(tmp_path: Path) -> None:
     s = fly(tmp_path, {"id": "cable", "layer": "link", "kind": "disconnect",
-                       "trigger": {"at_s": 30.0}, "duration_s": 1.0}, until_s=40.0)
+                       "trigger": {"at_s": 30.0}, "duration_s": 1.0}, until_s=32.0)
     (f,) = s["faults"]
     assert f["injected_at_s"] == 30.0
     assert f["monitor"] == "link_timeouts" and f["outcome"] == "safed"
@@ -54,3 +54,23 @@ def test_corrupt_bytes_are_absorbed_by_crc_and_retries(tmp_path: Path) -> None:
     tm = yaml.safe_load(last)
     assert tm["link_crc_errors"] > 0 and tm["link_retries"] > 0
     assert tm["link_timeouts"] == 0
+
+
+def test_delay_beyond_the_reply_timeout_is_safed(tmp_path: Path) -> None:
+    """Replies held 0.5 s on a link that waits 0.05 s per try: every request times out
+    (late replies are ignored as stale), link_timeouts trips, SAFE."""
+    s = fly(tmp_path, {"id": "slow", "layer": "link", "kind": "delay",
+                       "params": {"delay_s": 0.5}, "trigger": {"at_s": 30.0},
+                       "duration_s": 1.0}, until_s=32.0)
+    (f,) = s["faults"]
+    assert f["monitor"] == "link_timeouts" and f["outcome"] == "safed"
+    assert 0.0 < f["detected_at_s"] - f["injected_at_s"] <= 10.1
+
+
+def test_dropped_frames_are_absorbed_by_retries(tmp_path: Path) -> None:
+    """One frame in ten lost each way: retries recover every request (seeded)."""
+    s = fly(tmp_path, {"id": "lossy", "layer": "link", "kind": "drop",
+                       "params": {"probability": 0.1}, "trigger": {"at_s": 5.0}}, until_s=25.0)
+    assert s["final_state"] != "SAFE" and s["faults"][0]["detected_at_s"] is None
+    tm = yaml.safe_load((tmp_path / "run" / "telemetry.jsonl").read_text().splitlines()[-1])
+    assert tm["link_retries"] > 0 and tm["link_timeouts"] == 0
