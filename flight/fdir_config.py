@@ -23,7 +23,7 @@ from flight.config import LimitConfig
 from hal.configschema import load, param, read_yaml
 from hal.errors import ConfigError
 
-KINDS = ("limit", "stale", "rate", "crosscheck", "link")
+KINDS = ("limit", "stale", "rate", "noise", "crosscheck", "link")
 ACTIONS = ("log", "retry", "switch_sensor", "abort_phase", "safe")
 #: the table shipped with the flight software (missions default to it)
 SHIPPED_PATH = Path(__file__).resolve().parents[1] / "configs" / "fdir.yaml"
@@ -67,7 +67,9 @@ class MonitorConfig:
     above: float | None = param(None, doc="limit: bad above this")
     below: float | None = param(None, doc="limit: bad below this")
     stale_s: float | None = param(None, 0.0, 1e6, "stale: no fresh reading for this long")
-    window_s: float | None = param(None, 0.0, 1e6, "rate, link: the window")
+    window_s: float | None = param(None, 0.0, 1e6, "rate, noise, link: the window")
+    sigma_above: float | None = param(None, 0.0, 1e12,
+                                      "noise: standard deviation over the window above this")
     rate_above: float | None = param(None, 0.0, 1e12, "rate: |d value/dt| above this, per s")
     direction: str = param("either", choices=("rising", "falling", "either"), doc="rate")
     for_s: float | None = param(None, 0.0, 1e7, "crosscheck: condition held this long")
@@ -210,6 +212,11 @@ def check_monitors(path: str, monitors: Iterable[MonitorConfig],
                  "window_s > 0 [s]")
             need("rate_above", m.rate_above is not None and m.rate_above > 0,
                  "a rate monitor needs rate_above > 0 [units/s]")
+        elif m.kind == "noise":
+            need("window_s", m.window_s is not None and m.window_s > 0, "a noise monitor needs "
+                 "window_s > 0 [s]")
+            need("sigma_above", m.sigma_above is not None and m.sigma_above > 0,
+                 "a noise monitor needs sigma_above > 0 [units]")
         elif m.kind == "crosscheck":
             need("when", bool(m.when), "a crosscheck needs at least one 'when' condition")
             need("for_s", m.for_s is not None, "a crosscheck needs for_s [s]")
@@ -296,9 +303,9 @@ def detection_bound_s(m: MonitorConfig, cycle_s: float) -> float:
     """Worst-case time [s] from the onset of a fault to the trip, with ``cycle_s`` per
     sample, while the monitor is enabled and its ``when`` conditions hold.
 
-    limit: persistence samples. stale: stale_s plus persistence samples. rate: a full
-    window (for a rate just above the threshold) plus persistence. crosscheck: for_s plus
-    persistence. link: a full window plus persistence.
+    limit: persistence samples. stale: stale_s plus persistence samples. rate, noise: a
+    full window (for a rate or spread just above the threshold) plus persistence.
+    crosscheck: for_s plus persistence. link: a full window plus persistence.
     """
     n = m.persistence * cycle_s
     if m.kind == "limit":

@@ -11,6 +11,7 @@ engine's business (:mod:`flight.fdir`).
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
@@ -253,6 +254,30 @@ class CrosscheckMonitor(Monitor):
         return f"{want} with {when} for {self.for_s:g} s"
 
 
+class NoiseMonitor(_WindowedMonitor):
+    """Bad when the standard deviation of ``telemetry`` over the last ``window_s`` is above
+    ``sigma_above`` (a sensor gone noisy; a steady signal barely moves in a few seconds)."""
+
+    def __init__(self, cfg: MonitorConfig) -> None:
+        super().__init__(cfg)
+        self.limit = float(cfg.sigma_above or 0.0)
+
+    def evaluate(self, now_s: float, inputs: Mapping[str, Any]) -> Verdict:
+        v = self._push(now_s, inputs)
+        if v is None or not self.window.full(now_s):
+            return _UNKNOWN
+        values = [x for _, x in self.window.samples]
+        mean = sum(values) / len(values)
+        sigma = math.sqrt(sum((x - mean) ** 2 for x in values) / (len(values) - 1))
+        return sigma > self.limit, sigma
+
+    def detail(self, now_s: float, value: Any) -> str:
+        if value is None:
+            return f"{self.telemetry} unknown"
+        return (f"{self.telemetry} spread {value:.4g} (1 sigma) over {self.cfg.window_s:g} s "
+                f"(limit {self.limit:g})")
+
+
 class LinkMonitor(_WindowedMonitor):
     """Bad when the ``counter`` diagnostic grew by more than ``max_count`` in ``window_s``.
     Unknown (never trips) on a platform without that counter, e.g. SIL."""
@@ -275,7 +300,7 @@ class LinkMonitor(_WindowedMonitor):
 
 
 _KINDS: dict[str, type[Monitor]] = {
-    "limit": LimitMonitor, "stale": StaleMonitor, "rate": RateMonitor,
+    "limit": LimitMonitor, "stale": StaleMonitor, "rate": RateMonitor, "noise": NoiseMonitor,
     "crosscheck": CrosscheckMonitor, "link": LinkMonitor,
 }
 

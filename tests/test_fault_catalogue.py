@@ -36,14 +36,20 @@ CASES: list[tuple[str, str, str, dict[str, float], dict[str, Any], str, float]] 
      "heater_not_heating", 130.0),
     ("device", "drift", "chamber_pressure", {"rate_per_s": 20.0},
      {"on_state": "EXTRACT_CAPTURE"}, "chamber_overpressure", 260.0),
+    ("device", "noise", "trap_temp", {"sigma": 5.0}, {"on_state": "EXTRACT_CAPTURE"},
+     "trap_temp_noisy", 6.0),
+    ("device", "noise", "heater_temp", {"sigma": 10.0}, {"on_state": "EXTRACT_CAPTURE"},
+     "heater_temp_noisy", 6.0),
     ("device", "dropout", "heater_temp", {}, {"on_state": "EXTRACT_CAPTURE"},
      "heater_temp_stale", 3.2),
     ("device", "dropout", "trap_temp", {}, {"on_state": "EXTRACT_CAPTURE"},
      "trap_temp_stale", 3.2),
     ("device", "ignore", "valve", {}, {"on_state": "EXTRACT_HEAT"},
      "valve_stuck_closed", 440.0),
+    # a bias that appears as a step is a jump no plate makes in 0.1 s: caught as noise,
+    # the loop switches to the sample thermometer (plate_reads_hot_unpowered follows)
     ("device", "bias", "heater_temp", {"offset": 150.0}, {"on_state": "EXTRACT_CAPTURE"},
-     "plate_reads_hot_unpowered", 610.0),  # reads hot: the heater idles, the plate cannot cool
+     "heater_temp_noisy", 6.0),
 ]
 GAPS = {
     "heater_stuck_on": "a heater driver failed on cannot be switched off by commands; "
