@@ -32,7 +32,8 @@ from hal.registry import HardwareConfig, build_platform, load_hardware
 SAFE_SOAK_S = 600.0
 
 #: every actuator off: what the payload is left with when a run ends
-SAFE_OUTPUTS = {"heater_power_w": 0.0, "valve_open": False, "cryocooler_on": False,
+SAFE_OUTPUTS = {"heater_enabled": False, "heater_power_w": 0.0, "valve_open": False,
+                "cryocooler_on": False, "trap_heater_enabled": False,
                 "trap_heater_power_w": 0.0, "electrolyzer_current_a": 0.0}
 
 

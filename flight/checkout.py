@@ -90,15 +90,32 @@ def _actuator_rows(platform: Platform) -> list[Row]:
     def bus_w() -> float:
         return float(_read(platform, "bus_power_w"))
 
+    def heat(role: str, power_w: float) -> None:
+        d[role].set_enabled(True)  # type: ignore[attr-defined]
+        d[role].set_power_w(power_w)  # type: ignore[attr-defined]
+
+    def cool(role: str) -> None:
+        d[role].set_power_w(0.0)  # type: ignore[attr-defined]
+        d[role].set_enabled(False)  # type: ignore[attr-defined]
+
     for role, power_w in (("heater", 1.0), ("trap_heater", 1.0)):
         base = bus_w()
         rows.append(_actuator_row(
             platform, f"{role} {power_w:g} W and back",
-            lambda r=role, p=power_w: d[r].set_power_w(p),  # type: ignore[misc]
+            lambda r=role, p=power_w: heat(r, p),
             lambda b=base, p=power_w: (f"bus +{bus_w() - b:.2f} W",
                                        abs(bus_w() - b - p) < 0.5 * p),
-            lambda r=role: d[r].set_power_w(0.0),  # type: ignore[misc]
+            lambda r=role: cool(r),
             f"bus +{power_w:g} W"))
+    for role in ("heater", "trap_heater"):  # the load switch cuts a driver left on
+        base = bus_w()
+        rows.append(_actuator_row(
+            platform, f"{role} load switch cuts 1 W",
+            lambda r=role: (d[r].set_power_w(1.0),  # type: ignore[attr-defined]
+                            d[r].set_enabled(False)),  # type: ignore[attr-defined]
+            lambda b=base: (f"bus +{bus_w() - b:.2f} W", abs(bus_w() - b) < 0.5),
+            lambda r=role: cool(r),
+            "bus +0 W"))
     rows.append(_actuator_row(
         platform, "valve open and closed",
         lambda: d["valve"].set_open(True),  # type: ignore[attr-defined]

@@ -28,9 +28,11 @@ SENSORS: dict[str, tuple[str, str]] = {
 }
 #: command name -> (device role, port method)
 ACTUATORS: dict[str, tuple[str, str]] = {
+    "heater_enabled": ("heater", "set_enabled"),
     "heater_power_w": ("heater", "set_power_w"),
     "valve_open": ("valve", "set_open"),
     "cryocooler_on": ("cryocooler", "set_on"),
+    "trap_heater_enabled": ("trap_heater", "set_enabled"),
     "trap_heater_power_w": ("trap_heater", "set_power_w"),
     "electrolyzer_current_a": ("electrolyzer", "set_current_a"),
 }
@@ -78,9 +80,12 @@ class ActuatorWriter:
         self._emit = emit
 
     def apply(self, commands: Mapping[str, Any], force: bool = False) -> None:
-        """Send changed commands (all of them with ``force``); a failed write is an event."""
+        """Send changed commands (all of them with ``force``); a failed write is an event.
+        A command missing from ``commands`` is left as it is."""
         for name, write in self._writes.items():
-            value = commands[name]
+            value = commands.get(name)
+            if value is None:
+                continue
             if not force and self._last.get(name) == value:
                 continue
             try:

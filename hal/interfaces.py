@@ -47,6 +47,11 @@ class Heater(Protocol):
         """Command the electrical power of the element [W]; clipped to its rating."""
         ...
 
+    def set_enabled(self, on: bool) -> None:
+        """Close (True) or open (False) the heater's load switch, upstream of its driver:
+        open, the element gets no power whatever its driver does."""
+        ...
+
 
 @runtime_checkable
 class Valve(Protocol):

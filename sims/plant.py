@@ -37,6 +37,10 @@ class Inputs:
     valve_open: bool = False
     cryocooler_on: bool = False
     trap_heater_power_w: float = 0.0
+    # load switches upstream of each heater's driver: off removes the power whatever the
+    # driver does (even a driver failed on)
+    heater_enabled: bool = True
+    trap_heater_enabled: bool = True
     electrolyzer_current_a: float = 0.0
 
 
@@ -160,8 +164,10 @@ class Plant:
             self.bus_cap_w(),
             p.trap.cryo_input_power_w if u.cryocooler_on else 0.0,
             self.stack.power_w(current_a) if current_a > 0.0 else 0.0,
-            min(max(u.trap_heater_power_w, 0.0), p.trap.heater_max_power_w),
-            f.heater_power_w(u.heater_power_w, p.heater.max_power_w),
+            min(max(u.trap_heater_power_w, 0.0), p.trap.heater_max_power_w)
+            if u.trap_heater_enabled else 0.0,
+            f.heater_power_w(u.heater_power_w, p.heater.max_power_w)
+            if u.heater_enabled else 0.0,
         )
         self.brownout = grant.brownout
         self.heater_power_w = grant.heater_w

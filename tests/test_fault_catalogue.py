@@ -51,10 +51,6 @@ CASES: list[tuple[str, str, str, dict[str, float], dict[str, Any], str, float]] 
     ("device", "bias", "heater_temp", {"offset": 150.0}, {"on_state": "EXTRACT_CAPTURE"},
      "heater_temp_noisy", 6.0),
 ]
-GAPS = {
-    "heater_stuck_on": "a heater driver failed on cannot be switched off by commands; "
-                       "the payload has no separate heater load switch yet",
-}
 
 
 def fly(tmp_path: Path, fault: dict[str, Any]) -> dict[str, Any]:
@@ -98,11 +94,29 @@ def test_ice_poor_sample_completes_with_less_water(tmp_path: Path) -> None:
     assert s["ice_initial_kg"] == pytest.approx(0.02 * f / (1 - f), rel=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason="GAP: " + GAPS["heater_stuck_on"])
-def test_heater_stuck_on_is_safed_without_violation(tmp_path: Path) -> None:
+def test_heater_stuck_on_is_caught_and_its_load_switch_opened(tmp_path: Path) -> None:
+    """A driver failed on at 25 W, in the nominal mission (its long capture is where it
+    shows): the plate passes 400 K with the loop commanding < 2 W -> heater_on_unbidden
+    -> SAFE, which opens the heater's load switch: nothing is delivered after, and the
+    plant never breaks an invariant."""
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump({"faults": [{
+        "id": "f", "layer": "plant", "kind": "heater_stuck_on", "params": {"power_w": 25.0},
+        "trigger": {"at_s": 1.0}}]}), encoding="utf-8")
+    run = Run(load_inputs(ROOT / "configs/missions/nominal.yaml", SIM, faults_path=plan),
+              tmp_path / "run")
+    s = run.fly()
+    (f,) = s["faults"]
+    assert f["monitor"] == "heater_on_unbidden" and f["outcome"] == "safed"
+    assert s["violations"] == []
+    assert run.platform.truth()["heater_delivered_w"] == 0.0
+
+
+def test_heater_stuck_on_is_harmless_in_a_short_mission(tmp_path: Path) -> None:
+    """The load switch is closed only in HEAT and CAPTURE, where full power is nearly what
+    the loop asks for anyway: the quick mission completes inside every invariant."""
     s = fly(tmp_path, {"id": "f", "layer": "plant", "kind": "heater_stuck_on",
                        "params": {"power_w": 25.0}, "trigger": {"at_s": 1}})
-    assert s["faults"][0]["monitor"] == "sample_overtemp"  # it is caught ...
-    assert s["violations"] == []  # ... but SAFE cannot switch it off
+    assert s["mission_complete"] and s["violations"] == []
 
 

@@ -23,8 +23,9 @@ class Subsystems:
         self.capture = CaptureController(cfg.capture)
         self.electrolysis = ElectrolysisController(cfg.electrolysis)
         self.outputs: dict[str, Any] = {
-            "heater_power_w": 0.0, "valve_open": False, "cryocooler_on": False,
-            "trap_heater_power_w": 0.0, "electrolyzer_current_a": 0.0,
+            "heater_enabled": False, "heater_power_w": 0.0, "valve_open": False,
+            "cryocooler_on": False, "trap_heater_enabled": False, "trap_heater_power_w": 0.0,
+            "electrolyzer_current_a": 0.0,
         }
 
     def apply_modes(self, modes: Mapping[str, str]) -> None:
@@ -45,4 +46,8 @@ class Subsystems:
         self.capture.update(r, out)
         self.electrolysis.update(r, dt_s, out)
         out["heater_power_w"] = self.heater.update(r, dt_s, available_w)
+        # each heater's load switch is closed only in the modes that use it, so a driver
+        # failed on is harmless anywhere else (and SAFE opens it)
+        out["heater_enabled"] = self.heater.on
+        out["trap_heater_enabled"] = self.capture.melt
         return out

@@ -171,7 +171,7 @@ class SerialSensor:
 
 
 class SerialHeater:
-    """HEATER or TRAP_HEATER: SET_POWER in 0.01 W, clipped to 0..655.35 W."""
+    """HEATER or TRAP_HEATER: SET_POWER in 0.01 W, clipped to 0..655.35 W; SET_ENABLE."""
 
     def __init__(self, board: Board, role: str, channel: str) -> None:
         self._board = board
@@ -180,6 +180,10 @@ class SerialHeater:
     def set_power_w(self, power_w: float) -> None:
         """Raises DeviceError (NACK), DeviceTimeout, LinkError."""
         self._board.set_field(self._apid, Service.SET_POWER, POWER_LAYOUT, power_w)
+
+    def set_enabled(self, on: bool) -> None:
+        """The load switch (SET_ENABLE). Raises DeviceError, DeviceTimeout, LinkError."""
+        self._board.set_field(self._apid, Service.SET_ENABLE, SWITCH_LAYOUT, 1.0 if on else 0)
 
 
 class SerialValve:

@@ -36,6 +36,7 @@ class Service(IntEnum):
     HOUSEKEEPING = 0x02  # SYSTEM: no payload -> ACK + HK_LAYOUT
     TIME_SYNC = 0x03  # SYSTEM: u32 dt_us -> the lockstep board advances by dt; ACK + u32 time_ms
     SET_POWER = 0x10  # HEATER, TRAP_HEATER: u16 power [0.01 W]
+    SET_ENABLE = 0x14  # HEATER, TRAP_HEATER: u8 load switch 0 open / 1 closed
     SET_OPEN = 0x11  # VALVE: u8 0 closed / 1 open
     SET_ON = 0x12  # CRYOCOOLER: u8 0 off / 1 on
     SET_CURRENT = 0x13  # ELECTROLYZER: u16 current [mA]
@@ -133,6 +134,8 @@ COMMANDS: dict[tuple[Apid, Service], tuple[Layout, Layout]] = {
     (Apid.SYSTEM, Service.TIME_SYNC): (TIME_SYNC_LAYOUT, TIME_LAYOUT),
     (Apid.HEATER, Service.SET_POWER): (POWER_LAYOUT, EMPTY),
     (Apid.TRAP_HEATER, Service.SET_POWER): (POWER_LAYOUT, EMPTY),
+    (Apid.HEATER, Service.SET_ENABLE): (SWITCH_LAYOUT, EMPTY),
+    (Apid.TRAP_HEATER, Service.SET_ENABLE): (SWITCH_LAYOUT, EMPTY),
     (Apid.VALVE, Service.SET_OPEN): (SWITCH_LAYOUT, EMPTY),
     (Apid.CRYOCOOLER, Service.SET_ON): (SWITCH_LAYOUT, EMPTY),
     (Apid.ELECTROLYZER, Service.SET_CURRENT): (CURRENT_LAYOUT, EMPTY),

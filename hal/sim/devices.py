@@ -26,6 +26,7 @@ SENSOR_CHANNELS: dict[str, Callable[[Plant], float]] = {
 }
 #: Actuator channels: the field of ``Plant.inputs`` each heater channel drives.
 HEATER_CHANNELS = {"heater": "heater_power_w", "trap_heater": "trap_heater_power_w"}
+HEATER_SWITCHES = {"heater": "heater_enabled", "trap_heater": "trap_heater_enabled"}
 
 
 class Noise:
@@ -77,9 +78,13 @@ class SimHeater:
     def __init__(self, plant: Plant, channel: str) -> None:
         self._plant = plant
         self._field = HEATER_CHANNELS[channel]
+        self._switch = HEATER_SWITCHES[channel]
 
     def set_power_w(self, power_w: float) -> None:
         setattr(self._plant.inputs, self._field, max(0.0, float(power_w)))
+
+    def set_enabled(self, on: bool) -> None:
+        setattr(self._plant.inputs, self._switch, bool(on))
 
 
 class SimValve:

@@ -61,6 +61,8 @@ HK_SOURCES: dict[str, tuple[str, str]] = {
 ACTUATORS: dict[tuple[int, int], tuple[str, str, str]] = {
     (icd.Apid.HEATER, icd.Service.SET_POWER): ("heater", "set_power_w", "power_w"),
     (icd.Apid.TRAP_HEATER, icd.Service.SET_POWER): ("trap_heater", "set_power_w", "power_w"),
+    (icd.Apid.HEATER, icd.Service.SET_ENABLE): ("heater", "set_enabled", "on"),
+    (icd.Apid.TRAP_HEATER, icd.Service.SET_ENABLE): ("trap_heater", "set_enabled", "on"),
     (icd.Apid.VALVE, icd.Service.SET_OPEN): ("valve", "set_open", "on"),
     (icd.Apid.CRYOCOOLER, icd.Service.SET_ON): ("cryocooler", "set_on", "on"),
     (icd.Apid.ELECTROLYZER, icd.Service.SET_CURRENT):

@@ -349,7 +349,8 @@ def test_subsystems_off_modes_command_nothing() -> None:
     subs.apply_modes({"heater": "OFF", "valve": "CLOSED", "cryocooler": "OFF",
                       "trap_heater": "OFF", "electrolysis": "OFF"})
     out = subs.update(GOOD, DT)
-    assert out == {"heater_power_w": 0.0, "valve_open": False, "cryocooler_on": False,
+    assert out == {"heater_enabled": False, "heater_power_w": 0.0, "valve_open": False,
+                   "cryocooler_on": False, "trap_heater_enabled": False,
                    "trap_heater_power_w": 0.0, "electrolyzer_current_a": 0.0}
 
 

@@ -228,7 +228,7 @@ class Device:
             raise DeviceError(self.role, "no answer")
         self.writes.append(value)
 
-    set_power_w = set_open = set_on = set_current_a = _write
+    set_power_w = set_enabled = set_open = set_on = set_current_a = _write
 
 
 class Platform:
@@ -307,7 +307,7 @@ def test_safe_with_a_heater_that_fails_every_write_still_closes_valve_and_stops_
     assert platform.devices["cryocooler"].writes[-1] is False
     assert platform.devices["heater"].writes == []
     failed = [f for e, f in events if e == "actuator_failed"]
-    assert failed and {f["command"] for f in failed} == {"heater_power_w"}
+    assert failed and {f["command"] for f in failed} == {"heater_enabled", "heater_power_w"}
     assert [f["dest"] for e, f in events if e == "state_change"].count("SAFE") == 1
     # the end-of-run safing of the app: the same writer, forced, never raises
     ex.writer.apply({"heater_power_w": 0.0, "valve_open": False, "cryocooler_on": False,

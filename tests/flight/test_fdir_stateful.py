@@ -65,7 +65,7 @@ class Device:
     def _write(self, value: Any) -> None:
         self.last = value
 
-    set_power_w = set_open = set_on = set_current_a = _write
+    set_power_w = set_enabled = set_open = set_on = set_current_a = _write
 
 
 class Platform:
