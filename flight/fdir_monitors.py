@@ -254,21 +254,43 @@ class CrosscheckMonitor(Monitor):
         return f"{want} with {when} for {self.for_s:g} s"
 
 
-class NoiseMonitor(_WindowedMonitor):
+class NoiseMonitor(Monitor):
     """Bad when the standard deviation of ``telemetry`` over the last ``window_s`` is above
-    ``sigma_above`` (a sensor gone noisy; a steady signal barely moves in a few seconds)."""
+    ``sigma_above`` (a sensor gone noisy; a steady signal barely moves in a few seconds).
+    Running sums about the window's first value keep a cycle O(1) and well conditioned."""
 
     def __init__(self, cfg: MonitorConfig) -> None:
         super().__init__(cfg)
+        self.span_s = float(cfg.window_s or 0.0)
         self.limit = float(cfg.sigma_above or 0.0)
+        self.reset()
+
+    def reset(self) -> None:
+        self.samples: deque[tuple[float, float]] = deque()
+        self.ref = 0.0
+        self.s1 = 0.0
+        self.s2 = 0.0
 
     def evaluate(self, now_s: float, inputs: Mapping[str, Any]) -> Verdict:
-        v = self._push(now_s, inputs)
-        if v is None or not self.window.full(now_s):
+        v = number(inputs.get(self.telemetry))
+        if v is None:
             return _UNKNOWN
-        values = [x for _, x in self.window.samples]
-        mean = sum(values) / len(values)
-        sigma = math.sqrt(sum((x - mean) ** 2 for x in values) / (len(values) - 1))
+        s = self.samples
+        if not s:
+            self.ref = v
+        d = v - self.ref
+        s.append((now_s, d))
+        self.s1 += d
+        self.s2 += d * d
+        while len(s) >= 2 and s[1][0] <= now_s - self.span_s + _EPS_S:
+            _, old = s.popleft()
+            self.s1 -= old
+            self.s2 -= old * old
+        n = len(s)
+        if n < 2 or s[0][0] > now_s - self.span_s + _EPS_S:
+            return _UNKNOWN
+        var = max(0.0, (self.s2 - self.s1 * self.s1 / n) / (n - 1))
+        sigma = math.sqrt(var)
         return sigma > self.limit, sigma
 
     def detail(self, now_s: float, value: Any) -> str:
