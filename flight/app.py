@@ -20,7 +20,14 @@ from flight.fault_injectors import FaultSession, build_injectors, catalogues
 from flight.faultplan import FaultPlan, FaultScheduler, build_time_sample, load_plan
 from flight.fdir import Fdir
 from flight.fdir_config import FdirTable, limits_as_monitors, load_table, resolve_path
-from flight.io import ACTUATORS, REQUIRED_DEVICES, SENSORS, ActuatorWriter, SensorReader
+from flight.io import (
+    ACTUATORS,
+    REQUIRED_DEVICES,
+    SAFE_COMMANDS,
+    SENSORS,
+    ActuatorWriter,
+    SensorReader,
+)
 from flight.sequencer import Sequencer, leaf_states, load_chart
 from flight.subsystems import Subsystems
 from flight.summary import build_summary
@@ -30,11 +37,6 @@ from hal.registry import HardwareConfig, build_platform, load_hardware
 
 #: a faulted run keeps flying this long in SAFE, so the oracles see whether SAFE holds
 SAFE_SOAK_S = 600.0
-
-#: every actuator off: what the payload is left with when a run ends
-SAFE_OUTPUTS = {"heater_enabled": False, "heater_power_w": 0.0, "valve_open": False,
-                "cryocooler_on": False, "trap_heater_enabled": False,
-                "trap_heater_power_w": 0.0, "electrolyzer_current_a": 0.0}
 
 
 @dataclasses.dataclass
@@ -163,7 +165,7 @@ class Run:
             self.telemetry.close()
             # leave the payload safe whatever happened: a bench board keeps its last
             # commands after the flight software stops
-            self.writer.apply(SAFE_OUTPUTS, force=True)
+            self.writer.apply(SAFE_COMMANDS, force=True)
         now = self.platform.clock.now_s()
         self.events.emit("run_end", reason=reason, state=self.sequencer.state)
         self.events.close()

@@ -36,6 +36,15 @@ ACTUATORS: dict[str, tuple[str, str]] = {
     "trap_heater_power_w": ("trap_heater", "set_power_w"),
     "electrolyzer_current_a": ("electrolyzer", "set_current_a"),
 }
+#: every actuator off (heater load switches open): the modes' rest position, SAFE, and
+#: what a run leaves the payload in; one entry per ACTUATORS command
+SAFE_COMMANDS: dict[str, Any] = {
+    "heater_enabled": False, "heater_power_w": 0.0, "valve_open": False,
+    "cryocooler_on": False, "trap_heater_enabled": False, "trap_heater_power_w": 0.0,
+    "electrolyzer_current_a": 0.0,
+}
+assert SAFE_COMMANDS.keys() == ACTUATORS.keys()
+
 #: device role -> kind, everything flight needs from a hardware YAML
 REQUIRED_DEVICES: dict[str, str] = {
     "heater_temp": "thermometer", "sample_temp": "thermometer", "trap_temp": "thermometer",
@@ -80,12 +89,9 @@ class ActuatorWriter:
         self._emit = emit
 
     def apply(self, commands: Mapping[str, Any], force: bool = False) -> None:
-        """Send changed commands (all of them with ``force``); a failed write is an event.
-        A command missing from ``commands`` is left as it is."""
+        """Send changed commands (all of them with ``force``); a failed write is an event."""
         for name, write in self._writes.items():
-            value = commands.get(name)
-            if value is None:
-                continue
+            value = commands[name]
             if not force and self._last.get(name) == value:
                 continue
             try:

@@ -69,7 +69,6 @@ class Plant:
         self._valve_area_m2 = math.pi * p.chamber.valve_diameter_m**2 / 4.0
         # free-molecular orifice conductance for chamber gas at the wall temperature [m^3/s]
         self._valve_c_m3_s = self._valve_area_m2 * math.sqrt(R * t_g / (2 * math.pi * M_H2O))
-        self._k_leak = p.chamber.leak_conductance_m3_s / p.chamber.volume_m3
         self.ice_initial_kg = self.sample.ice_initial_kg
 
     # ---- readings ---------------------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flight.config import MissionConfig
+from flight.io import SAFE_COMMANDS
 from flight.subsystems.capture import CaptureController
 from flight.subsystems.electrolysis import ElectrolysisController
 from flight.subsystems.heater import HeaterController
@@ -22,11 +23,7 @@ class Subsystems:
         self.heater = HeaterController(cfg.heater)
         self.capture = CaptureController(cfg.capture)
         self.electrolysis = ElectrolysisController(cfg.electrolysis)
-        self.outputs: dict[str, Any] = {
-            "heater_enabled": False, "heater_power_w": 0.0, "valve_open": False,
-            "cryocooler_on": False, "trap_heater_enabled": False, "trap_heater_power_w": 0.0,
-            "electrolyzer_current_a": 0.0,
-        }
+        self.outputs: dict[str, Any] = dict(SAFE_COMMANDS)
 
     def apply_modes(self, modes: Mapping[str, str]) -> None:
         """Set every controller's mode from a state's ``modes`` table."""

@@ -15,7 +15,7 @@ from flight.config import LimitConfig, MissionConfig
 from flight.executive import Executive
 from flight.fdir import Fdir
 from flight.fdir_config import FdirTable, limits_as_monitors
-from flight.io import ACTUATORS, SENSORS, ActuatorWriter, SensorReader
+from flight.io import ACTUATORS, SAFE_COMMANDS, SENSORS, ActuatorWriter, SensorReader
 from flight.sequencer import Sequencer
 from flight.subsystems import Subsystems
 from hal.clock import ManualClock
@@ -310,6 +310,5 @@ def test_safe_with_a_heater_that_fails_every_write_still_closes_valve_and_stops_
     assert failed and {f["command"] for f in failed} == {"heater_enabled", "heater_power_w"}
     assert [f["dest"] for e, f in events if e == "state_change"].count("SAFE") == 1
     # the end-of-run safing of the app: the same writer, forced, never raises
-    ex.writer.apply({"heater_power_w": 0.0, "valve_open": False, "cryocooler_on": False,
-                     "trap_heater_power_w": 0.0, "electrolyzer_current_a": 0.0}, force=True)
+    ex.writer.apply(SAFE_COMMANDS, force=True)
     assert valve.writes[-1] is False and stack_dev.writes[-1] == 0.0
