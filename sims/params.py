@@ -30,6 +30,8 @@ class SampleParams:
     porosity: float = _f(0.5, 0.05, 0.95, "pore volume fraction")
     tortuosity: float = _f(2.0, 1.0, 10.0, "pore path tortuosity (typical)")
     conductivity_depth_m: float = _f(0.5, 0.0, 10.0, "Hayne Kc(z) depth the sample compacts to")
+    conductivity_scale: float = _f(1.0, 0.01, 100.0, "multiplier on the bulk conductivity "
+                                   "(dispersions: Hayne's K is uncertain by a factor of a few)")
 
 
 @dataclass(frozen=True)

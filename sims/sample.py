@@ -102,7 +102,8 @@ class Sample:
     def conductances_w_k(self) -> NDArray[np.float64]:
         """Conductance [W/K] between node j and j+1 (plate-layer1, layer1-layer2, ...)."""
         t = self.temp_k[1:]
-        k = regolith.icy_conductivity_w_m_k(t, self.p.conductivity_depth_m, self.ice_fraction())
+        k = self.p.conductivity_scale * regolith.icy_conductivity_w_m_k(
+            t, self.p.conductivity_depth_m, self.ice_fraction())
         half = 0.5 * self.dz_m / (k * self.area_m2)  # K/W, half a layer
         g = np.empty(self.p.layers)
         # plate -> top layer: contact in parallel with radiation across the gap, the latter

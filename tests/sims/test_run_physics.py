@@ -152,3 +152,18 @@ def test_warm_trap_catches_little():
             top = max(top, p.chamber_pressure_pa())
         peak.append(top)
     assert peak[1] > ice.vapor_pressure_pa(245.0) > peak[0]
+
+
+def test_conductivity_scale_speeds_extraction():
+    """Extraction is heat-limited (Sowers & Dreyer 2019): a sample that conducts twice as
+    well (``conductivity_scale``, the campaigns' dispersion of Hayne's uncertain K)
+    sublimates more ice in the same 20 minutes; 1.0 is the plain Hayne model."""
+    sublimated = []
+    for scale in (0.5, 1.0, 2.0):
+        plant = small_plant(conductivity_scale=scale)
+        fly(plant, 1200.0, dt_s=1.0)
+        sublimated.append(plant.sample.sublimated_kg)
+    assert sublimated[0] < sublimated[1] < sublimated[2]
+    base = small_plant()
+    fly(base, 1200.0, dt_s=1.0)
+    assert base.sample.sublimated_kg == sublimated[1]
