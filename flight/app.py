@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,13 @@ from flight.commands import Commander, CommandError, load_dictionary, validate
 from flight.config import MissionConfig, load_mission
 from flight.executive import Executive, ProgressFn
 from flight.fault_injectors import FaultSession, build_injectors, catalogues
-from flight.faultplan import FaultPlan, FaultScheduler, build_time_sample, load_plan
+from flight.faultplan import (
+    FaultPlan,
+    FaultScheduler,
+    build_time_sample,
+    load_plan,
+    parse_plan,
+)
 from flight.fdir import Fdir
 from flight.fdir_config import FdirTable, limits_as_monitors, load_table, resolve_path
 from flight.io import (
@@ -97,6 +103,18 @@ def load_inputs(mission_path: str | Path, hardware_path: str | Path,
                          set(REQUIRED_DEVICES), catalogues())
     return Inputs(Path(mission_path), Path(hardware_path), mission, hardware, fdir, plan,
                   None if faults_path is None else Path(faults_path))
+
+
+def with_plan(inputs: Inputs, data: Mapping[str, Any], where: str) -> Inputs:
+    """``inputs`` with the fault plan ``data`` (``{faults: [...]}``, built in memory by a
+    campaign), validated as a plan file would be; ``where`` names it in errors.
+
+    Raises:
+        hal.errors.ConfigError: naming ``where`` and the fault entry of the first problem.
+    """
+    plan = parse_plan(dict(data), where, set(SENSORS), state_names(), set(REQUIRED_DEVICES),
+                      catalogues())
+    return dataclasses.replace(inputs, faults=plan, faults_path=Path(where))
 
 
 class Run:

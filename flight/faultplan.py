@@ -2,7 +2,9 @@
 
 A plan is a YAML list of faults, each ``{id, layer, target, kind, params, trigger,
 duration_s}``; a trigger is a mission time (``at_s``), entering a state (``on_state``) or
-a value crossing (``when: {telemetry, above | below}``). The scheduler installs the
+a value crossing (``when: {telemetry, above | below}``), optionally ``after_s`` seconds
+after that first held (``{on_state: EXTRACT_HEAT, after_s: 120}``: two minutes into
+HEAT, even if HEAT has ended by then). The scheduler installs the
 injectors before the run (device wrappers, the link wrapper, the plant's fault switches)
 and switches faults on and off from the cycle. Flight code cannot tell: it only sees
 its ports misbehave. Every injection and clearing is an event.
@@ -35,6 +37,7 @@ class TriggerConfig:
     at_s: float | None = param(None, lo=0.0, doc="mission time")
     on_state: str | None = param(None, doc="entering this state")
     when: WhenConfig | None = param(None, doc="a value crossing")
+    after_s: float = param(0.0, lo=0.0, doc="wait this long after the condition first holds")
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,20 @@ def load_plan(path: str | Path, telemetry: set[str], states: set[str], roles: se
     Raises:
         ConfigError: naming the file and ``faults[i].key`` of the first problem.
     """
-    plan = load(FaultPlan, read_yaml(path), f"{path}:")
+    return parse_plan(read_yaml(path), str(path), telemetry, states, roles, catalogues)
+
+
+def parse_plan(data: Any, where: str, telemetry: set[str], states: set[str], roles: set[str],
+               catalogues: Mapping[str, Mapping[str, Mapping[str, tuple[Any, float, float]]]],
+               ) -> FaultPlan:
+    """Validate plan data (a mapping with ``faults:``) that came from ``where`` (a file or
+    a campaign case), exactly as :func:`load_plan` does.
+
+    Raises:
+        ConfigError: naming ``where`` and ``faults[i].key`` of the first problem.
+    """
+    path = where
+    plan = load(FaultPlan, data, f"{path}:")
     seen: set[str] = set()
     for i, f in enumerate(plan.faults):
         at = f"{path}: faults[{i}]"
@@ -120,7 +136,7 @@ def load_plan(path: str | Path, telemetry: set[str], states: set[str], roles: se
                                   f"unknown telemetry {t.when.telemetry!r}")
             if (t.when.above is None) == (t.when.below is None):
                 raise ConfigError(f"{at}.trigger.when", "give exactly one of above, below")
-        if f.kind in BUILD_TIME_FAULTS and t.at_s != 0.0:
+        if f.kind in BUILD_TIME_FAULTS and (t.at_s != 0.0 or t.after_s):
             raise ConfigError(f"{at}.trigger", f"{f.kind} changes the sample: only at_s: 0")
     return plan
 
@@ -158,14 +174,23 @@ class FaultScheduler:
         self.records = {f.id: FaultRecord(f.id, f.layer, f.kind) for f in plan.faults}
         self._pending = [f for f in plan.faults if f.kind not in BUILD_TIME_FAULTS]
         self._active: list[tuple[FaultConfig, float]] = []
-        self._last: dict[str, float] = {}
+        self._held_since: dict[str, float] = {}  # when each trigger condition first held
         for f in plan.faults:
             if f.kind in BUILD_TIME_FAULTS:
                 rec = self.records[f.id]
                 rec.injected_at_s, rec.outcome, rec.state_at_injection = 0.0, "injected", "BOOT"
 
     def _due(self, f: FaultConfig, now_s: float, state: str, r: Mapping[str, Any]) -> bool:
-        t = f.trigger
+        """The trigger's condition has held (once is enough) for its ``after_s``."""
+        since = self._held_since.get(f.id)
+        if since is None:
+            if not self._holds(f.trigger, now_s, state, r):
+                return False
+            since = self._held_since[f.id] = now_s
+        return now_s - since >= f.trigger.after_s - 1e-9
+
+    @staticmethod
+    def _holds(t: TriggerConfig, now_s: float, state: str, r: Mapping[str, Any]) -> bool:
         if t.at_s is not None:
             return now_s >= t.at_s
         if t.on_state is not None:

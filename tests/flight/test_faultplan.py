@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from flight.faultplan import FaultScheduler, Injector, build_time_sample, load_plan
+from flight.faultplan import (
+    FaultScheduler,
+    Injector,
+    build_time_sample,
+    load_plan,
+    parse_plan,
+)
 from flight.oracles import Oracles
 from hal.errors import ConfigError
 
@@ -99,6 +105,41 @@ def test_triggers_by_time_state_and_value_and_durations(tmp_path: Path) -> None:
     assert [e for e, _ in r.events] == ["fault_injected"] * 2 + ["fault_cleared",
                                                                  "fault_injected"]
     assert s.records["b"].injected_at_s == 11.0 and s.records["b"].cleared_at_s == 31.0
+
+
+def test_after_s_delays_a_trigger_from_when_it_first_held(tmp_path: Path) -> None:
+    """``after_s`` counts from the first cycle the condition held, even if it no longer
+    holds (120 s into CAPTURE fires even when CAPTURE ended at 100 s)."""
+    r = Rig(tmp_path, """
+faults:
+  - {id: s, layer: plant, kind: heater_open_circuit,
+     trigger: {on_state: EXTRACT_CAPTURE, after_s: 120}}
+  - {id: t, layer: plant, kind: brownout, trigger: {at_s: 10, after_s: 5}}
+""")
+    r.s.tick(0.0, "IDLE", {})
+    r.s.tick(10.0, "EXTRACT_CAPTURE", {})
+    r.s.tick(14.9, "EXTRACT_CAPTURE", {})
+    assert r.log == []
+    r.s.tick(15.0, "EXTRACT_CAPTURE", {})
+    assert r.log == [("on", "t")]
+    r.s.tick(110.0, "IDLE", {})
+    r.s.tick(129.9, "IDLE", {})
+    assert r.log == [("on", "t")]
+    r.s.tick(130.0, "IDLE", {})
+    assert r.log == [("on", "t"), ("on", "s")]
+    assert r.s.records["s"].injected_at_s == 130.0
+
+
+def test_plan_data_is_validated_like_a_file(tmp_path: Path) -> None:
+    """A campaign builds plans in memory: the same checks, naming where it came from."""
+    with pytest.raises(ConfigError) as exc:
+        parse_plan({"faults": [{"id": "a", "layer": "plant", "kind": "nope"}]},
+                   "camp.yaml: faults[3]", TELEMETRY, STATES, ROLES, CATALOGUES)
+    assert "camp.yaml: faults[3]: faults[0].kind" in str(exc.value)
+    with pytest.raises(ConfigError, match="after_s"):
+        parse_plan({"faults": [{"id": "a", "layer": "plant", "kind": "brownout",
+                                "trigger": {"at_s": 1, "after_s": -2}}]},
+                   "x", TELEMETRY, STATES, ROLES, CATALOGUES)
 
 
 def test_records_detection_and_outcome(tmp_path: Path) -> None:
