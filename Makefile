@@ -3,13 +3,15 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# dev: pytest, ruff, ...; dask: campaigns on a Dask cluster (its test uses a LocalCluster)
+EXTRAS ?= dev,dask
 
-.PHONY: run test lint bench states clean
+.PHONY: run test lint bench states campaign clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -23,6 +25,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/thermine bench
+
+campaign: $(STAMP)
+	$(BIN)/thermine campaign configs/campaigns/single-faults.yaml $(ARGS)
 
 states: $(STAMP)
 	$(BIN)/thermine states

@@ -1,4 +1,4 @@
-"""The ``thermine`` command line: run, plot, states, bench.
+"""The ``thermine`` command line: run, plot, states, checkout, emulate, campaign, bench.
 
 Exit codes: 0 mission complete; 1 ended in SAFE; 2 bad input (config, arguments);
 3 internal error; 4 stopped before completion (``--until`` or the mission's
@@ -57,10 +57,17 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--hardware", type=Path, default=DEFAULT_HARDWARE,
                    help="sim hardware YAML for the plant and sensor noise")
     e.add_argument("--seed", type=int, help="seed of the sensor noise")
+    from flight.campaign.cli import add_parser as add_campaign
+
+    add_campaign(sub)
     b = sub.add_parser("bench", help="measure the plant and the nominal mission's speed")
     b.add_argument("--mission", type=Path, default=DEFAULT_MISSION)
     b.add_argument("--hardware", type=Path, default=DEFAULT_HARDWARE)
     b.add_argument("--steps", type=int, default=20000, help="plant steps to time")
+    b.add_argument("--campaign", type=Path, default=Path("configs/campaigns/single-faults.yaml"),
+                   help="campaign whose first --campaign-runs runs are timed")
+    b.add_argument("--campaign-runs", type=int, default=100,
+                   help="runs of the campaign benchmark with 1 and 2 workers (0: skip)")
     return p
 
 
@@ -96,9 +103,17 @@ def main(argv: list[str] | None = None) -> int:
             return run_emulator(args.mission, args.hardware,
                                 "tcp" if args.tcp is not None else "pty",
                                 args.tcp or 0, args.lockstep, args.speed, args.seed)
+        if args.cmd == "campaign":
+            from flight.campaign.cli import main as campaign_main
+
+            return campaign_main(args)
         from flight.bench import bench
 
         bench(args.mission, args.hardware, args.steps)
+        if args.campaign_runs > 0:
+            from flight.campaign.bench import bench_campaign
+
+            bench_campaign(args.campaign, args.campaign_runs)
         return EXIT_COMPLETE
     except (ConfigError, FileNotFoundError) as exc:
         print(f"thermine: error: {exc}", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""Fault-injection campaigns: many seeded SIL runs in parallel, with a report."""

@@ -1,0 +1,144 @@
+"""``thermine campaign``: run a campaign, and ``thermine campaign rerun`` one of its runs.
+
+    thermine campaign configs/campaigns/single-faults.yaml [--workers N]
+                      [--executor local|dask://HOST:PORT] [--out DIR]
+    thermine campaign rerun CAMPAIGN_DIR RUN_ID [--out DIR]
+
+Exit codes: 0 every run passed; 1 a run failed, erred or timed out; 2 bad input;
+4 interrupted (Ctrl-C): the same command resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import difflib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from hal.errors import ConfigError
+
+EXIT_GREEN, EXIT_RED, EXIT_INTERRUPTED = 0, 1, 4
+
+
+def add_parser(sub: Any) -> None:
+    """Add the ``campaign`` subcommand to the ``thermine`` parser."""
+    c = sub.add_parser(
+        "campaign", help="run a fault-injection campaign, or rerun one of its runs",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("campaign", metavar="CAMPAIGN_YAML | rerun",
+                   help="campaign YAML (configs/campaigns/*.yaml), or 'rerun'")
+    c.add_argument("rest", nargs="*", metavar="CAMPAIGN_DIR RUN_ID",
+                   help="with rerun: the campaign's output directory and the run id")
+    c.add_argument("--workers", type=int, help="local worker processes (default: CPU count)")
+    c.add_argument("--executor", default="local",
+                   help="local (default) or dask://HOST:PORT of a Dask scheduler")
+    c.add_argument("--out", type=Path,
+                   help="output directory (default runs/campaign-<name>); an existing one "
+                   "of the same campaign is resumed")
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Dispatch ``thermine campaign ...``; returns the exit code.
+
+    Raises:
+        ConfigError: bad campaign, directory, run id or executor.
+    """
+    if args.campaign == "rerun":
+        if len(args.rest) != 2:
+            raise ConfigError("campaign rerun", "give CAMPAIGN_DIR RUN_ID")
+        return cmd_rerun(Path(args.rest[0]), args.rest[1], args.out)
+    if args.rest:
+        raise ConfigError("campaign", f"unexpected arguments {args.rest}")
+    return cmd_campaign(Path(args.campaign), args.out, args.workers, args.executor,
+                        not args.quiet)
+
+
+def cmd_campaign(path: Path, out: Path | None, workers: int | None, executor: str,
+                 progress: bool = True) -> int:
+    """Load, run (or resume), report. Returns the exit code."""
+    from flight.campaign.engine import run_campaign
+    from flight.campaign.report import outcome_table, write_reports
+    from flight.campaign.spec import load_campaign
+
+    campaign = load_campaign(path)
+    out = out or Path("runs") / f"campaign-{campaign.config.name}"
+    print(f"thermine: campaign '{campaign.config.name}': {len(campaign.runs)} runs -> {out}")
+    result = run_campaign(campaign, out, executor, workers, progress)
+    meta = {
+        "name": campaign.config.name, "campaign_file": str(path),
+        "mission": campaign.config.mission, "hardware": campaign.config.hardware,
+        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "planned_runs": len(campaign.runs), "workers": workers or 0,
+        "executor": result.executor, "wall_time_s": result.wall_time_s,
+        "criteria": json.loads(json.dumps(campaign.resolved()["criteria"])),
+        "rerun_hint": f"thermine campaign rerun {out} RUN_ID"}
+    paths = write_reports(out, meta, result.records)
+    print(outcome_table(result.records))
+    print(f"report: {paths.get('report.md', out / 'report.md')}  "
+          f"(also report.html, junit.xml, results.jsonl)")
+    if result.interrupted:
+        print(f"thermine: interrupted with {result.tally.done} of {result.tally.planned} runs "
+              "done; run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    c = result.tally.counts
+    return EXIT_GREEN if c["pass"] == result.tally.planned else EXIT_RED
+
+
+def cmd_rerun(campaign_dir: Path, run_id: str, out: Path | None) -> int:
+    """Replay one run of a campaign exactly, keeping its telemetry and plot.
+
+    Exit 0 when the replay reproduces the recorded telemetry bit for bit (or the run
+    was never recorded), 1 when it differs.
+    """
+    from flight.campaign.engine import RESOLVED, RESULTS, read_results
+    from flight.campaign.runner import run_one
+    from flight.campaign.spec import load_campaign
+
+    resolved = campaign_dir / RESOLVED
+    if not resolved.exists():
+        raise ConfigError(str(campaign_dir), f"no {RESOLVED}: not a campaign directory")
+    campaign = load_campaign(resolved)
+    by_id = {s.run_id: s for s in campaign.runs}
+    if run_id not in by_id:
+        near = difflib.get_close_matches(run_id, list(by_id), n=3)
+        raise ConfigError("RUN_ID", f"no run {run_id!r} in {campaign_dir}"
+                          + (f"; did you mean {', '.join(near)}?" if near else ""))
+    import yaml
+
+    recorded_inputs = (yaml.safe_load(resolved.read_text(encoding="utf-8")) or {}).get(
+        "inputs_sha256", {})
+    changed = [k for k, v in campaign.inputs_sha256.items() if recorded_inputs.get(k) != v]
+    if changed:
+        print(f"thermine: warning: inputs changed since the campaign ran ({', '.join(changed)})"
+              ": the replay may differ", file=sys.stderr)
+    spec = by_id[run_id]
+    from dataclasses import replace
+
+    t0 = time.perf_counter()
+    record, files = run_one(replace(spec, keep="all"))
+    out = out or campaign_dir / "rerun" / run_id
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    print(f"run {run_id}: {record['outcome']} in {time.perf_counter() - t0:.1f} s  "
+          f"(final state {record['final_state']})")
+    for reason in record["reasons"]:
+        print(f"  - {reason}")
+    if record.get("error"):
+        print(record["error"], file=sys.stderr)
+    print(f"files in {out}")
+    old = {r["run_id"]: r for r in read_results(campaign_dir / RESULTS)}.get(run_id)
+    if old is None:
+        print("not in results.jsonl: nothing to compare with")
+        return EXIT_GREEN
+    if old.get("telemetry_sha256") == record["telemetry_sha256"]:
+        print(f"reproduced bit for bit: telemetry sha256 {record['telemetry_sha256']}")
+        return EXIT_GREEN
+    print(f"DIFFERS from the campaign: telemetry sha256 {record['telemetry_sha256']} "
+          f"(recorded {old.get('telemetry_sha256')})")
+    return EXIT_RED

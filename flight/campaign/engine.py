@@ -1,0 +1,288 @@
+"""Running a campaign: executors, the results file, resume, Ctrl-C, the progress bar.
+
+Runs go through a :class:`concurrent.futures.Executor`: local processes by default, or a
+Dask cluster (``dask://HOST:PORT``) through ``Client(address).get_executor(pure=False)``.
+Each finished run appends one whole line to ``results.jsonl`` (flushed and synced), so
+the file is consistent whenever the campaign stops; running the same command on the same
+directory resumes, skipping the runs already there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import multiprocessing
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+
+from flight.campaign.runner import blank_record, run_one
+from flight.campaign.spec import Campaign, RunSpec
+from hal.errors import ConfigError
+
+RESULTS = "results.jsonl"
+RESOLVED = "campaign.yaml"
+
+
+def _worker_init() -> None:
+    """Local workers leave Ctrl-C to the parent, which stops the campaign cleanly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def make_executor(executor: str, workers: int | None) -> Iterator[tuple[Executor, str]]:
+    """``local`` -> a process pool of ``workers`` (default: the CPU count);
+    ``dask://HOST:PORT`` (or ``tcp://``) -> that Dask scheduler's executor.
+
+    Raises:
+        ConfigError: an unknown executor, a bad worker count, Dask not installed or the
+            scheduler not answering.
+    """
+    if workers is not None and workers < 1:
+        raise ConfigError("--workers", f"must be >= 1, got {workers}")
+    if executor == "local":
+        n = workers or os.cpu_count() or 1
+        pool = ProcessPoolExecutor(max_workers=n, initializer=_worker_init,
+                                   mp_context=multiprocessing.get_context("spawn"))
+        try:
+            yield pool, f"local ({n} worker processes)"
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+        return
+    if executor.startswith(("dask://", "tcp://")):
+        address = "tcp://" + executor.split("://", 1)[1]
+        try:
+            from dask.distributed import Client
+        except ImportError:
+            raise ConfigError("--executor", "Dask is not installed: pip install "
+                              "'thermine[dask]'") from None
+        try:
+            client = Client(address, timeout="10s")
+        except OSError as exc:
+            raise ConfigError("--executor", f"no Dask scheduler at {address}: {exc}") from None
+        try:
+            n = len(client.scheduler_info().get("workers", {}))
+            yield client.get_executor(pure=False), f"dask {address} ({n} workers)"
+        finally:
+            client.close()
+        return
+    raise ConfigError("--executor", f"unknown executor {executor!r}; use local or "
+                      "dask://HOST:PORT")
+
+
+def read_results(path: Path) -> list[dict[str, Any]]:
+    """The whole lines of a results file; a torn last line (a kill mid-write) is cut off
+    the file so appending goes on cleanly."""
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    records: list[dict[str, Any]] = []
+    good = 0
+    for line in data.splitlines(keepends=True):
+        if not line.endswith(b"\n"):
+            break
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+        good += len(line)
+    if good != len(data):
+        with path.open("r+b") as f:
+            f.truncate(good)
+    return records
+
+
+def prepare_dir(campaign: Campaign, out_dir: Path) -> list[dict[str, Any]]:
+    """Create ``out_dir`` with the resolved ``campaign.yaml``, or check that the one there
+    is this campaign (same config, same input files); return the finished records.
+
+    Raises:
+        ConfigError: ``out_dir`` holds another campaign, or its inputs changed since.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    resolved = campaign.resolved()
+    path = out_dir / RESOLVED
+    if path.exists():
+        old = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        old.pop("source", None)
+        new = dict(resolved)
+        new.pop("source", None)
+        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        if changed:
+            raise ConfigError(str(out_dir), f"holds results of a different campaign "
+                              f"(differs in: {', '.join(changed)}); choose another --out "
+                              "or remove that directory")
+    else:
+        _atomic_write(path, yaml.safe_dump(resolved, sort_keys=False))
+    records = read_results(out_dir / RESULTS)
+    ids = {r.run_id for r in campaign.runs}
+    return [r for r in records if r.get("run_id") in ids]
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@dataclass
+class Tally:
+    """Counts for the progress bar and the exit code."""
+
+    planned: int
+    done: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: {"pass": 0, "fail": 0, "error": 0,
+                                                            "timeout": 0})
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.done += 1
+        self.counts[record["outcome"]] = self.counts.get(record["outcome"], 0) + 1
+
+
+class ProgressBar:
+    """``[#####-----]  50/100  pass 48  fail 1  error 1  ETA 0:00:23`` on stderr:
+    redrawn in place on a terminal, a line per 10 % otherwise."""
+
+    def __init__(self, tally: Tally, clock: Callable[[], float], stream: IO[str] | None = None,
+                 enabled: bool = True) -> None:
+        self.tally, self.clock = tally, clock
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.tty = enabled and self.stream.isatty()
+        self.t0 = clock()
+        self.start_done = tally.done
+        self._last_decile = -1
+        self._printed = -1
+
+    def line(self) -> str:
+        t = self.tally
+        width = 24
+        filled = width * t.done // max(t.planned, 1)
+        new = t.done - self.start_done
+        elapsed = self.clock() - self.t0
+        eta = "--:--:--"
+        if new > 0:
+            left = elapsed / new * (t.planned - t.done)
+            eta = time.strftime("%H:%M:%S", time.gmtime(left))
+        c = t.counts
+        return (f"[{'#' * filled}{'-' * (width - filled)}] {t.done:4d}/{t.planned}  "
+                f"pass {c['pass']}  fail {c['fail']}  error {c['error'] + c['timeout']}  "
+                f"ETA {eta}")
+
+    def update(self, final: bool = False) -> None:
+        if not self.enabled:
+            return
+        if self.tty:
+            self.stream.write("\r" + self.line() + ("\n" if final else ""))
+            self.stream.flush()
+            return
+        decile = 10 * self.tally.done // max(self.tally.planned, 1)
+        if decile != self._last_decile or (final and self._printed != self.tally.done):
+            self._last_decile, self._printed = decile, self.tally.done
+            print(self.line(), file=self.stream, flush=True)
+
+
+def _write_run_files(out_dir: Path, record: dict[str, Any], files: dict[str, bytes]) -> None:
+    if not files or not record.get("run_dir"):
+        return
+    run_dir = out_dir / record["run_dir"]
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (run_dir / name).write_bytes(data)
+
+
+def _infra_error(spec: RunSpec, exc: BaseException) -> dict[str, Any]:
+    """A results line for a run the executor lost (a worker died, the cluster went away)."""
+    record = blank_record(spec)
+    record["reasons"] = [f"executor lost the run: {type(exc).__name__}: {exc}"]
+    record["error"] = "".join(traceback.format_exception(exc))
+    return record
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN and infinities become null (JSON has neither)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+@dataclass
+class CampaignResult:
+    records: list[dict[str, Any]]
+    tally: Tally
+    interrupted: bool
+    executor: str
+    wall_time_s: float
+
+
+def run_campaign(campaign: Campaign, out_dir: Path, executor: str = "local",
+                 workers: int | None = None, progress: bool = True,
+                 clock: Callable[[], float] = time.perf_counter,
+                 stream: IO[str] | None = None) -> CampaignResult:
+    """Fly every run of ``campaign`` not yet in ``out_dir/results.jsonl``.
+
+    Ctrl-C stops submitting, waits for the runs in flight (a second Ctrl-C abandons
+    them) and returns with ``interrupted`` set; the results file stays whole.
+
+    Raises:
+        ConfigError: ``out_dir`` holds another campaign; the executor is unusable.
+    """
+    done = prepare_dir(campaign, out_dir)
+    finished = {r["run_id"] for r in done}
+    todo = [s for s in campaign.runs if s.run_id not in finished]
+    tally = Tally(planned=len(campaign.runs))
+    for r in done:
+        tally.add(r)
+    records = list(done)
+    bar = ProgressBar(tally, clock, stream, progress)
+    t0 = clock()
+    interrupted = False
+    with make_executor(executor, workers) as (ex, label), \
+            (out_dir / RESULTS).open("a", encoding="utf-8") as results:
+        pending: dict[Future[Any], RunSpec] = {ex.submit(run_one, s): s for s in todo}
+        bar.update()
+        while pending:
+            try:
+                finished_now, _ = wait(pending, return_when=FIRST_COMPLETED)
+            except KeyboardInterrupt:
+                if interrupted:  # second Ctrl-C: abandon the runs in flight
+                    break
+                interrupted = True
+                for fut in pending:
+                    fut.cancel()
+                pending = {f: s for f, s in pending.items() if not f.cancelled()}
+                print(f"\nthermine: stopping: waiting for {len(pending)} run(s) in flight "
+                      "(Ctrl-C again to abandon them)", file=bar.stream, flush=True)
+                continue
+            for fut in finished_now:
+                spec = pending.pop(fut)
+                try:
+                    record, files = fut.result()
+                except Exception as exc:  # noqa: BLE001 - the executor lost this run
+                    record, files = _infra_error(spec, exc), {}
+                _write_run_files(out_dir, record, files)
+                record = _clean(record)
+                results.write(json.dumps(record, allow_nan=False) + "\n")
+                results.flush()
+                os.fsync(results.fileno())
+                records.append(record)
+                tally.add(record)
+                bar.update()
+    bar.update(final=True)
+    records.sort(key=lambda r: r["index"])
+    return CampaignResult(records, tally, interrupted, label, clock() - t0)
+
