@@ -14,6 +14,7 @@ import argparse
 import datetime as dt
 import difflib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -73,8 +74,10 @@ def cmd_campaign(path: Path, out: Path | None, workers: int | None, executor: st
         "name": campaign.config.name, "campaign_file": str(path),
         "mission": campaign.config.mission, "hardware": campaign.config.hardware,
         "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "planned_runs": len(campaign.runs), "workers": workers or 0,
+        "planned_runs": len(campaign.runs),
+        "workers": workers or (os.cpu_count() if executor == "local" else "cluster's"),
         "executor": result.executor, "wall_time_s": result.wall_time_s,
+        "resumed_runs": result.resumed_runs,
         "criteria": json.loads(json.dumps(campaign.resolved()["criteria"])),
         "rerun_hint": f"thermine campaign rerun {out} RUN_ID"}
     paths = write_reports(out, meta, result.records)

@@ -227,6 +227,8 @@ class CampaignResult:
     interrupted: bool
     executor: str
     wall_time_s: float
+    #: runs found finished in results.jsonl when this invocation started (a resume)
+    resumed_runs: int = 0
 
 
 def run_campaign(campaign: Campaign, out_dir: Path, executor: str = "local",
@@ -284,5 +286,5 @@ def run_campaign(campaign: Campaign, out_dir: Path, executor: str = "local",
                 bar.update()
     bar.update(final=True)
     records.sort(key=lambda r: r["index"])
-    return CampaignResult(records, tally, interrupted, label, clock() - t0)
+    return CampaignResult(records, tally, interrupted, label, clock() - t0, len(done))
 

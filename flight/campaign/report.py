@@ -163,15 +163,20 @@ def _issue(r: dict[str, Any], meta: dict[str, Any], out_dir: Path) -> Issue:
     bound = finite(r.get("detection_bound_s"))
     if fault != NOMINAL and bound is not None:
         expected.append(f"FDIR detects the fault within {bound:g} s")
+    expect = r.get("expect") or {}
+    if fault != NOMINAL and expect.get("end_state"):
+        expected.append(f"the run ends in {' or '.join(expect['end_state'])}")
+    if fault != NOMINAL and expect.get("complete") is not None:
+        expected.append("the mission completes" if expect["complete"]
+                        else "the mission does not complete")
     if fault == NOMINAL and criteria.get("nominal_must_complete"):
         expected.append("the nominal mission completes")
+    if fault == NOMINAL and criteria.get("nominal_no_trip"):
+        expected.append("no FDIR monitor trips (no false alarm)")
     if "max_violations" in criteria:
         n = criteria["max_violations"]
         expected.append("no safety-invariant violations" if n == 0
                         else f"at most {n} safety-invariant violations")
-    for k, v in sorted(criteria.items()):
-        if k not in ("max_violations", "nominal_must_complete"):
-            expected.append(f"criterion {k} = {json.dumps(v)}")
     observed = [f"outcome {o.upper()}"]
     if fault != NOMINAL:
         if r.get("detected") is True:
@@ -275,7 +280,9 @@ def _header(meta: dict[str, Any], done: int) -> list[tuple[str, str]]:
         ("runs done / planned", f"{done} / {meta.get('planned_runs', '?')}"),
         ("workers", str(meta.get("workers", "—"))),
         ("executor", str(meta.get("executor", "—"))),
-        ("wall time", "—" if wall is None else f"{wall:.1f} s ({wall / 60:.1f} min)"),
+        ("wall time", "—" if wall is None else f"{wall:.1f} s ({wall / 60:.1f} min)"
+         + (f" in this invocation (resumed: {meta['resumed_runs']} runs were done before)"
+            if meta.get("resumed_runs") else "")),
         ("criteria", ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(criteria.items()))
          or "—"),
     ]

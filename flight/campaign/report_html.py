@@ -134,7 +134,7 @@ def _run_links(i: Issue) -> list[tuple[str, str]]:
 
 # ---------------------------------------------------------------- HTML
 
-_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
+_CSS = """body{font-family:system-ui,sans-serif;max-width:1500px;margin:2em auto;padding:0 1em;
 color:#222}table{border-collapse:collapse;margin:.5em 0 1em}th,td{border:1px solid #ccc;
 padding:.25em .6em;text-align:left;vertical-align:top}th{background:#f3f3f3}
 td.num{text-align:right}td.bad{background:#f8d0d0;font-weight:bold}td.ok{background:#d6f0d6}

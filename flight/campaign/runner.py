@@ -125,7 +125,8 @@ def blank_record(spec: RunSpec) -> dict[str, Any]:
         "run_id": spec.run_id, "index": spec.index, "seed": spec.seed, "fault": spec.fault,
         "fault_spec": spec.plan["faults"][0] if spec.plan and spec.plan.get("faults")
         else None,
-        "trigger": spec.trigger, "dispersions": dict(spec.dispersions),
+        "trigger": spec.trigger, "expect": dict(spec.expect),
+        "dispersions": dict(spec.dispersions),
         "outcome": "error", "reasons": [], "final_state": None, "mission_complete": None,
         "end_reason": None, "detected": None, "detection_latency_s": None,
         "detection_bound_s": spec.expect.get("detect_within_s"), "monitor": None,

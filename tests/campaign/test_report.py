@@ -215,3 +215,17 @@ def test_summary_ignores_nan_in_latency_stats() -> None:
     rs = [rec(1, detection_latency_s=float("nan")), rec(2, detection_latency_s=50.0)]
     row = summarize(Path("."), META, rs).latency[0]
     assert row["n"] == 1 and row["median"] == 50.0 and not math.isnan(row["max"])
+
+
+def test_failure_lists_what_the_case_expected(tmp_path: Path) -> None:
+    """The issue-ready failure text states the case's expectations (end state, mission
+    completion), not only the detection bound."""
+    r = rec(1, outcome="fail", final_state="IDLE", reasons=["ended in IDLE, expected SAFE"],
+            expect={"detect_within_s": 130.0, "end_state": ["SAFE"], "complete": None})
+    n = rec(2, "nominal", outcome="fail", reasons=["false alarm"])
+    meta = {"name": "c", "criteria": {"max_violations": 0, "nominal_no_trip": True,
+                                      "nominal_must_complete": True}}
+    text = write_reports(tmp_path, meta, [r, n])["report.md"].read_text()
+    assert "- the run ends in SAFE" in text
+    assert "- FDIR detects the fault within 130 s" in text
+    assert "- no FDIR monitor trips (no false alarm)" in text
