@@ -56,27 +56,31 @@ class Executive:
         """One cycle at the current mission time (does not advance time)."""
         now = self.platform.clock.now_s()
         seq = self.sequencer
+        fdir = self.fdir
         state_before = seq.state
         raw = self.reader.read_all()
-        r = self.fdir.substitute(raw)
-        out = self.subsystems.update(r, self.dt_s)
+        r = fdir.substitute(raw)
+        subsystems = self.subsystems
+        out = subsystems.update(r, self.dt_s)
         seq.observe(now, r)
         self.commander.execute_due(now)
         seq.step()
         diagnostics = self.platform.diagnostics()
-        self.fdir.check(now, seq.state, raw, self.last_commands, diagnostics)
-        entered_safe = seq.state == "SAFE" and seq.state != state_before
-        if seq.state != state_before:  # new modes take effect in this very cycle
-            out = self.subsystems.update(r, self.dt_s)
+        fdir.check(now, seq.state, raw, self.last_commands, diagnostics)
+        state = seq.state
+        changed = state != state_before
+        entered_safe = changed and state == "SAFE"
+        if changed:  # new modes take effect in this very cycle
+            out = subsystems.update(r, self.dt_s)
         if entered_safe:
             self.commander.disarm_all("entered SAFE")
-        out, force = self.fdir.shape(out)
+        out, force = fdir.shape(out)
         self.writer.apply(out, force=force or entered_safe)
         self.last_commands = out
-        if self.cycles % self.telemetry_every == 0 or seq.state != state_before:
-            self.telemetry.write(now, seq.state, raw, out, diagnostics)
+        if changed or self.cycles % self.telemetry_every == 0:
+            self.telemetry.write(now, state, raw, out, diagnostics)
         for observe in self.observers:
-            observe(now, seq.state, raw)
+            observe(now, state, raw)
         self.cycles += 1
 
     def run(self, end_s: float, progress: ProgressFn | None = None,

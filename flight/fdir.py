@@ -20,8 +20,29 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flight.fdir_config import FdirTable, enabled, watched
-from flight.fdir_monitors import Monitor, build
+from flight.fdir_monitors import (
+    NO_TRIP,
+    CrosscheckMonitor,
+    LimitMonitor,
+    LinkMonitor,
+    Monitor,
+    StaleMonitor,
+    build,
+)
 from flight.fdir_responses import Episode, Responder
+
+_When = tuple[tuple[str, float, float], ...]
+#: one state's monitors, for the cycle with nothing tripped: unconditional limits
+#: ``(index, monitor, telemetry, above, below)``, unconditional stale checks ``(index,
+#: monitor, telemetry)``, crosschecks of a value against a bound ``(index, monitor,
+#: conditions, telemetry, bad at or above, bad at or below)`` and the rest ``(index,
+#: monitor, its evaluate, its conditions)``, twice: without the unconditional link
+#: monitors (they know nothing while the platform reports no diagnostics, e.g. SIL) and
+#: with them; index: its place in the table, bounds and conditions with NaN for "none"
+_Others = list[tuple[int, Monitor, Callable[..., Any], _When]]
+_Plan = tuple[list[tuple[int, LimitMonitor, str, float, float]],
+              list[tuple[int, StaleMonitor, str]],
+              list[tuple[int, CrosscheckMonitor, _When, str, float, float]], _Others, _Others]
 
 
 def inputs_of(readings: Mapping[str, Any], commands: Mapping[str, Any] | None = None,
@@ -55,6 +76,12 @@ class Fdir:
         self._state: str | None = None
         self._enabled: list[Monitor] = []
         self._enabled_by_state: dict[str, list[Monitor]] = {}
+        self._plan: _Plan = ([], [], [], [], [])
+        self._plans: dict[str, _Plan] = {}
+        # the cmd_* inputs some monitor (or a substitution) reads: (input, command)
+        names = {n for m in self.monitors for n in _inputs_read(m)}
+        names |= {r.substitute for r in table.responses.values() if r.substitute}
+        self._cmd_inputs = sorted((n, n[4:]) for n in names if n.startswith("cmd_"))
 
     # ---- queries ---------------------------------------------------------------------
     def active(self) -> bool:
@@ -68,6 +95,8 @@ class Fdir:
     # ---- what the cycle sees ---------------------------------------------------------
     def substitute(self, readings: dict[str, Any]) -> dict[str, Any]:
         """Readings for controllers and sequencer, after any ``switch_sensor``."""
+        if not self.responder.substitutions:  # (the usual cycle: the same dict)
+            return readings
         return self.responder.substitute(readings)
 
     def shape(self, commands: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -81,7 +110,112 @@ class Fdir:
         """Sample every monitor enabled in ``state`` at mission time ``now_s`` [s]."""
         if state != self._state:
             self._enter(state, now_s)
-        inputs = inputs_of(readings, commands, diagnostics)
+        inputs = dict(readings)  # inputs_of(), with only the commands a monitor reads
+        if commands:
+            for name, command in self._cmd_inputs:
+                if command in commands:
+                    inputs[name] = commands[command]
+        if diagnostics:
+            inputs.update(diagnostics)
+        if self.episodes:
+            self._check_tripped(now_s, inputs)
+            return
+        # nothing tripped (the usual cycle): every monitor gives its verdict, then the
+        # trips are carried out in table order (a verdict never depends on another
+        # monitor's trip), as the general loop below would have
+        trips: list[tuple[int, Monitor, Any]] = []
+        get = inputs.get
+        limits, stales, bounds, others, with_links = self._plan
+        if diagnostics:
+            others = with_links
+        for i, mon, name, above, below in limits:  # LimitMonitor.evaluate, inlined
+            v = get(name)
+            if v is None or v != v:
+                continue
+            if v > above or v < below:
+                mon.count += 1
+                if mon.count >= mon.persistence:
+                    trips.append((i, mon, v))
+            elif mon.count:
+                mon.count = 0
+        for i, mon, name in stales:  # a fresh reading, inlined (StaleMonitor.evaluate)
+            v = get(name)
+            if v is not None and v == v:
+                mon.fresh_s = now_s
+                if mon.count:
+                    mon.count = 0
+            else:
+                value = mon.sample(now_s, inputs)
+                if value is not NO_TRIP:
+                    trips.append((i, mon, value))
+        for i, mon, when, name, bad_above, bad_below in bounds:
+            unknown = False
+            for cname, above, below in when:  # Monitor.conditions, then
+                v = get(cname)  # CrosscheckMonitor.evaluate for a bound, inlined
+                if v is None or v != v:
+                    unknown = True
+                elif v <= above or v >= below:
+                    if not mon.idle:  # the condition stopped holding: forget
+                        mon.reset()
+                        mon.count = 0
+                        mon.idle = True
+                    break
+            else:
+                if unknown:
+                    continue
+                mon.idle = False
+                since_s = mon.since_s
+                if since_s is None:
+                    mon.since_s = since_s = now_s
+                v = get(name)
+                if v is None or v != v or now_s - since_s < mon.held_s:
+                    continue
+                v = float(v)
+                if v >= bad_above or v <= bad_below:
+                    mon.count += 1
+                    if mon.count >= mon.persistence:
+                        trips.append((i, mon, v))
+                elif mon.count:
+                    mon.count = 0
+        for i, mon, evaluate, when in others:  # Monitor.sample, inlined
+            if when:
+                unknown = False
+                for name, above, below in when:  # Monitor.conditions
+                    v = get(name)
+                    if v is None or v != v:
+                        unknown = True
+                    elif v <= above or v >= below:
+                        if not mon.idle:  # the condition stopped holding: forget
+                            mon.reset()
+                            mon.count = 0
+                            mon.idle = True
+                        break
+                else:
+                    if unknown:
+                        continue
+                    mon.idle = False
+                    bad, value = evaluate(now_s, inputs)
+                    if bad:
+                        mon.count += 1
+                        if mon.count >= mon.persistence:
+                            trips.append((i, mon, value))
+                    elif bad is False:
+                        mon.count = 0
+                continue
+            bad, value = evaluate(now_s, inputs)
+            if bad:
+                mon.count += 1
+                if mon.count >= mon.persistence:
+                    trips.append((i, mon, value))
+            elif bad is False:
+                mon.count = 0
+        if trips:
+            trips.sort(key=lambda trip: trip[0])
+            for _, mon, value in trips:
+                self._trip(mon, now_s, value)
+
+    def _check_tripped(self, now_s: float, inputs: Mapping[str, Any]) -> None:
+        """The cycle while a monitor is tripped: every monitor in table order."""
         episodes = self.episodes
         for mon in self._enabled:
             if mon.when or mon.id in episodes:
@@ -105,10 +239,33 @@ class Fdir:
         if state not in self._enabled_by_state:
             self._enabled_by_state[state] = [m for m in self.monitors if enabled(m.cfg, state)]
         self._enabled = self._enabled_by_state[state]
+        if state not in self._plans:
+            self._plans[state] = self._plan_for(self._enabled)
+        self._plan = self._plans[state]
         on = {id(m) for m in self._enabled}
         for mon in self.monitors:
             if id(mon) not in on and not mon.idle:
                 self._rest(mon, now_s, None, f"disabled in {state}")
+        for mon in self._enabled:
+            if not mon.when:  # sampled from this cycle on (the fast loops leave idle be)
+                mon.idle = False
+
+    def _plan_for(self, enabled_now: list[Monitor]) -> _Plan:
+        index = {id(m): i for i, m in enumerate(self.monitors)}
+        plan: _Plan = ([], [], [], [], [])
+        for mon in enabled_now:
+            i = index[id(mon)]
+            if type(mon) is LimitMonitor and not mon.when:
+                plan[0].append((i, mon, mon.telemetry, mon.hi, mon.lo))
+            elif type(mon) is StaleMonitor and not mon.when:
+                plan[1].append((i, mon, mon.telemetry))
+            elif type(mon) is CrosscheckMonitor and mon.bounds is not None:
+                plan[2].append((i, mon, mon.when_checks, mon.expect.telemetry, *mon.bounds))
+            else:
+                plan[4].append((i, mon, mon.evaluate, mon.when_checks))
+                if not (type(mon) is LinkMonitor and not mon.when):
+                    plan[3].append((i, mon, mon.evaluate, mon.when_checks))
+        return plan
 
     def _rest(self, mon: Monitor, now_s: float, value: Any, why: str) -> None:
         """Forget a monitor's history; clear it if it was tripped."""
@@ -166,3 +323,12 @@ class Fdir:
         extra = {"restored": restored} if restored else {}
         self.emit("fdir_cleared", monitor=cfg.id, telemetry=watched(cfg),
                   value=value, why=why, mission_time_s=now_s, **extra)
+
+
+def _inputs_read(m: Monitor) -> list[str]:
+    """Every input name ``m`` reads."""
+    c = m.cfg
+    names = [c.telemetry, c.counter, *(w.telemetry for w in c.when)]
+    if c.expect is not None:
+        names += [c.expect.telemetry, c.expect.fraction_of or ""]
+    return [n for n in names if n]

@@ -21,6 +21,15 @@ from flight.fdir_config import MonitorConfig
 Verdict = tuple[bool | None, Any]
 _EPS_S = 1e-9
 _UNKNOWN: Verdict = (None, None)
+_sqrt = math.sqrt
+_NAN = math.nan  # a bound that is not there: every comparison with it is False
+#: what :meth:`Monitor.sample` returns when the monitor did not trip
+NO_TRIP: Any = object()
+
+
+def _bound(x: float | None) -> float:
+    """A limit for the hot path: None becomes NaN (``v > NaN`` is never true)."""
+    return _NAN if x is None else float(x)
 
 
 def number(v: Any) -> float | None:
@@ -66,17 +75,41 @@ class Monitor:
         self.count = 0  # consecutive bad samples (kept by the engine)
         self.idle = True  # nothing to forget: reset since it last evaluated
         self.when = tuple((c.telemetry, c.above, c.below) for c in cfg.when)
+        #: ``when`` for the hot path: (telemetry, above, below), NaN for a missing bound
+        self.when_checks = tuple((n, _bound(a), _bound(b)) for n, a, b in self.when)
 
     def conditions(self, inputs: Mapping[str, Any]) -> bool | None:
         """Whether every ``when`` condition holds (None: an input is unknown)."""
         unknown = False
-        for name, above, below in self.when:
-            v = number(inputs.get(name))
-            if v is None:
+        for name, above, below in self.when_checks:
+            v = inputs.get(name)
+            if v is None or v != v:
                 unknown = True
-            elif (above is not None and v <= above) or (below is not None and v >= below):
+            elif v <= above or v >= below:
                 return False
         return None if unknown else True
+
+    def sample(self, now_s: float, inputs: Mapping[str, Any]) -> Any:
+        """One cycle of an untripped monitor: its conditions, its verdict and its
+        persistence count; the value to trip with, or :data:`NO_TRIP`. (A tripped one is
+        the engine's business: it follows up, escalates and clears.)"""
+        if self.when_checks:
+            cond = self.conditions(inputs)
+            if cond is not True:
+                if cond is False and not self.idle:  # forget, as the engine's _rest does
+                    self.reset()
+                    self.count = 0
+                    self.idle = True
+                return NO_TRIP
+        self.idle = False
+        bad, value = self.evaluate(now_s, inputs)
+        if bad:
+            self.count += 1
+            if self.count >= self.persistence:
+                return value
+        elif bad is False:
+            self.count = 0
+        return NO_TRIP
 
     def evaluate(self, now_s: float, inputs: Mapping[str, Any]) -> Verdict:
         raise NotImplementedError
@@ -96,14 +129,13 @@ class LimitMonitor(Monitor):
         super().__init__(cfg)
         self.above = cfg.above
         self.below = cfg.below
+        self.hi, self.lo = _bound(cfg.above), _bound(cfg.below)  # NaN: no bound
 
     def evaluate(self, now_s: float, inputs: Mapping[str, Any]) -> Verdict:
         v = inputs.get(self.telemetry)
         if v is None or v != v:
             return _UNKNOWN
-        bad = (self.above is not None and v > self.above) or (
-            self.below is not None and v < self.below)
-        return bad, v
+        return v > self.hi or v < self.lo, v
 
     def detail(self, now_s: float, value: Any) -> str:
         if value is None:
@@ -171,12 +203,19 @@ class RateMonitor(_WindowedMonitor):
         self.sign = {"rising": 1.0, "falling": -1.0, "either": 0.0}[cfg.direction]
 
     def evaluate(self, now_s: float, inputs: Mapping[str, Any]) -> Verdict:
-        v = self._push(now_s, inputs)
-        if v is None:
+        v = inputs.get(self.telemetry)
+        if v is None or v != v:
             return _UNKNOWN
-        if not self.window.full(now_s):
+        v = float(v)
+        w = self.window  # _Window.add and .full, inlined (this runs every cycle)
+        s = w.samples
+        s.append((now_s, v))
+        start_s = now_s - w.span_s + _EPS_S
+        while len(s) >= 2 and s[1][0] <= start_s:
+            s.popleft()
+        t0, v0 = s[0]
+        if t0 > start_s:  # not a full window yet
             return _UNKNOWN
-        t0, v0 = self.window.oldest()
         rate = (v - v0) / (now_s - t0) if now_s > t0 else 0.0
         signed = abs(rate) if self.sign == 0.0 else rate * self.sign
         return signed > self.limit, rate
@@ -204,30 +243,46 @@ class CrosscheckMonitor(Monitor):
         self.for_s = float(cfg.for_s or 0.0)
         self.since_s: float | None = None
         self.window = _Window(self.for_s)
-        self.trend = self.expect.rises_by is not None or self.expect.falls_by is not None
+        e = self.expect
+        self.trend = e.rises_by is not None or e.falls_by is not None
+        # the expectation's fields, looked up once (evaluate runs every cycle)
+        self._expect = (e.telemetry, e.below, e.above, e.rises_by, float(e.falls_by or 0.0))
+        self.held_s = self.for_s - _EPS_S  # conditions held this long: the verdict counts
+        #: an expectation of a bound: (bad at or above, bad at or below), NaN for none;
+        #: None for a trend or a fraction (the engine inlines the bounds)
+        self.bounds: tuple[float, float] | None = None
+        if e.below is not None:
+            self.bounds = (float(e.below), _NAN)
+        elif e.above is not None:
+            self.bounds = (_NAN, float(e.above))
 
     def reset(self) -> None:
         self.since_s = None
         self.window.clear()
 
     def evaluate(self, now_s: float, inputs: Mapping[str, Any]) -> Verdict:
-        e = self.expect
-        if self.since_s is None:
-            self.since_s = now_s
-        v = number(inputs.get(e.telemetry))
-        if v is not None and self.trend:
-            self.window.add(now_s, v)
-        if now_s - self.since_s < self.for_s - _EPS_S or v is None:
+        name, below, above, rises_by, falls_by = self._expect
+        since_s = self.since_s
+        if since_s is None:
+            self.since_s = since_s = now_s
+        v = inputs.get(name)
+        if v is None or v != v:
             return _UNKNOWN
-        if e.below is not None:
-            return v >= e.below, v
-        if e.above is not None:
-            return v <= e.above, v
+        v = float(v)
         if self.trend:
-            _, v0 = self.window.oldest()
-            if e.rises_by is not None:
-                return v - v0 < e.rises_by, v - v0
-            return v0 - v < float(e.falls_by or 0.0), v0 - v
+            self.window.add(now_s, v)
+        if now_s - since_s < self.held_s:
+            return _UNKNOWN
+        if below is not None:
+            return v >= below, v
+        if above is not None:
+            return v <= above, v
+        if self.trend:
+            v0 = self.window.samples[0][1]
+            if rises_by is not None:
+                return v - v0 < rises_by, v - v0
+            return v0 - v < falls_by, v0 - v
+        e = self.expect
         ref = number(inputs.get(e.fraction_of or ""))
         if ref is None:
             return _UNKNOWN
@@ -272,25 +327,29 @@ class NoiseMonitor(Monitor):
         self.s2 = 0.0
 
     def evaluate(self, now_s: float, inputs: Mapping[str, Any]) -> Verdict:
-        v = number(inputs.get(self.telemetry))
-        if v is None:
+        v = inputs.get(self.telemetry)
+        if v is None or v != v:
             return _UNKNOWN
+        v = float(v)
         s = self.samples
         if not s:
             self.ref = v
         d = v - self.ref
         s.append((now_s, d))
-        self.s1 += d
-        self.s2 += d * d
-        while len(s) >= 2 and s[1][0] <= now_s - self.span_s + _EPS_S:
-            _, old = s.popleft()
-            self.s1 -= old
-            self.s2 -= old * old
+        s1 = self.s1 + d
+        s2 = self.s2 + d * d
+        start_s = now_s - self.span_s + _EPS_S
+        while len(s) >= 2 and s[1][0] <= start_s:
+            old = s.popleft()[1]
+            s1 -= old
+            s2 -= old * old
+        self.s1 = s1
+        self.s2 = s2
         n = len(s)
-        if n < 2 or s[0][0] > now_s - self.span_s + _EPS_S:
+        if n < 2 or s[0][0] > start_s:
             return _UNKNOWN
-        var = max(0.0, (self.s2 - self.s1 * self.s1 / n) / (n - 1))
-        sigma = math.sqrt(var)
+        var = (s2 - s1 * s1 / n) / (n - 1)
+        sigma = _sqrt(var if var > 0.0 else 0.0)  # (max(0.0, var), without the call)
         return sigma > self.limit, sigma
 
     def detail(self, now_s: float, value: Any) -> str:
@@ -310,6 +369,8 @@ class LinkMonitor(_WindowedMonitor):
         self.limit = int(cfg.max_count or 0)
 
     def evaluate(self, now_s: float, inputs: Mapping[str, Any]) -> Verdict:
+        if inputs.get(self.telemetry) is None:  # no such counter (SIL): nothing known
+            return _UNKNOWN
         v = self._push(now_s, inputs)
         if v is None:
             return _UNKNOWN

@@ -150,8 +150,9 @@ class Responder:
         command must be sent (forced) whether or not it changed."""
         out = dict(commands)
         force = self._force_now or self._force_next
-        self._force_now = False
-        self._force_next = False
+        if force:
+            self._force_now = False
+            self._force_next = False
         if self._power_off:
             for name in self._power_off:
                 out[name] = False if isinstance(out.get(name), bool) else 0.0

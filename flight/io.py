@@ -90,6 +90,8 @@ class ActuatorWriter:
 
     def apply(self, commands: Mapping[str, Any], force: bool = False) -> None:
         """Send changed commands (all of them with ``force``); a failed write is an event."""
+        if not force and commands == self._last:
+            return  # nothing changed (most cycles): one comparison of the two tables
         for name, write in self._writes.items():
             value = commands[name]
             if not force and self._last.get(name) == value:

@@ -143,7 +143,10 @@ class Sequencer:
                 self.fire(on_timeout, f"timeout in {self.state} after {limit_s:g} s")
             return
         for trig, guards in self._auto[self.state]:
-            if all(g() for g in guards):
+            for guard in guards:
+                if not guard():
+                    break
+            else:
                 self.fire(trig)
                 return
 

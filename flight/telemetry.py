@@ -14,35 +14,55 @@ from typing import IO, Any
 
 import structlog
 
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+#: ``json.dumps(..., separators=(",", ":"))``, built once (dumps builds one per call)
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class TelemetryWriter:
-    """One JSON object per housekeeping sample: time, state, every reading and command."""
+    """One JSON object per housekeeping sample: time, state, every reading and command.
 
-    def __init__(self, path: Path) -> None:
+    Samples are encoded and written ``batch`` at a time (and at :meth:`flush` and
+    :meth:`close`): encoding a run of them back to back, with the encoder warm in the
+    caches, costs a run much less than one sample between every ten flight cycles.
+    """
+
+    def __init__(self, path: Path, batch: int = 64) -> None:
         self._f: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 closed in close()
         self.samples = 0
+        self._cmd_names: dict[str, str] = {}  # command -> "cmd_<command>"
+        self._batch = max(1, batch)
+        self._pending: list[dict[str, Any]] = []
 
     def write(self, t_s: float, state: str, readings: Mapping[str, Any],
               commands: Mapping[str, Any], diagnostics: Mapping[str, Any] | None = None) -> None:
         """One sample: readings as they are, commands as ``cmd_*``, platform diagnostics
         (e.g. serial link statistics, ``link_*``) as they are."""
         rec: dict[str, Any] = {"t_s": round(t_s, 6), "state": state}
+        rec.update(readings)
         for k, v in readings.items():
-            rec[k] = _clean(v)
+            if isinstance(v, float) and not math.isfinite(v):
+                rec[k] = None  # JSON has no NaN or infinity
+        names = self._cmd_names
         for k, v in commands.items():
-            rec[f"cmd_{k}"] = v
+            name = names.get(k)
+            if name is None:
+                name = names[k] = f"cmd_{k}"
+            rec[name] = v
         if diagnostics:
             rec.update(diagnostics)
-        self._f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+        self._pending.append(rec)  # (its values are immutable: encoding can wait)
         self.samples += 1
+        if len(self._pending) >= self._batch:
+            self.flush()
+
+    def flush(self) -> None:
+        """Encode and write the samples not yet written."""
+        if self._pending:
+            self._f.write("\n".join(map(_ENCODE, self._pending)) + "\n")
+            self._pending.clear()
 
     def close(self) -> None:
+        self.flush()
         self._f.close()
 
 

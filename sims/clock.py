@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 class SimClock:
     """Mission time in seconds, advanced explicitly by :meth:`advance`.
@@ -27,7 +29,7 @@ class SimClock:
         Raises:
             ValueError: if ``dt_s`` is not positive.
         """
-        if not 0 < dt_s < float("inf"):
+        if not 0 < dt_s < math.inf:
             raise ValueError(f"dt_s must be finite and > 0, got {dt_s}")
         # Count ticks of a fixed dt so that 10 Hz for hours does not accumulate rounding.
         if dt_s != self._dt_s:

@@ -49,18 +49,42 @@ def _temp_array(temp_k: ArrayLike) -> NDArray[np.float64]:
     return t
 
 
+# The array kernels' constants as 0-d arrays: numpy combines those with an array faster
+# than Python floats (the same float64 arithmetic, so the same results to the bit).
+_K = np.array
+
+
 def vapor_pressure_array_pa(t: NDArray[np.float64]) -> NDArray[np.float64]:
     """Unchecked array kernel of the default :func:`vapor_pressure_pa` (eq. 7 joined to eq. 2
     below 110 K), Pa. For the plant's hot loop: ``t`` must already be finite and > 0 K."""
-    ln7 = 9.550426 - 5723.265 / t + 3.53068 * np.log(t) - 0.00728332 * t
+    ln7 = _EQ7_A - _EQ7_B / t + _EQ7_C * np.log(t) - _EQ7_D * t
+    if not np.count_nonzero(t < EQ7_MIN_K):  # all in eq. 7's range: no join needed
+        return np.exp(ln7)
     ln2 = 28.9074 + _LN_JOIN - 6143.7 / t
     return np.exp(np.where(t >= EQ7_MIN_K, ln7, ln2))
 
 
+_EQ7_A, _EQ7_B, _EQ7_C, _EQ7_D = _K(9.550426), _K(5723.265), _K(3.53068), _K(0.00728332)
+_EQ5 = tuple(_K(c) for c in (1.0 / 123.75, 46782.5, 35.8925, 0.07414, 541.5))
+
+
 def latent_heat_array_j_per_mol(t: NDArray[np.float64]) -> NDArray[np.float64]:
     """Unchecked array kernel of :func:`latent_heat_j_per_mol` (M&K eq. 5), J/mol."""
-    x = t * (1.0 / 123.75)
-    return 46782.5 + 35.8925 * t - 0.07414 * t * t + 541.5 * np.exp(-x * x)
+    inv_t0, c0, c1, c2, c3 = _EQ5
+    x = t * inv_t0
+    return c0 + c1 * t - c2 * t * t + c3 * np.exp(-x * x)
+
+
+_EQ5_KG = tuple(_K(c) for c in (-1.0 / 123.75**2, 46782.5 / M_H2O, 35.8925 / M_H2O,
+                                0.07414 / M_H2O, 541.5 / M_H2O))
+
+
+def latent_heat_array_j_kg(t: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Unchecked array kernel of :func:`latent_heat_j_per_kg` (M&K eq. 5 / M_H2O), J/kg,
+    with the constants divided through (to rounding the same; fewer array operations)."""
+    k, c0, c1, c2, c3 = _EQ5_KG
+    tt = t * t
+    return c0 + c1 * t - c2 * tt + c3 * np.exp(tt * k)
 
 
 def vapor_pressure_pa(temp_k: float | ArrayLike, formula: str = EQ7) -> FloatOrArray:
@@ -134,7 +158,11 @@ def ice_heat_capacity_j_mol_k(temp_k: float | ArrayLike) -> FloatOrArray:
         x = t / 125.1
         return -2.0572 + 0.14644 * t + 0.06163 * t * math.exp(-x * x)
     t = _temp_array(temp_k)
-    return _out(-2.0572 + 0.14644 * t + 0.06163 * t * np.exp(-((t / 125.1) ** 2)))
+    return _out(_c_ice_j_mol(t))
+
+
+def _c_ice_j_mol(t: NDArray[np.float64]) -> NDArray[np.float64]:
+    return -2.0572 + 0.14644 * t + 0.06163 * t * np.exp(-((t / 125.1) ** 2))
 
 
 def ice_heat_capacity_j_kg_k(temp_k: float | ArrayLike) -> FloatOrArray:
@@ -145,10 +173,27 @@ def ice_heat_capacity_j_kg_k(temp_k: float | ArrayLike) -> FloatOrArray:
     return ice_heat_capacity_j_mol_k(temp_k) / M_H2O
 
 
-def _h_ice_j_mol(t: FloatOrArray) -> FloatOrArray:
-    """Antiderivative of M&K eq. 4, J/mol."""
-    x2 = (t / 125.1) ** 2
-    return -2.0572 * t + 0.07322 * t * t - 0.06163 * (125.1**2 / 2.0) * np.exp(-x2)
+def ice_heat_capacity_array_j_kg_k(t: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Unchecked array kernel of :func:`ice_heat_capacity_j_kg_k`, J/(kg K): ``t`` must
+    already be finite and > 0 K."""
+    return _c_ice_j_mol(t) / M_H2O
+
+
+def ice_heat_capacity_scalar_j_kg_k(t: float) -> float:
+    """Unchecked float kernel of :func:`ice_heat_capacity_j_kg_k`, J/(kg K), for the
+    trap's per-cycle step: ``t`` must already be a finite float > 0 K."""
+    x = t / 125.1
+    return (-2.0572 + 0.14644 * t + 0.06163 * t * math.exp(-x * x)) / M_H2O
+
+
+_EQ4_H = tuple(_K(c) for c in (125.1, -2.0572, 0.07322, 0.06163 * (125.1**2 / 2.0)))
+
+
+def _h_ice_j_mol(t: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Antiderivative of M&K eq. 4, J/mol (arrays only)."""
+    t0, c0, c1, c2 = _EQ4_H
+    x2 = (t / t0) ** 2
+    return c0 * t + c1 * t * t - c2 * np.exp(-x2)
 
 
 def ice_enthalpy_array_j_kg(t: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -165,7 +210,13 @@ def ice_sensible_heat_j_kg(t_from_k: float | ArrayLike, t_to_k: float | ArrayLik
     """
     a = _temp_array(t_from_k)
     b = _temp_array(t_to_k)
-    return _out(np.asarray((_h_ice_j_mol(b) - _h_ice_j_mol(a)) / M_H2O))
+    return _out(np.asarray(ice_sensible_heat_array_j_kg(a, b)))
+
+
+def ice_sensible_heat_array_j_kg(t_from: NDArray[np.float64],
+                                 t_to: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Unchecked array kernel of :func:`ice_sensible_heat_j_kg`, J/kg."""
+    return (_h_ice_j_mol(t_to) - _h_ice_j_mol(t_from)) / M_H2O  # type: ignore[return-value]
 
 
 def ice_conductivity_w_m_k(temp_k: float | ArrayLike) -> FloatOrArray:
@@ -217,6 +268,13 @@ def sublimation_flux_kg_m2_s(
         raise _bad("ambient_pressure_pa", "finite and >= 0 Pa", ambient_pressure_pa)
     p_sat = np.asarray(vapor_pressure_pa(t), dtype=float)
     return _out(a * (p_sat - p_amb) * np.sqrt(_HKL_K / t))
+
+
+def sublimation_flux_scalar_kg_m2_s(t: float) -> float:
+    """Unchecked float kernel of :func:`sublimation_flux_kg_m2_s` into vacuum (alpha 1,
+    no ambient pressure), kg/(m^2 s), for the plant's step: ``t`` a finite float > 0 K."""
+    p_sat = math.exp(_ln_p_eq7(t)) if t >= EQ7_MIN_K else math.exp(_ln_p_eq2(t) + _LN_JOIN)
+    return 1.0 * (p_sat - 0.0) * math.sqrt(_HKL_K / t)
 
 
 def vapor_density_kg_m3(pressure_pa: float | ArrayLike, temp_k: float | ArrayLike) -> FloatOrArray:

@@ -10,7 +10,6 @@ are applied every step; the healthy defaults leave the physics untouched.
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from sims.sample import Sample
 from sims.stack import Stack
 from sims.trap import Trap
 
+_count = np.count_nonzero
 MAX_STEP_DK = 10.0  # a thermal step moving any node more than this is redone in halves
 MIN_TEMP_K = 10.0
 
@@ -42,6 +42,12 @@ class Inputs:
     heater_enabled: bool = True
     trap_heater_enabled: bool = True
     electrolyzer_current_a: float = 0.0
+
+
+def _clip(x: float, hi: float) -> float:
+    """``min(max(x, 0.0), hi)`` to the last bit (NaN and -0.0 included), without the calls."""
+    x = 0.0 if 0.0 > x else x
+    return hi if hi < x else x
 
 
 class Plant:
@@ -153,40 +159,38 @@ class Plant:
         if not dt_s > 0.0:
             raise ValueError(f"dt_s must be > 0, got {dt_s}")
         p, u, f = self.params, self.inputs, self.faults
-        self.trap.lift_factor = f.cryocooler_lift_factor
-        self.stack.extra_r_ohm_cm2 = f.membrane_extra_ohm_cm2
-        self.stack.h2_leak_kg_s = f.h2_tank_leak_kg_s
-        current_a = min(max(u.electrolyzer_current_a, 0.0), p.electrolyzer.max_current_a)
-        if self.trap.reservoir_kg <= 0.0:
-            current_a = 0.0  # a dry stack trips its supply: it draws nothing from the bus
-        grant = power.allocate(
-            self.bus_cap_w(),
+        trap, stack = self.trap, self.stack
+        trap.lift_factor = f.cryocooler_lift_factor
+        stack.extra_r_ohm_cm2 = f.membrane_extra_ohm_cm2
+        stack.h2_leak_kg_s = f.h2_tank_leak_kg_s
+        current_a = 0.0  # a dry stack trips its supply: it draws nothing from the bus
+        if trap.reservoir_kg > 0.0:
+            current_a = _clip(u.electrolyzer_current_a, p.electrolyzer.max_current_a)
+        cryo_w, stack_fraction, trap_heater_w, heater_w, _, self.brownout = power.allocate_w(
+            p.power.bus_cap_w * f.bus_cap_factor,
             p.trap.cryo_input_power_w if u.cryocooler_on else 0.0,
-            self.stack.power_w(current_a) if current_a > 0.0 else 0.0,
-            min(max(u.trap_heater_power_w, 0.0), p.trap.heater_max_power_w)
+            stack.power_w(current_a) if current_a > 0.0 else 0.0,
+            _clip(u.trap_heater_power_w, p.trap.heater_max_power_w)
             if u.trap_heater_enabled else 0.0,
             f.heater_power_w(u.heater_power_w, p.heater.max_power_w)
             if u.heater_enabled else 0.0,
         )
-        self.brownout = grant.brownout
-        self.heater_power_w = grant.heater_w
-        self.trap.cryo_on = grant.cryocooler_w > 0.0
-        self.trap.heater_power_w = grant.trap_heater_w
+        self.heater_power_w = heater_w
+        trap.cryo_on = cryo_w > 0.0
+        trap.heater_power_w = trap_heater_w
 
-        valve = self.valve_open_actual
+        valve = f.valve_open(u.valve_open)
         if self._slow_dt_s > 0.0 and valve != self._slow_valve:
             self._slow_step()  # close the interval with the old valve state
         self._slow_valve = valve
         self._slow_dt_s += dt_s
-        self._slow_heater_j += grant.heater_w * dt_s
-        if self._slow_dt_s >= self.params.solver.thermal_step_s * (1.0 - 1e-9):
+        self._slow_heater_j += heater_w * dt_s
+        if self._slow_dt_s >= p.solver.thermal_step_s * (1.0 - 1e-9):
             self._slow_step()
-        self.trap.step(dt_s)
-        split = self.stack.step(dt_s, current_a * grant.stack_fraction, self.trap.reservoir_kg)
-        self.trap.reservoir_kg -= split
-        self.bus_power_w = grant.cryocooler_w + grant.trap_heater_w + grant.heater_w + (
-            self.stack.current_a * self.stack.voltage_v
-        )
+        trap.step(dt_s)
+        split = stack.step(dt_s, current_a * stack_fraction, trap.reservoir_kg)
+        trap.reservoir_kg -= split
+        self.bus_power_w = cryo_w + trap_heater_w + heater_w + stack.current_a * stack.voltage_v
         self.clock.advance(dt_s)
 
     def _slow_step(self) -> None:
@@ -211,17 +215,23 @@ class Plant:
         done as two half steps, down to 1/256 of the step.
         """
         s, trap = self.sample, self.trap
-        saved = (copy.copy(s), s.temp_k.copy(), self.vapour_kg, self.lost_kg, trap.ice_kg,
-                 trap._latent_pending_j)
+        # the sample's state is its attributes: arrays are replaced, never changed in
+        # place, except the temperatures (copied) and scratch buffers
+        saved = (s.__dict__.copy(), s.temp_k.copy(), self.vapour_kg, self.lost_kg,
+                 trap.ice_kg, trap._latent_pending_j)
         self._vapour_step(dt_s, heater_w)
-        t_new, t_old = self.sample.temp_k, saved[1]
-        if depth >= 8 or (np.isfinite(t_new).all() and t_new.min() > MIN_TEMP_K
-                          and float(np.abs(t_new - t_old).max()) < MAX_STEP_DK):
+        t_new = s.temp_k
+        # every node moved less than MAX_STEP_DK and stays above MIN_TEMP_K (NaN fails
+        # every comparison, so a non-finite step is redone too)
+        if depth >= 8 or (_count(abs(t_new - saved[1]) < MAX_STEP_DK) == t_new.size
+                          and _count(t_new > MIN_TEMP_K) == t_new.size):
             # linearise the next step about where this one ended
-            self.sample.vapour_coefficients(self.vapour_kg / self.params.chamber.volume_m3,
-                                            self._gas_temp_k)
+            s.vapour_coefficients(self.vapour_kg / self.params.chamber.volume_m3,
+                                  self._gas_temp_k)
             return
-        self.sample, self.sample.temp_k = saved[0], saved[1]
+        s.__dict__.clear()
+        s.__dict__.update(saved[0])
+        s.temp_k = saved[1]
         self.vapour_kg, self.lost_kg, trap.ice_kg, trap._latent_pending_j = saved[2:]
         self._checked_vapour_step(dt_s / 2, heater_w, depth + 1)
         self._checked_vapour_step(dt_s / 2, heater_w, depth + 1)
@@ -243,7 +253,7 @@ class Plant:
             # Net flow onto the trap is c rho - J: chamber vapour sticks, the trap's ice
             # effuses back (HKL at its temperature). A trap evaporating faster than its ice
             # lasts gives what it has and catches nothing (it is above the frost point).
-            evap = self._valve_area_m2 * ice.sublimation_flux_kg_m2_s(trap.temp_k)
+            evap = self._valve_area_m2 * ice.sublimation_flux_scalar_kg_m2_s(trap.temp_k)
             net_now = self._valve_c_m3_s * self.vapour_kg / p.volume_m3 - evap
             if net_now >= 0.0 or -net_now * dt_s < trap.ice_kg:
                 trap_src, c_valve = evap, self._valve_c_m3_s
@@ -256,11 +266,15 @@ class Plant:
             self.chamber_pressure_pa() > p.relief_pressure_pa) else 0.0
         out, rho = s.conduct(dt_s, heater_w, self.vapour_kg, p.volume_m3, trap_src,
                              c_valve + p.leak_conductance_m3_s + c_relief)
-        out = np.minimum(out, s.ice_kg)
+        out_kg = 0.0
+        if not s.conduction_only:  # (else nothing left or entered the sample)
+            if _count(out > s.ice_kg):  # (else keep conduct()'s own array)
+                out = np.minimum(out, s.ice_kg)
+            out_kg = float(np.add.reduce(out))
         rho = max(rho, 0.0)
         trap_out = min((trap_src - c_valve * rho) * dt_s, trap.ice_kg)
         leaked = (p.leak_conductance_m3_s + c_relief) * rho * dt_s
-        new_vapour = self.vapour_kg + float(out.sum()) + trap_out - leaked
+        new_vapour = self.vapour_kg + out_kg + trap_out - leaked
         if new_vapour < 0.0:
             # A limited source (or the linearisation, far from its point) left the sinks
             # larger than what there is to take: scale every sink down to what there is.

@@ -68,8 +68,14 @@ def heat_capacity_j_kg_k(temp_k: float | ArrayLike) -> FloatOrArray:
             raise _bad("temp_k", "finite and > 0 K", temp_k)
     else:
         t = _arr(temp_k, "temp_k", 0.0, False)
-    c = -3.6125 + t * (2.7431 + t * (2.3616e-3 + t * (-1.2340e-5 + t * 8.9093e-9)))
+    c = heat_capacity_array_j_kg_k(t)
     return c if isinstance(c, float) else _out(c)
+
+
+def heat_capacity_array_j_kg_k(t: FloatOrArray) -> FloatOrArray:
+    """Unchecked kernel of :func:`heat_capacity_j_kg_k`, J/(kg K), for the plant's hot
+    loop: ``t`` must already be finite and > 0 K."""
+    return -3.6125 + t * (2.7431 + t * (2.3616e-3 + t * (-1.2340e-5 + t * 8.9093e-9)))
 
 
 def _h_poly(t: FloatOrArray) -> FloatOrArray:
@@ -203,17 +209,39 @@ def icy_conductivity_w_m_k(
     z = _arr(depth_m, "depth_m", 0.0, True)
     f = _arr(ice_mass_fraction, "ice_mass_fraction", 0.0, True, 1.0, hi_incl=True)
     rho_g = np.asarray(grain_density_kg_m3, dtype=float)
-    k_dry = np.asarray(conductivity_w_m_k(t, z))
     rho = RHO_DEEP - _DRHO * np.exp(-z / H_M)
     if not np.all((rho_g > rho) & (rho_g < _INF)):
         raise _bad("grain_density_kg_m3", "finite and > the bulk density", grain_density_kg_m3)
+    return _out(icy_conductivity_array_w_m_k(t, f, icy_conductivity_terms(z, rho_g)))
+
+
+def icy_conductivity_terms(depth_m: FloatOrArray, grain_density_kg_m3: FloatOrArray = (
+        GRAIN_DENSITY_KG_M3)) -> tuple[FloatOrArray, ...]:
+    """The depth-only terms of :func:`icy_conductivity_w_m_k` (unchecked), for
+    :func:`icy_conductivity_array_w_m_k`: ``Kc(z)`` [W/(m K)], the porosity ``n``, the
+    ice-to-bulk density ratio and ``k_g^(1-n)`` [W/(m K)]."""
+    z = np.asarray(depth_m, dtype=float)
+    rho_g = np.asarray(grain_density_kg_m3, dtype=float)
+    k_c = KD - _DK * np.exp(-z / H_M)
+    rho = RHO_DEEP - _DRHO * np.exp(-z / H_M)
     n = 1.0 - rho / rho_g
+    return k_c, n, ICE_DENSITY_KG_M3 / rho, GRAIN_CONDUCTIVITY_W_M_K ** (1.0 - n)
+
+
+def icy_conductivity_array_w_m_k(t: NDArray[np.float64], f: NDArray[np.float64],
+                                 terms: tuple[FloatOrArray, ...]) -> NDArray[np.float64]:
+    """Unchecked array kernel of :func:`icy_conductivity_w_m_k`, W/(m K), given the depth
+    terms from :func:`icy_conductivity_terms`: ``t`` finite and > 0 K, ``f`` in [0, 1]."""
+    k_c, n, a, k_g_1n = terms
+    k_dry = k_c * (1.0 + CHI * (t / 350.0) ** 3)
     k_ice = ICE_K_COEFF / t
-    k_sat = np.maximum(GRAIN_CONDUCTIVITY_W_M_K ** (1.0 - n) * k_ice**n, k_dry)
-    a = ICE_DENSITY_KG_M3 / rho
+    k_sat = np.maximum(k_g_1n * k_ice**n, k_dry)
     pore = (1.0 - f) * a * n
     in_pores = f <= pore
+    if (np.count_nonzero(in_pores) == in_pores.size
+            and np.count_nonzero(pore > 0.0) == np.size(pore)):  # pore ice only: usual
+        return k_dry + (f / pore) * (k_sat - k_dry)
     s = np.where(in_pores, f / np.where(pore > 0.0, pore, 1.0), 1.0)
     x = np.clip((f - pore) / (f + (1.0 - f) * a * (1.0 - n)), 0.0, 1.0)
     k_excess = k_sat ** (1.0 - x) * np.maximum(k_ice, k_sat) ** x
-    return _out(np.where(in_pores, k_dry + s * (k_sat - k_dry), k_excess))
+    return np.where(in_pores, k_dry + s * (k_sat - k_dry), k_excess)

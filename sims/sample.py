@@ -20,10 +20,16 @@ from numpy.typing import NDArray
 from sims import ice, regolith
 from sims.constants import M_H2O, STEFAN_BOLTZMANN, R
 from sims.params import HeaterParams, SampleParams
-from sims.tridiag import solve_symmetric_tridiagonal, solve_symmetric_tridiagonal2
+from sims.tridiag import (
+    factor_symmetric_tridiagonal,
+    solve_factored,
+    solve_symmetric_tridiagonal2,
+)
 
 _CLAPEYRON_B_K = 6143.7  # d ln p / d(1/T), Murphy & Koop (2005) eq. 2
 _SQRT_R_2PI_M = math.sqrt(R / (2.0 * math.pi * M_H2O))
+# hot-loop constants as 0-d arrays (numpy combines those with arrays faster than floats)
+_B_K, _HALF = np.array(_CLAPEYRON_B_K), np.array(0.5)
 
 
 class Sample:
@@ -58,18 +64,36 @@ class Sample:
         d_k_per_sqrt_k = ice.knudsen_diffusivity_m2_s(
             1.0, sample.pore_radius_m, sample.porosity, sample.tortuosity
         )
-        # 1 + v z / D_K is independent of T (both v and D_K go as sqrt T)
+        # 1 + v z / D_K is independent of T (both v and D_K go as sqrt T), so each layer's
+        # vapour conductance is A v / (1 + v z / D_K) = _g_vap * sqrt(T) [m^3/s]
         self._one_plus_path_term = 1.0 + _SQRT_R_2PI_M * self.path_m / d_k_per_sqrt_k
+        # (plate first, 0: the plate holds no ice; _a_coef: a = _a_coef p_sat(T) / sqrt(T))
+        self._g_vap = np.concatenate(([0.0], self.area_m2 * _SQRT_R_2PI_M
+                                      / self._one_plus_path_term))
+        self._a_coef = self._g_vap * (M_H2O / R)
+        self._b_coef = self._g_vap  # b = _b_coef / sqrt(T), for the gas temperature below
+        self._b_gas_k = 1.0
+        self._ones = np.ones(n + 1)
+        self._k_terms = regolith.icy_conductivity_terms(sample.conductivity_depth_m)
+        self._rad_w_k4 = heater.emissivity * STEFAN_BOLTZMANN * self.area_m2
+        self._wall_k4 = wall_temp_k**4
         self._has_dry = False
         self._g: list[float] = []
         self._base_diag = np.zeros(n + 1)
-        self._a: NDArray[np.float64] | None = None  # sublimation law at the last solve
-        self._b = np.zeros(n)
-        self._latent_j_kg = np.zeros(n)
+        self._factors: tuple[list[float], list[float]] | None = None  # of _base_diag
+        # the sublimation law at the last linearisation, per node (plate first, all 0):
+        # rows a [kg/s], b [m^3/s], slope = d a / dT [kg/s/K] and slope x T [kg/s]
+        self._coef: NDArray[np.float64] | None = None
+        self._slope_stale = False  # a refresh moved the temperatures since
+        self._lat = np.zeros(n + 1)  # latent heat [J/kg] there, plate first (0)
+        self._wet = self.ice_kg > 0.0
         self._sink_pred_j = np.zeros(n)
-        self._u = np.zeros(n + 1)
+        self._out_pred: NDArray[np.float64] | None = None
         self._zeros = np.zeros(n)
         self._inert = False  # set when the sample neither holds ice nor takes vapour
+        #: the last :meth:`conduct` was conduction alone: no layer gave or took vapour (it
+        #: returned zeros, and :meth:`sublimate` of them changes nothing)
+        self.conduction_only = False
         self._all_dry = False
         self._n_dry = 0
         self._temp_at_refresh: NDArray[np.float64] | None = None
@@ -79,7 +103,9 @@ class Sample:
         self._age_s = 0.0
         # energy ledger [J] and what sublimated, at what temperature (for the floor)
         self.t0_k = sample.initial_temp_k
-        self._h_ice0_j_kg = float(ice.ice_enthalpy_array_j_kg(np.array(self.t0_k)))
+        self._t0_arr = np.array(self.t0_k)
+        self._h_ice0_j_kg = float(ice.ice_enthalpy_array_j_kg(self._t0_arr))
+        self._h_reg0_j_kg = regolith.enthalpy_array_j_kg(self._t0_arr)
         self.heater_energy_j = 0.0
         self.radiated_j = 0.0
         self.latent_j = 0.0
@@ -92,26 +118,30 @@ class Sample:
         """Ice mass fraction of each layer, ice / (ice + regolith)."""
         return self.ice_kg / (self.ice_kg + self.regolith_kg)
 
+    def _layer_heat_capacity_j_k(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
+        return (self.regolith_kg * regolith.heat_capacity_array_j_kg_k(t)
+                + self.ice_kg * ice.ice_heat_capacity_array_j_kg_k(t))
+
     def heat_capacity_j_k(self) -> NDArray[np.float64]:
         """Heat capacity of each node [J/K], plate first, at the current temperatures."""
-        t = self.temp_k[1:]
-        c = self.regolith_kg * regolith.heat_capacity_j_kg_k(t)
-        c = c + self.ice_kg * ice.ice_heat_capacity_j_kg_k(t)
-        return np.concatenate(([self.h.plate_heat_capacity_j_k], c))
+        c = np.empty(self.p.layers + 1)
+        c[0] = self.h.plate_heat_capacity_j_k
+        c[1:] = self._layer_heat_capacity_j_k(self.temp_k[1:])
+        return c
 
     def conductances_w_k(self) -> NDArray[np.float64]:
         """Conductance [W/K] between node j and j+1 (plate-layer1, layer1-layer2, ...)."""
         t = self.temp_k[1:]
-        k = self.p.conductivity_scale * regolith.icy_conductivity_w_m_k(
-            t, self.p.conductivity_depth_m, self.ice_fraction())
+        k = self.p.conductivity_scale * regolith.icy_conductivity_array_w_m_k(
+            t, self.ice_fraction(), self._k_terms)
         half = 0.5 * self.dz_m / (k * self.area_m2)  # K/W, half a layer
         g = np.empty(self.p.layers)
         # plate -> top layer: contact in parallel with radiation across the gap, the latter
         # linearised at the mean temperature, 4 eps sigma A Tm^3 (parallel plates)
-        t_m = 0.5 * (self.temp_k[0] + self.temp_k[1])
+        t_m = 0.5 * (self.temp_k.item(0) + self.temp_k.item(1))
         g_gap = self.h.contact_conductance_w_k + (
             4.0 * self.h.gap_emissivity * STEFAN_BOLTZMANN * self.area_m2 * t_m**3)
-        g[0] = 1.0 / (1.0 / g_gap + half[0])
+        g[0] = 1.0 / (1.0 / g_gap + half.item(0))
         g[1:] = 1.0 / (half[:-1] + half[1:])
         return g
 
@@ -120,14 +150,16 @@ class Sample:
             self._enthalpy_correction()
         cap = self.heat_capacity_j_k()
         g = self.conductances_w_k()
-        diag = cap / dt_s
+        cap_over_dt = cap / dt_s
+        diag = cap_over_dt.copy()
         diag[:-1] += g
         diag[1:] += g
         self._g = g.tolist()
         self._base_diag = diag
+        self._factors = None  # factored when first needed (dry conduction)
         self._cap_j_k = cap
         self._temp_at_refresh = self.temp_k.copy()
-        self._cap_over_dt = cap / dt_s
+        self._cap_over_dt = cap_over_dt
         self._dt_s = dt_s
         self._age_s = 0.0
 
@@ -143,9 +175,8 @@ class Sample:
                                      - regolith.enthalpy_array_j_kg(t_ref))
         h_ice = ice.ice_enthalpy_array_j_kg
         true_j += self.ice_kg * (h_ice(t) - h_ice(t_ref))
-        c_now = (self.regolith_kg * regolith.heat_capacity_j_kg_k(t)
-                 + self.ice_kg * ice.ice_heat_capacity_j_kg_k(t))
-        self.temp_k[1:] = t - (true_j - energy_j) / c_now
+        self.temp_k[1:] = t - (true_j - energy_j) / self._layer_heat_capacity_j_k(t)
+        self._slope_stale = True  # the temperatures moved: re-linearise about them
 
     # ---- stepping ---------------------------------------------------------------
     def conduct(self, dt_s: float, heater_power_w: float, vapour_kg: float, volume_m3: float,
@@ -173,54 +204,61 @@ class Sample:
             self._refresh(dt_s)
         self._age_s += dt_s
         t_old = self.temp_k
-        radiated_w = (self.h.emissivity * STEFAN_BOLTZMANN * self.area_m2
-                      * (t_old[0] ** 4 - self.wall_temp_k**4))
-        t = t_old[1:]
-        lat, a, b = self._latent_j_kg, self._a, self._b
-        if self._inert:  # no ice, no exchange with the chamber: conduction alone
-            rhs = self._cap_over_dt * t_old
-            rhs[0] += heater_power_w - radiated_w
-            self.temp_k = np.array(solve_symmetric_tridiagonal(
-                self._g, self._base_diag.tolist(), rhs.tolist()))
-            self._sink_pred_j = self._zeros
-            self.heater_energy_j += heater_power_w * dt_s
-            self.radiated_j += radiated_w * dt_s
-            return self._zeros, (vapour_kg / dt_s + other_source_kg_s) / (
-                volume_m3 / dt_s + other_sink_m3_s)
-        inv_t = 1.0 / t
-        slope = a * (_CLAPEYRON_B_K * inv_t * inv_t - 0.5 * inv_t)  # d(rate)/dT [kg/s/K]
-        emptying = a * dt_s >= self.ice_kg
-        if emptying.any():
-            a = np.where(emptying, self.ice_kg / dt_s, a)
-            b = np.where(emptying, 0.0, b)
-            slope = np.where(emptying, 0.0, slope)
-        # chamber: E rho = r0 + sum(slope T), i.e. rho = (r0 + slope . T) / E
-        e = volume_m3 / dt_s + float(b.sum()) + other_sink_m3_s
-        r0 = vapour_kg / dt_s + float(a.sum()) - float(slope @ t) + other_source_kg_s
-        lat_slope = lat * slope
-        lat_b = lat * b
-        rhs = self._cap_over_dt * t_old
-        rhs[0] += heater_power_w - radiated_w
-        rhs[1:] += lat_slope * t - lat * a + lat_b * (r0 / e)
-        diag = self._base_diag.copy()
-        diag[1:] += lat_slope
-        u = self._u
-        u[1:] = lat_b * (1.0 / e)  # the system is (A - u v^T) T = rhs with v = slope
-        x, y = solve_symmetric_tridiagonal2(self._g, diag.tolist(), rhs.tolist(), u.tolist())
-        x_arr, y_arr = np.array(x), np.array(y)
-        vx, vy = float(slope @ x_arr[1:]), float(slope @ y_arr[1:])
-        self.temp_k = x_arr + y_arr * (vx / (1.0 - vy))
-        t_new = self.temp_k[1:]
-        rho = (r0 + float(slope @ t_new)) / e
-        out_kg = (a + slope * (t_new - t) - b * rho) * dt_s
-        self._sink_pred_j = lat * out_kg  # the latent heat the solve already took
+        radiated_w = self._rad_w_k4 * (t_old.item(0) ** 4 - self._wall_k4)
         self.heater_energy_j += heater_power_w * dt_s
         self.radiated_j += radiated_w * dt_s
+        self.conduction_only = self._inert
+        if self._inert:  # no ice, no exchange with the chamber: conduction alone
+            rhs = (self._cap_over_dt * t_old).tolist()
+            rhs[0] += heater_power_w - radiated_w
+            if self._factors is None:
+                self._factors = factor_symmetric_tridiagonal(self._g, self._base_diag.tolist())
+            self.temp_k = np.array(solve_factored(self._g, *self._factors, rhs))
+            self._sink_pred_j = self._out_pred = self._zeros
+            return self._zeros, (vapour_kg / dt_s + other_source_kg_s) / (
+                volume_m3 / dt_s + other_sink_m3_s)
+        coef = self._coef
+        if self._slope_stale:  # slope and slope x T about the refreshed temperatures
+            coef = self._coef = coef.copy()
+            inv_t = 1.0 / t_old
+            np.multiply(coef[0], (_B_K * inv_t - _HALF) * inv_t, out=coef[2])
+            np.multiply(coef[2], t_old, out=coef[3])
+            self._slope_stale = False
+        ice_kg = self.ice_kg
+        # a layer that empties within the step gives what it has, as a fixed source; a dry
+        # layer (a dt >= its ice, 0) counts as one, its coefficients then all 0: already
+        # so once vapour_coefficients() knows it is dry (_has_dry)
+        emptying = coef[0, 1:] * dt_s >= ice_kg
+        if self._has_dry:
+            emptying &= self._wet
+        if np.count_nonzero(emptying):
+            coef = coef.copy()
+            for i in np.flatnonzero(emptying).tolist():
+                coef[0, i + 1] = ice_kg.item(i) / dt_s
+                coef[1:, i + 1] = 0.0
+        # chamber: E rho = r0 + sum(slope T), i.e. rho = (r0 + slope . T) / E
+        sum_a, sum_b, _, sum_st = (coef @ self._ones).tolist()
+        e = volume_m3 / dt_s + sum_b + other_sink_m3_s
+        r0 = vapour_kg / dt_s + sum_a - sum_st + other_source_kg_s
+        lat = self._lat * coef  # latent heat x (a, b, slope, slope x T)
+        rhs = (self._cap_over_dt * t_old + np.array((-1.0, r0 / e, 0.0, 1.0)) @ lat).tolist()
+        rhs[0] += heater_power_w - radiated_w
+        # the system is (A - u v^T) T = rhs with u = latent x b / E, v = slope
+        x, y = solve_symmetric_tridiagonal2(self._g, (self._base_diag + lat[2]).tolist(), rhs,
+                                            (lat[1] * (1.0 / e)).tolist())
+        xy = np.array((x, y))
+        slope = coef[2]
+        vx, vy = (xy @ slope).tolist()
+        self.temp_k = temp = xy[0] + xy[1] * (vx / (1.0 - vy))
+        rho = (r0 + float(slope @ temp)) / e
+        out_kg = ((coef[0] + slope * (temp - t_old) - coef[1] * rho) * dt_s)[1:]
+        self._sink_pred_j = self._lat[1:] * out_kg  # the latent heat the solve already took
+        self._out_pred = out_kg
         return out_kg, rho
 
     def coefficients(self) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
         """The sublimation law ``(a, b)`` from the last :meth:`vapour_coefficients` call."""
-        return None if self._a is None else (self._a, self._b)
+        return None if self._coef is None else (self._coef[0, 1:], self._coef[1, 1:])
 
     def vapour_coefficients(
         self, chamber_density_kg_m3: float, gas_temp_k: float
@@ -232,29 +270,40 @@ class Sample:
         diffusion through the layers above it. Chamber vapour at ``gas_temp_k`` exerts
         ``p = rho R Tg / M``, seen by a layer at ``T`` as the density ``rho Tg / T``.
         """
-        t = self.temp_k[1:]
+        t = self.temp_k  # (the plate's entries are all 0: its coefficients are 0)
         if self._all_dry:  # no ice left: only a layer below the frost point could take any
-            t_min = float(t.min())
+            t_min = float(np.minimum.reduce(t[1:]))
             if ice.vapor_pressure_pa(t_min) * (M_H2O / R) >= chamber_density_kg_m3 * gas_temp_k:
-                self._a, self._b, self._inert = self._zeros, self._zeros, True
-                self._latent_j_kg = self._zeros
-                return self._a, self._b
-        v = _SQRT_R_2PI_M * np.sqrt(t)  # HKL mean normal speed sqrt(RT / 2 pi M) [m/s]
-        # A v / (1 + v z / D_K), with D_K = d_k_per_sqrt_k * sqrt(T): the sqrt(T) cancels
-        conductance = (self.area_m2 * v) / self._one_plus_path_term  # m^3/s
-        inv_t = 1.0 / t
-        rho_sat = ice.vapor_pressure_array_pa(t) * (M_H2O / R) * inv_t
-        a = conductance * rho_sat
-        b = conductance * (gas_temp_k * inv_t)
-        # a layer without ice only takes vapour (deposition) if it is below frost point
+                self._coef, self._inert = np.zeros((4, t.size)), True
+                self._lat = self._coef[0]
+                return self._coef[0, 1:], self._coef[1, 1:]
+        # HKL mean normal speed sqrt(RT / 2 pi M) in series with Knudsen diffusion:
+        # conductance A v / (1 + v z / D_K) = _g_vap sqrt(T) [m^3/s]; a = conductance x the
+        # saturation density p M / (R T), b = conductance x Tg / T (the chamber's density
+        # rho exerts p = rho R Tg / M, seen by a layer at T as the density rho Tg / T)
+        inv_sqrt_t = 1.0 / np.sqrt(t)
+        p_sat = ice.vapor_pressure_array_pa(t)
+        coef = np.empty((4, t.size))
+        a, b, slope = coef[0], coef[1], coef[2]
+        np.multiply(self._a_coef, p_sat, out=a)
+        a *= inv_sqrt_t
+        if gas_temp_k != self._b_gas_k:
+            self._b_coef, self._b_gas_k = self._g_vap * gas_temp_k, gas_temp_k
+        np.multiply(self._b_coef, inv_sqrt_t, out=b)
+        # a layer without ice gives none (a = 0); nor does it take any in conduct(), which
+        # treats it as one emptying within the step (its ice, 0, is <= a dt): b = 0 too
         if self._has_dry:
-            dry = self.ice_kg <= 0.0
-            a[dry] = 0.0
-            b[dry & (rho_sat * t >= chamber_density_kg_m3 * gas_temp_k)] = 0.0
-        self._latent_j_kg = ice.latent_heat_array_j_per_mol(t) * (1.0 / M_H2O)
-        self._a, self._b = a, b
-        self._inert = not a.any() and not b.any()
-        return a, b
+            a[1:] *= self._wet
+            b[1:] *= self._wet
+        inv_t = inv_sqrt_t * inv_sqrt_t
+        np.multiply(a, (_B_K * inv_t - _HALF) * inv_t, out=slope)  # d(rate)/dT [kg/s/K]
+        np.multiply(slope, t, out=coef[3])
+        self._lat = lat = ice.latent_heat_array_j_kg(t)
+        lat[0] = 0.0
+        self._coef = coef
+        self._slope_stale = False
+        self._inert = not np.count_nonzero(a) and not np.count_nonzero(b)
+        return a[1:], b[1:]
 
     def sublimate(self, mass_kg: NDArray[np.float64]) -> None:
         """Remove ``mass_kg`` of ice from each layer (negative = deposit) with its latent heat.
@@ -262,32 +311,41 @@ class Sample:
         ``mass_kg`` is what :meth:`conduct` returned, limited to the ice present; where it
         was limited, the latent heat the solve took for the rest goes back to the layer.
         """
-        self.ice_kg = np.maximum(self.ice_kg - mass_kg, 0.0)
-        dry = self.ice_kg <= 0.0
-        n_dry = int(dry.sum())
+        if mass_kg is self._zeros:  # conduction alone: nothing moved
+            return
+        ice_kg = self.ice_kg - mass_kg
+        np.maximum(ice_kg, 0.0, out=ice_kg)
+        self.ice_kg = ice_kg
+        self._wet = wet = ice_kg > 0.0
+        n_dry = wet.size - int(np.count_nonzero(wet))
         if n_dry != self._n_dry:  # a layer dried out (or iced up): its conductivity jumps
             self._n_dry = n_dry
             self._age_s = math.inf
         self._has_dry = n_dry > 0
-        self._all_dry = n_dry == dry.size
+        self._all_dry = n_dry == wet.size
         t = self.temp_k[1:]
         self.ice_sensible_out_j += float(
             mass_kg @ (ice.ice_enthalpy_array_j_kg(t) - self._h_ice0_j_kg))
         gross = np.maximum(mass_kg, 0.0)
-        self.sublimated_kg += float(gross.sum())
+        ones = self._ones[1:]
+        self.sublimated_kg += float(gross @ ones)
         self.sublimated_temp_kg_k += float(gross @ t)
-        heat_j = mass_kg * self._latent_j_kg
-        # conduct() took the latent heat of its prediction; give back what did not leave
-        self.temp_k[1:] += (self._sink_pred_j - heat_j) / self._cap_j_k[1:]
-        self.latent_j += float(heat_j.sum())
+        if mass_kg is self._out_pred:  # as predicted: the solve took exactly this heat
+            heat_j = self._sink_pred_j
+        else:
+            heat_j = mass_kg * self._lat[1:]
+            # conduct() took the latent heat of its prediction; give back what did not leave
+            self.temp_k[1:] += (self._sink_pred_j - heat_j) / self._cap_j_k[1:]
+        self.latent_j += float(heat_j @ ones)
 
     # ---- energy -----------------------------------------------------------------
     def stored_heat_j(self) -> float:
         """Sensible heat now in the plate, regolith and ice above the start temperature [J],
         from the exact integrals of the heat-capacity fits (not from the solver)."""
         t = self.temp_k[1:]
-        reg = float(self.regolith_kg @ regolith.sensible_heat_j_kg(self.t0_k, t))
-        ice_j = float(self.ice_kg @ ice.ice_sensible_heat_j_kg(self.t0_k, t))
+        t0 = self._t0_arr  # (the unchecked kernels of the sensible_heat_j_kg functions)
+        reg = float(self.regolith_kg @ (regolith.enthalpy_array_j_kg(t) - self._h_reg0_j_kg))
+        ice_j = float(self.ice_kg @ ice.ice_sensible_heat_array_j_kg(t0, t))
         return reg + ice_j + self.h.plate_heat_capacity_j_k * (self.temp_k[0] - self.t0_k)
 
     def energy_balance_error_j(self) -> float:
@@ -304,7 +362,8 @@ class Sample:
         t_sub = max(self.sublimated_temp_kg_k / self.sublimated_kg, self.t0_k)
         share = min(1.0, self.sublimated_kg / self.ice_initial_kg)
         reg = share * self.p.mass_kg * regolith.sensible_heat_j_kg(self.t0_k, t_sub)
-        per_kg = ice.ice_sensible_heat_j_kg(self.t0_k, t_sub) + ice.latent_heat_j_per_kg(t_sub)
+        per_kg = (float(ice.ice_sensible_heat_array_j_kg(self._t0_arr, np.array(t_sub)))
+                  + ice.latent_heat_j_per_kg(t_sub))
         return reg + self.sublimated_kg * per_kg
 
     # ---- readings ---------------------------------------------------------------

@@ -11,6 +11,8 @@ counted in ``h2_leaked_kg``; ``h2_kg`` stays what was produced (``water_split_kg
 
 from __future__ import annotations
 
+import math
+
 from sims import electrolysis
 from sims.constants import M_H2, M_H2O, M_O2, R
 from sims.params import ElectrolyzerParams
@@ -50,9 +52,11 @@ class Stack:
         key = (current_a, self.h2_kg, self.o2_kg, self.h2_leaked_kg, self.extra_r_ohm_cm2)
         if key != self._v_key:  # the bus and the step ask twice per step: compute once
             i = current_a / self.p.active_area_cm2
-            self._v_cell = electrolysis.cell_voltage_v(
-                i, self.p.stack_temp_k, r_ohm_ohm_cm2=R_OHM_OHM_CM2 + self.extra_r_ohm_cm2,
-                p_h2_pa=max(self.h2_pressure_pa(), 1.0), p_o2_pa=max(self.o2_pressure_pa(), 1.0))
+            if not 0.0 <= i < math.inf:  # (the checked model raises on it)
+                electrolysis.cell_voltage_v(i, self.p.stack_temp_k)
+            self._v_cell = electrolysis.cell_voltage_scalar_v(
+                i, self.p.stack_temp_k, R_OHM_OHM_CM2 + self.extra_r_ohm_cm2,
+                max(self.h2_pressure_pa(), 1.0), max(self.o2_pressure_pa(), 1.0))
             self._v_key = key
         return self._v_cell
 
@@ -66,7 +70,8 @@ class Stack:
 
     def h2_pressure_pa(self) -> float:
         """Hydrogen tank pressure [Pa]."""
-        n = self.h2_tank_kg() / M_H2
+        kg = self._h2_residual_kg + self.h2_kg - self.h2_leaked_kg  # h2_tank_kg(), inlined
+        n = (0.0 if 0.0 > kg else kg) / M_H2  # (max(kg, 0.0), to the bit)
         return n * R * self.p.tank_temp_k / self.p.h2_tank_volume_m3
 
     def o2_pressure_pa(self) -> float:

@@ -48,15 +48,22 @@ class Trap:
 
     def step(self, dt_s: float, deposited_kg: float = 0.0) -> None:
         """Advance by ``dt_s`` after ``deposited_kg`` more froze on (negative: sublimed)."""
-        self.deposit(deposited_kg)
+        if deposited_kg:
+            self.deposit(deposited_kg)
+        p = self.p
         t = self.temp_k
         latent_w = self._latent_pending_j / dt_s
         self._latent_pending_j = 0.0
-        leak_w = self.p.parasitic_conductance_w_k * (self.wall_temp_k - t)
-        cap = self.p.heat_capacity_j_k
+        leak_w = p.parasitic_conductance_w_k * (self.wall_temp_k - t)
+        cap = p.heat_capacity_j_k
         if self.ice_kg > 0.0:
-            cap += self.ice_kg * ice.ice_heat_capacity_j_kg_k(t)
-        net_w = latent_w + leak_w + self.heater_power_w - self.lift_w()
+            cap += self.ice_kg * ice.ice_heat_capacity_scalar_j_kg_k(t)
+        lift_w = 0.0  # lift_w(), inlined (this runs every cycle)
+        if self.cryo_on:
+            frac = (t - p.cryo_floor_temp_k) / (p.cryo_ref_temp_k - p.cryo_floor_temp_k)
+            lift_w = p.cryo_lift_w_at_ref * frac
+            lift_w = (lift_w if lift_w > 0.0 else 0.0) * self.lift_factor  # max(0, x)
+        net_w = latent_w + leak_w + self.heater_power_w - lift_w
         t_new = t + dt_s * net_w / cap
         if t_new > MELT_TEMP_K and self.ice_kg > 0.0:
             excess_j = (t_new - MELT_TEMP_K) * cap

@@ -56,3 +56,37 @@ def solve_symmetric_tridiagonal2(g: list[float], diag: list[float], rhs1: list[f
         d1[i] -= c * d1[i + 1]
         d2[i] -= c * d2[i + 1]
     return d1, d2
+
+
+def factor_symmetric_tridiagonal(g: list[float],
+                                 diag: list[float]) -> tuple[list[float], list[float]]:
+    """The forward-elimination factors ``(beta, cp)`` of the matrix of
+    :func:`solve_symmetric_tridiagonal`, for :func:`solve_factored` (a matrix that stays
+    the same for many right-hand sides: the sample's dry conduction between refreshes)."""
+    n = len(diag)
+    beta = [0.0] * n
+    cp = [0.0] * n
+    b = diag[0]
+    beta[0] = b
+    cp[0] = -g[0] / b if n > 1 else 0.0
+    for i in range(1, n):
+        b = diag[i] + g[i - 1] * cp[i - 1]
+        beta[i] = b
+        if i < n - 1:
+            cp[i] = -g[i] / b
+    return beta, cp
+
+
+def solve_factored(g: list[float], beta: list[float], cp: list[float],
+                   rhs: list[float]) -> list[float]:
+    """:func:`solve_symmetric_tridiagonal` with the factors of
+    :func:`factor_symmetric_tridiagonal` (the same result to the last bit)."""
+    d = rhs[0] / beta[0]
+    x = [d]
+    for gi, b, r in zip(g, beta[1:], rhs[1:], strict=True):
+        d = (r + gi * d) / b
+        x.append(d)
+    for i in range(len(x) - 2, -1, -1):
+        d = x[i] - cp[i] * d
+        x[i] = d
+    return x

@@ -39,7 +39,8 @@ class Subsystems:
         bus_w, cap_w = r["bus_power_w"], r["bus_cap_w"]
         available_w = 0.0
         if bus_w is not None and cap_w is not None:
-            available_w = cap_w - max(0.0, bus_w - out["heater_power_w"])
+            others_w = bus_w - out["heater_power_w"]
+            available_w = cap_w - (others_w if others_w > 0.0 else 0.0)  # max(0.0, others)
         self.capture.update(r, out)
         self.electrolysis.update(r, dt_s, out)
         out["heater_power_w"] = self.heater.update(r, dt_s, available_w)

@@ -55,10 +55,16 @@ class HeaterController:
             self.cut_off = False
         if not self.on or self.cut_off:
             return 0.0
-        limit_w = max(0.0, min(self.cfg.max_power_w, available_w - self.cfg.power_margin_w))
+        c = self.cfg
+        # (conditional expressions are min() and max() to the bit, without the calls:
+        # max(0.0, x) is ``x if x > 0.0 else 0.0``, min(a, b) is ``b if b < a else a``)
+        room_w = available_w - c.power_margin_w
+        limit_w = room_w if room_w < c.max_power_w else c.max_power_w
+        limit_w = limit_w if limit_w > 0.0 else 0.0
         err_k = self.setpoint_k - temp_k
-        power_w = self.cfg.kp_w_per_k * err_k + self.cfg.ki_w_per_k_s * self.integral_k_s
+        power_w = c.kp_w_per_k * err_k + c.ki_w_per_k_s * self.integral_k_s
         # conditional integration: no wind-up while saturated in the error's direction
         if not ((power_w >= limit_w and err_k > 0) or (power_w <= 0.0 and err_k < 0)):
             self.integral_k_s += err_k * dt_s
-        return min(max(power_w, 0.0), limit_w)
+        power_w = 0.0 if 0.0 > power_w else power_w  # max(power_w, 0.0)
+        return limit_w if limit_w < power_w else power_w

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,7 @@ class SimPlatform:
         self.plant = plant
         self.devices = dict(devices)
         self.clock: SimClock = plant.clock  # mission time is the plant's time
+        self._ledger_keys = tuple(plant.water_ledger_kg())
 
     def advance(self, dt_s: float) -> None:
         """Step the plant by ``dt_s``; its clock is the mission clock."""
@@ -33,7 +35,9 @@ class SimPlatform:
     def truth(self) -> dict[str, float]:
         t = self.plant.truth()
         t["ice_initial_kg"] = self.plant.ice_initial_kg
-        t["mass_balance_error_kg"] = self.plant.mass_balance_error_kg()
+        # Plant.mass_balance_error_kg(), from the ledger truth() already holds
+        t["mass_balance_error_kg"] = self.plant.ice_initial_kg - math.fsum(
+            t[k] for k in self._ledger_keys)
         return t
 
     def diagnostics(self) -> dict[str, float]:

@@ -1,0 +1,94 @@
+"""The plant's unchecked fast paths give what the checked, documented functions give.
+
+The hot loop of the plant calls kernels without argument checks (and a cached tridiagonal
+factorisation); each must agree with the public function it stands for: to the last bit
+where it is the same arithmetic, to rounding where constants were folded.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sims import electrolysis, ice, power, regolith
+from sims.tridiag import (
+    factor_symmetric_tridiagonal,
+    solve_factored,
+    solve_symmetric_tridiagonal,
+    solve_symmetric_tridiagonal2,
+)
+
+T_K = np.linspace(20.0, 520.0, 501)
+
+
+def test_ice_array_kernels_match_the_checked_functions() -> None:
+    assert np.array_equal(ice.vapor_pressure_array_pa(T_K), ice.vapor_pressure_pa(T_K))
+    warm = T_K[T_K >= ice.EQ7_MIN_K]  # (all above the join: eq. 7 alone)
+    assert np.array_equal(ice.vapor_pressure_array_pa(warm), ice.vapor_pressure_pa(warm))
+    assert np.array_equal(ice.ice_heat_capacity_array_j_kg_k(T_K),
+                          ice.ice_heat_capacity_j_kg_k(T_K))
+    assert np.array_equal(ice.ice_sensible_heat_array_j_kg(np.array(40.0), T_K),
+                          ice.ice_sensible_heat_j_kg(40.0, T_K))
+    np.testing.assert_allclose(ice.latent_heat_array_j_kg(T_K), ice.latent_heat_j_per_kg(T_K),
+                               rtol=1e-14)
+
+
+@pytest.mark.parametrize("t_k", [20.0, 40.0, 109.99, 110.0, 150.0, 273.15, 400.0])
+def test_ice_scalar_kernels_match_the_checked_functions(t_k: float) -> None:
+    assert ice.ice_heat_capacity_scalar_j_kg_k(t_k) == ice.ice_heat_capacity_j_kg_k(t_k)
+    assert ice.sublimation_flux_scalar_kg_m2_s(t_k) == ice.sublimation_flux_kg_m2_s(t_k)
+
+
+def test_regolith_kernels_match_the_checked_functions() -> None:
+    assert np.array_equal(regolith.heat_capacity_array_j_kg_k(T_K),
+                          regolith.heat_capacity_j_kg_k(T_K))
+    terms = regolith.icy_conductivity_terms(0.5)
+    for f in (0.0, 0.05, 0.2, 0.6, 1.0):  # dry, pore ice, pores full, excess ice, all ice
+        frac = np.full(T_K.shape, f)
+        assert np.array_equal(regolith.icy_conductivity_array_w_m_k(T_K, frac, terms),
+                              regolith.icy_conductivity_w_m_k(T_K, 0.5, frac)), f
+        assert float(regolith.icy_conductivity_array_w_m_k(T_K[100:101], frac[:1], terms)[0]) \
+            == pytest.approx(regolith.icy_conductivity_w_m_k(float(T_K[100]), 0.5, f), rel=1e-12)
+
+
+@pytest.mark.parametrize("i_a_cm2", [0.0, 1e-3, 0.3, 1.0, 2.5])
+@pytest.mark.parametrize("p_pa", [1.0, 1e3, 2e6])
+def test_cell_voltage_kernel_matches_the_checked_model(i_a_cm2: float, p_pa: float) -> None:
+    want = electrolysis.cell_voltage_v(i_a_cm2, 333.15, r_ohm_ohm_cm2=0.7, p_h2_pa=p_pa,
+                                       p_o2_pa=p_pa / 2)
+    assert electrolysis.cell_voltage_scalar_v(i_a_cm2, 333.15, 0.7, p_pa, p_pa / 2) == want
+
+
+@pytest.mark.parametrize("args", [
+    (45.0, 12.0, 10.0, 5.0, 20.0), (30.0, 12.0, 25.0, 5.0, 20.0), (5.0, 12.0, 0.0, 5.0, 20.0),
+    (45.0, 0.0, 0.0, 0.0, 0.0), (-1.0, 12.0, 3.0, 2.0, 1.0), (45.0, 12.0, 33.0, 0.0, 0.0),
+])
+def test_allocate_w_is_allocate_as_a_tuple(args: tuple[float, ...]) -> None:
+    g = power.allocate(*args)
+    assert power.allocate_w(*args) == (g.cryocooler_w, g.stack_fraction, g.trap_heater_w,
+                                       g.heater_w, g.total_w, g.brownout)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 31])
+def test_factored_solve_is_the_thomas_solve_to_the_bit(n: int) -> None:
+    rng = np.random.default_rng(n)
+    g = rng.uniform(0.1, 1.0, n - 1).tolist()
+    diag = rng.uniform(2.5, 4.0, n).tolist()
+    rhs = rng.normal(size=n).tolist()
+    beta, cp = factor_symmetric_tridiagonal(g, diag)
+    x = solve_symmetric_tridiagonal(g, diag, rhs)
+    assert solve_factored(g, beta, cp, rhs) == x
+    x2, _ = solve_symmetric_tridiagonal2(g, diag, rhs, rhs)
+    assert x2 == x
+
+
+def test_clip_and_conditional_min_max_keep_nan_and_signed_zero() -> None:
+    """The plant's hand-written min/max keep Python's builtins' results, NaN included."""
+    from sims.plant import _clip
+
+    for x in (-1.0, -0.0, 0.0, 0.5, 3.0, math.inf, -math.inf):
+        assert math.copysign(1.0, _clip(x, 2.0)) == math.copysign(1.0, min(max(x, 0.0), 2.0))
+        assert _clip(x, 2.0) == min(max(x, 0.0), 2.0)
+    assert math.isnan(_clip(math.nan, 2.0)) == math.isnan(min(max(math.nan, 0.0), 2.0))
