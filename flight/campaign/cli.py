@@ -49,6 +49,14 @@ def main(args: argparse.Namespace) -> int:
     Raises:
         ConfigError: bad campaign, directory, run id or executor.
     """
+    try:
+        return _main(args)
+    except KeyboardInterrupt:  # before the runs started (loading) or in a rerun
+        print("thermine: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(args: argparse.Namespace) -> int:
     if args.campaign == "rerun":
         if len(args.rest) != 2:
             raise ConfigError("campaign rerun", "give CAMPAIGN_DIR RUN_ID")

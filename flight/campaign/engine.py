@@ -209,6 +209,16 @@ def _infra_error(spec: RunSpec, exc: BaseException) -> dict[str, Any]:
     return record
 
 
+def _append_line(fd: int, line: str) -> None:
+    """Append ``line`` + newline with one system call and sync it: Python delivers a
+    Ctrl-C between bytecodes, never inside ``os.write``, so the line is whole or absent
+    (a kill mid-write leaves a torn tail that :func:`read_results` cuts off)."""
+    data = (line + "\n").encode("utf-8")
+    while data:
+        data = data[os.write(fd, data):]
+    os.fsync(fd)
+
+
 def _clean(value: Any) -> Any:
     """JSON-safe: NaN and infinities become null (JSON has neither)."""
     if isinstance(value, float):
@@ -253,37 +263,42 @@ def run_campaign(campaign: Campaign, out_dir: Path, executor: str = "local",
     bar = ProgressBar(tally, clock, stream, progress)
     t0 = clock()
     interrupted = False
-    with make_executor(executor, workers) as (ex, label), \
-            (out_dir / RESULTS).open("a", encoding="utf-8") as results:
-        pending: dict[Future[Any], RunSpec] = {ex.submit(run_one, s): s for s in todo}
-        bar.update()
-        while pending:
-            try:
-                finished_now, _ = wait(pending, return_when=FIRST_COMPLETED)
-            except KeyboardInterrupt:
-                if interrupted:  # second Ctrl-C: abandon the runs in flight
-                    break
-                interrupted = True
-                for fut in pending:
-                    fut.cancel()
-                pending = {f: s for f, s in pending.items() if not f.cancelled()}
-                print(f"\nthermine: stopping: waiting for {len(pending)} run(s) in flight "
-                      "(Ctrl-C again to abandon them)", file=bar.stream, flush=True)
-                continue
-            for fut in finished_now:
-                spec = pending.pop(fut)
-                try:
-                    record, files = fut.result()
-                except Exception as exc:  # noqa: BLE001 - the executor lost this run
-                    record, files = _infra_error(spec, exc), {}
-                _write_run_files(out_dir, record, files)
-                record = _clean(record)
-                results.write(json.dumps(record, allow_nan=False) + "\n")
-                results.flush()
-                os.fsync(results.fileno())
-                records.append(record)
-                tally.add(record)
-                bar.update()
+    label = executor
+    fd = os.open(out_dir / RESULTS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        with make_executor(executor, workers) as (ex, label):
+            pending: dict[Future[Any], RunSpec] = {}
+            for spec in todo:
+                pending[ex.submit(run_one, spec)] = spec
+            bar.update()
+            while pending:
+                try:  # Ctrl-C may come anywhere in here: only whole lines reach the file
+                    finished_now, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in finished_now:
+                        spec = pending.pop(fut)
+                        try:
+                            record, files = fut.result()
+                        except Exception as exc:  # noqa: BLE001 - the executor lost it
+                            record, files = _infra_error(spec, exc), {}
+                        _write_run_files(out_dir, record, files)
+                        record = _clean(record)
+                        _append_line(fd, json.dumps(record, allow_nan=False))
+                        records.append(record)
+                        tally.add(record)
+                        bar.update()
+                except KeyboardInterrupt:
+                    if interrupted:  # second Ctrl-C: abandon the runs in flight
+                        break
+                    interrupted = True
+                    for fut in pending:
+                        fut.cancel()
+                    pending = {f: s for f, s in pending.items() if not f.cancelled()}
+                    print(f"\nthermine: stopping: waiting for {len(pending)} run(s) in "
+                          "flight (Ctrl-C again to abandon them)", file=bar.stream, flush=True)
+    except KeyboardInterrupt:  # while starting or stopping the executor
+        interrupted = True
+    finally:
+        os.close(fd)
     bar.update(final=True)
     records.sort(key=lambda r: r["index"])
     return CampaignResult(records, tally, interrupted, label, clock() - t0, len(done))
