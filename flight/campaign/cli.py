@@ -11,6 +11,7 @@ Exit codes: 0 every run passed; 1 a run failed, erred or timed out; 2 bad input;
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import difflib
 import json
@@ -19,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from hal.errors import ConfigError
 
@@ -119,8 +122,6 @@ def cmd_rerun(campaign_dir: Path, run_id: str, out: Path | None) -> int:
         near = difflib.get_close_matches(run_id, list(by_id), n=3)
         raise ConfigError("RUN_ID", f"no run {run_id!r} in {campaign_dir}"
                           + (f"; did you mean {', '.join(near)}?" if near else ""))
-    import yaml
-
     recorded_inputs = (yaml.safe_load(resolved.read_text(encoding="utf-8")) or {}).get(
         "inputs_sha256", {})
     changed = [k for k, v in campaign.inputs_sha256.items() if recorded_inputs.get(k) != v]
@@ -128,10 +129,8 @@ def cmd_rerun(campaign_dir: Path, run_id: str, out: Path | None) -> int:
         print(f"thermine: warning: inputs changed since the campaign ran ({', '.join(changed)})"
               ": the replay may differ", file=sys.stderr)
     spec = by_id[run_id]
-    from dataclasses import replace
-
     t0 = time.perf_counter()
-    record, files = run_one(replace(spec, keep="all"))
+    record, files = run_one(dataclasses.replace(spec, keep="all"))
     out = out or campaign_dir / "rerun" / run_id
     out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():

@@ -26,6 +26,7 @@ from typing import IO, Any
 
 import yaml
 
+from flight.campaign.report import atomic_write
 from flight.campaign.runner import blank_record, run_one
 from flight.campaign.spec import Campaign, RunSpec
 from hal.errors import ConfigError
@@ -123,16 +124,10 @@ def prepare_dir(campaign: Campaign, out_dir: Path) -> list[dict[str, Any]]:
                               f"(differs in: {', '.join(changed)}); choose another --out "
                               "or remove that directory")
     else:
-        _atomic_write(path, yaml.safe_dump(resolved, sort_keys=False))
+        atomic_write(path, yaml.safe_dump(resolved, sort_keys=False).encode("utf-8"))
     records = read_results(out_dir / RESULTS)
     ids = {r.run_id for r in campaign.runs}
     return [r for r in records if r.get("run_id") in ids]
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 @dataclass

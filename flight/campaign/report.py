@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from flight.campaign.spec import NOMINAL
+
 OUTCOMES = ("pass", "fail", "error", "timeout")
-NOMINAL = "nominal"
 TRACEBACK_LINES = 30
 WORST_CASES = 10
 
