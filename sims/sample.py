@@ -20,11 +20,7 @@ from numpy.typing import NDArray
 from sims import ice, regolith
 from sims.constants import M_H2O, STEFAN_BOLTZMANN, R
 from sims.params import HeaterParams, SampleParams
-from sims.tridiag import (
-    factor_symmetric_tridiagonal,
-    solve_factored,
-    solve_symmetric_tridiagonal2,
-)
+from sims.tridiag import solve_conductance_network
 
 _CLAPEYRON_B_K = 6143.7  # d ln p / d(1/T), Murphy & Koop (2005) eq. 2
 _SQRT_R_2PI_M = math.sqrt(R / (2.0 * math.pi * M_H2O))
@@ -78,9 +74,8 @@ class Sample:
         self._rad_w_k4 = heater.emissivity * STEFAN_BOLTZMANN * self.area_m2
         self._wall_k4 = wall_temp_k**4
         self._has_dry = False
-        self._g: list[float] = []
+        self._neg_g = np.zeros(n - 1)  # minus the conductances between nodes [W/K]
         self._base_diag = np.zeros(n + 1)
-        self._factors: tuple[list[float], list[float]] | None = None  # of _base_diag
         # the sublimation law at the last linearisation, per node (plate first, all 0):
         # rows a [kg/s], b [m^3/s], slope = d a / dT [kg/s/K] and slope x T [kg/s]
         self._coef: NDArray[np.float64] | None = None
@@ -154,9 +149,8 @@ class Sample:
         diag = cap_over_dt.copy()
         diag[:-1] += g
         diag[1:] += g
-        self._g = g.tolist()
+        self._neg_g = -g
         self._base_diag = diag
-        self._factors = None  # factored when first needed (dry conduction)
         self._cap_j_k = cap
         self._temp_at_refresh = self.temp_k.copy()
         self._cap_over_dt = cap_over_dt
@@ -209,11 +203,9 @@ class Sample:
         self.radiated_j += radiated_w * dt_s
         self.conduction_only = self._inert
         if self._inert:  # no ice, no exchange with the chamber: conduction alone
-            rhs = (self._cap_over_dt * t_old).tolist()
+            rhs = self._cap_over_dt * t_old
             rhs[0] += heater_power_w - radiated_w
-            if self._factors is None:
-                self._factors = factor_symmetric_tridiagonal(self._g, self._base_diag.tolist())
-            self.temp_k = np.array(solve_factored(self._g, *self._factors, rhs))
+            self.temp_k = solve_conductance_network(self._neg_g, self._base_diag, rhs)
             self._sink_pred_j = self._out_pred = self._zeros
             return self._zeros, (vapour_kg / dt_s + other_source_kg_s) / (
                 volume_m3 / dt_s + other_sink_m3_s)
@@ -241,12 +233,11 @@ class Sample:
         e = volume_m3 / dt_s + sum_b + other_sink_m3_s
         r0 = vapour_kg / dt_s + sum_a - sum_st + other_source_kg_s
         lat = self._lat * coef  # latent heat x (a, b, slope, slope x T)
-        rhs = (self._cap_over_dt * t_old + np.array((-1.0, r0 / e, 0.0, 1.0)) @ lat).tolist()
+        rhs = self._cap_over_dt * t_old + np.array((-1.0, r0 / e, 0.0, 1.0)) @ lat
         rhs[0] += heater_power_w - radiated_w
         # the system is (A - u v^T) T = rhs with u = latent x b / E, v = slope
-        x, y = solve_symmetric_tridiagonal2(self._g, (self._base_diag + lat[2]).tolist(), rhs,
-                                            (lat[1] * (1.0 / e)).tolist())
-        xy = np.array((x, y))
+        xy = solve_conductance_network(self._neg_g, self._base_diag + lat[2],
+                                       np.array((rhs, lat[1] * (1.0 / e))))
         slope = coef[2]
         vx, vy = (xy @ slope).tolist()
         self.temp_k = temp = xy[0] + xy[1] * (vx / (1.0 - vy))

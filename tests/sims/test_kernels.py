@@ -1,7 +1,7 @@
 """The plant's unchecked fast paths give what the checked, documented functions give.
 
-The hot loop of the plant calls kernels without argument checks (and a cached tridiagonal
-factorisation); each must agree with the public function it stands for: to the last bit
+The hot loop of the plant calls kernels without argument checks (and LAPACK for its
+tridiagonal solves); each must agree with the public function it stands for: to the last bit
 where it is the same arithmetic, to rounding where constants were folded.
 """
 
@@ -13,12 +13,7 @@ import numpy as np
 import pytest
 
 from sims import electrolysis, ice, power, regolith
-from sims.tridiag import (
-    factor_symmetric_tridiagonal,
-    solve_factored,
-    solve_symmetric_tridiagonal,
-    solve_symmetric_tridiagonal2,
-)
+from sims.tridiag import solve_conductance_network
 
 T_K = np.linspace(20.0, 520.0, 501)
 
@@ -71,17 +66,33 @@ def test_allocate_w_is_allocate_as_a_tuple(args: tuple[float, ...]) -> None:
                                        g.heater_w, g.total_w, g.brownout)
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 31])
-def test_factored_solve_is_the_thomas_solve_to_the_bit(n: int) -> None:
+def _dense(neg_g: np.ndarray, diag: np.ndarray) -> np.ndarray:
+    return np.diag(diag) + np.diag(neg_g, 1) + np.diag(neg_g, -1)
+
+
+@pytest.mark.parametrize("n", [2, 3, 31])
+def test_conductance_network_solve_matches_a_dense_solve(n: int) -> None:
+    """LAPACK's dgtsv on the sample's matrix shape (C/dt + conductance Laplacian) gives
+    the dense solution, for one right-hand side and for the two of Sherman-Morrison."""
     rng = np.random.default_rng(n)
-    g = rng.uniform(0.1, 1.0, n - 1).tolist()
-    diag = rng.uniform(2.5, 4.0, n).tolist()
-    rhs = rng.normal(size=n).tolist()
-    beta, cp = factor_symmetric_tridiagonal(g, diag)
-    x = solve_symmetric_tridiagonal(g, diag, rhs)
-    assert solve_factored(g, beta, cp, rhs) == x
-    x2, _ = solve_symmetric_tridiagonal2(g, diag, rhs, rhs)
-    assert x2 == x
+    g = rng.uniform(0.1, 1.0, n - 1)
+    diag = rng.uniform(0.01, 0.5, n)
+    diag[:-1] += g
+    diag[1:] += g
+    rhs = rng.normal(size=(2, n))
+    before = (diag.copy(), rhs.copy())
+    want = np.linalg.solve(_dense(-g, diag), rhs.T).T
+    np.testing.assert_allclose(solve_conductance_network(-g, diag, rhs), want, rtol=1e-12)
+    np.testing.assert_allclose(solve_conductance_network(-g, diag, rhs[1]), want[1],
+                               rtol=1e-12)
+    assert np.array_equal(diag, before[0]) and np.array_equal(rhs, before[1])  # untouched
+
+
+def test_conductance_network_solve_says_what_is_wrong() -> None:
+    with pytest.raises(FloatingPointError, match="singular"):
+        solve_conductance_network(np.zeros(2), np.zeros(3), np.ones(3))
+    with pytest.raises(ValueError, match="3 rows"):
+        solve_conductance_network(np.zeros(3), np.ones(3), np.ones(3))
 
 
 def test_clip_and_conditional_min_max_keep_nan_and_signed_zero() -> None:
