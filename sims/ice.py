@@ -270,11 +270,23 @@ def sublimation_flux_kg_m2_s(
     return _out(a * (p_sat - p_amb) * np.sqrt(_HKL_K / t))
 
 
+def vapor_pressure_scalar_pa(t: float) -> float:
+    """Unchecked float kernel of the default :func:`vapor_pressure_pa`, Pa, for the
+    plant's step: ``t`` a finite float > 0 K."""
+    return math.exp(_ln_p_eq7(t)) if t >= EQ7_MIN_K else math.exp(_ln_p_eq2(t) + _LN_JOIN)
+
+
+def latent_heat_scalar_j_kg(t: float) -> float:
+    """Unchecked float kernel of :func:`latent_heat_j_per_kg`, J/kg, for the trap's
+    per-deposit call: ``t`` a finite float > 0 K."""
+    x = t / 123.75
+    return (46782.5 + 35.8925 * t - 0.07414 * t * t + 541.5 * math.exp(-x * x)) / M_H2O
+
+
 def sublimation_flux_scalar_kg_m2_s(t: float) -> float:
     """Unchecked float kernel of :func:`sublimation_flux_kg_m2_s` into vacuum (alpha 1,
     no ambient pressure), kg/(m^2 s), for the plant's step: ``t`` a finite float > 0 K."""
-    p_sat = math.exp(_ln_p_eq7(t)) if t >= EQ7_MIN_K else math.exp(_ln_p_eq2(t) + _LN_JOIN)
-    return 1.0 * (p_sat - 0.0) * math.sqrt(_HKL_K / t)
+    return 1.0 * (vapor_pressure_scalar_pa(t) - 0.0) * math.sqrt(_HKL_K / t)
 
 
 def vapor_density_kg_m3(pressure_pa: float | ArrayLike, temp_k: float | ArrayLike) -> FloatOrArray:

@@ -97,9 +97,13 @@ class SolverParams:
     """Numerical settings. The thermal network and the chamber vapour (time constants of
     minutes) are integrated at ``thermal_step_s``; the trap, stack, tanks and bus at every
     call. A step that is shorter than ``thermal_step_s`` accumulates (heater energy is
-    summed exactly) and a valve change closes the interval early."""
+    summed exactly) and a valve change closes the interval early. While the sample is
+    inert (no ice, takes no vapour: conduction alone) and unheated, it relaxes over hours
+    and is stepped at ``inert_step_s`` instead (0: at ``thermal_step_s``); entering or
+    leaving that regime closes the interval too."""
 
     thermal_step_s: float = _f(1.0, 0.0, 60.0, "thermal/vapour step; 0 = every call")
+    inert_step_s: float = _f(5.0, 0.0, 60.0, "step of an inert, unheated sample; 0 = thermal")
     refresh_s: float = _f(10.0, 0.0, 600.0, "re-evaluate conductivities and capacities")
 
 

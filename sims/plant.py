@@ -62,6 +62,7 @@ class Plant:
         self._slow_dt_s = 0.0  # time accumulated toward the next thermal/vapour step
         self._slow_heater_j = 0.0
         self._slow_valve = False
+        self._slow_inert = False  # the interval's sample inert and unheated
         self.trap = Trap(p.trap, p.chamber.wall_temp_k)
         self.stack = Stack(p.electrolyzer)
         self.vapour_kg = 0.0
@@ -180,12 +181,14 @@ class Plant:
         trap.heater_power_w = trap_heater_w
 
         valve = f.valve_open(u.valve_open)
-        if self._slow_dt_s > 0.0 and valve != self._slow_valve:
-            self._slow_step()  # close the interval with the old valve state
+        inert = heater_w == 0.0 and self.sample.inert
+        if self._slow_dt_s > 0.0 and (valve != self._slow_valve or inert != self._slow_inert):
+            self._slow_step()  # close the interval with the old valve state (or regime)
         self._slow_valve = valve
+        self._slow_inert = inert
         self._slow_dt_s += dt_s
         self._slow_heater_j += heater_w * dt_s
-        if self._slow_dt_s >= p.solver.thermal_step_s * (1.0 - 1e-9):
+        if self._slow_dt_s >= self._slow_limit_s() * (1.0 - 1e-9):
             self._slow_step()
         trap.step(dt_s)
         split = stack.step(dt_s, current_a * stack_fraction, trap.reservoir_kg)
@@ -193,11 +196,18 @@ class Plant:
         self.bus_power_w = cryo_w + trap_heater_w + heater_w + stack.current_a * stack.voltage_v
         self.clock.advance(dt_s)
 
+    def _slow_limit_s(self) -> float:
+        """The longest thermal/vapour step of the interval being accumulated [s]."""
+        solver = self.params.solver
+        if self._slow_inert and solver.inert_step_s > 0.0:
+            return solver.inert_step_s
+        return solver.thermal_step_s
+
     def _slow_step(self) -> None:
         """Conduction and vapour over the accumulated interval, in sub-steps no longer than
-        ``thermal_step_s``."""
-        n = max(1, math.ceil(self._slow_dt_s / self.params.solver.thermal_step_s - 1e-9)) \
-            if self.params.solver.thermal_step_s > 0.0 else 1
+        :meth:`_slow_limit_s`."""
+        limit_s = self._slow_limit_s()
+        n = max(1, math.ceil(self._slow_dt_s / limit_s - 1e-9)) if limit_s > 0.0 else 1
         dt_s = self._slow_dt_s / n
         heater_w = self._slow_heater_j / self._slow_dt_s
         for _ in range(n):
@@ -246,7 +256,7 @@ class Plant:
         """
         p = self.params.chamber
         s, trap = self.sample, self.trap
-        if s.coefficients() is None:
+        if not s.linearised:
             s.vapour_coefficients(self.vapour_kg / p.volume_m3, self._gas_temp_k)
         trap_src, c_valve = 0.0, 0.0
         if self._slow_valve:

@@ -228,12 +228,19 @@ def icy_conductivity_terms(depth_m: FloatOrArray, grain_density_kg_m3: FloatOrAr
     return k_c, n, ICE_DENSITY_KG_M3 / rho, GRAIN_CONDUCTIVITY_W_M_K ** (1.0 - n)
 
 
+def dry_conductivity_array_w_m_k(t: NDArray[np.float64],
+                                 terms: tuple[FloatOrArray, ...]) -> NDArray[np.float64]:
+    """:func:`icy_conductivity_array_w_m_k` with no ice (the Hayne et al. law), W/(m K):
+    the same terms, the same arithmetic."""
+    return terms[0] * (1.0 + CHI * (t / 350.0) ** 3)  # type: ignore[return-value]
+
+
 def icy_conductivity_array_w_m_k(t: NDArray[np.float64], f: NDArray[np.float64],
                                  terms: tuple[FloatOrArray, ...]) -> NDArray[np.float64]:
     """Unchecked array kernel of :func:`icy_conductivity_w_m_k`, W/(m K), given the depth
     terms from :func:`icy_conductivity_terms`: ``t`` finite and > 0 K, ``f`` in [0, 1]."""
     k_c, n, a, k_g_1n = terms
-    k_dry = k_c * (1.0 + CHI * (t / 350.0) ** 3)
+    k_dry = dry_conductivity_array_w_m_k(t, terms)
     k_ice = ICE_K_COEFF / t
     k_sat = np.maximum(k_g_1n * k_ice**n, k_dry)
     pore = (1.0 - f) * a * n

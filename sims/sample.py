@@ -79,6 +79,7 @@ class Sample:
         # the sublimation law at the last linearisation, per node (plate first, all 0):
         # rows a [kg/s], b [m^3/s], slope = d a / dT [kg/s/K] and slope x T [kg/s]
         self._coef: NDArray[np.float64] | None = None
+        self._zero_coef = np.zeros((4, n + 1))
         self._slope_stale = False  # a refresh moved the temperatures since
         self._lat = np.zeros(n + 1)  # latent heat [J/kg] there, plate first (0)
         self._wet = self.ice_kg > 0.0
@@ -114,8 +115,10 @@ class Sample:
         return self.ice_kg / (self.ice_kg + self.regolith_kg)
 
     def _layer_heat_capacity_j_k(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
-        return (self.regolith_kg * regolith.heat_capacity_array_j_kg_k(t)
-                + self.ice_kg * ice.ice_heat_capacity_array_j_kg_k(t))
+        c = self.regolith_kg * regolith.heat_capacity_array_j_kg_k(t)
+        if self._all_dry:  # (the ice term is all zeros: the same result without it)
+            return c
+        return c + self.ice_kg * ice.ice_heat_capacity_array_j_kg_k(t)
 
     def heat_capacity_j_k(self) -> NDArray[np.float64]:
         """Heat capacity of each node [J/K], plate first, at the current temperatures."""
@@ -127,8 +130,11 @@ class Sample:
     def conductances_w_k(self) -> NDArray[np.float64]:
         """Conductance [W/K] between node j and j+1 (plate-layer1, layer1-layer2, ...)."""
         t = self.temp_k[1:]
-        k = self.p.conductivity_scale * regolith.icy_conductivity_array_w_m_k(
-            t, self.ice_fraction(), self._k_terms)
+        if self._all_dry:  # (no ice: the icy law gives the dry one, to the bit)
+            k = regolith.dry_conductivity_array_w_m_k(t, self._k_terms)
+        else:
+            k = regolith.icy_conductivity_array_w_m_k(t, self.ice_fraction(), self._k_terms)
+        k = self.p.conductivity_scale * k
         half = 0.5 * self.dz_m / (k * self.area_m2)  # K/W, half a layer
         g = np.empty(self.p.layers)
         # plate -> top layer: contact in parallel with radiation across the gap, the latter
@@ -167,8 +173,9 @@ class Sample:
         energy_j = self._cap_j_k[1:] * (t - t_ref)
         true_j = self.regolith_kg * (regolith.enthalpy_array_j_kg(t)
                                      - regolith.enthalpy_array_j_kg(t_ref))
-        h_ice = ice.ice_enthalpy_array_j_kg
-        true_j += self.ice_kg * (h_ice(t) - h_ice(t_ref))
+        if not self._all_dry:
+            h_ice = ice.ice_enthalpy_array_j_kg
+            true_j += self.ice_kg * (h_ice(t) - h_ice(t_ref))
         self.temp_k[1:] = t - (true_j - energy_j) / self._layer_heat_capacity_j_k(t)
         self._slope_stale = True  # the temperatures moved: re-linearise about them
 
@@ -247,6 +254,17 @@ class Sample:
         self._out_pred = out_kg
         return out_kg, rho
 
+    @property
+    def inert(self) -> bool:
+        """The sample neither holds ice nor takes vapour (at the last
+        :meth:`vapour_coefficients`): its next step is conduction alone."""
+        return self._inert
+
+    @property
+    def linearised(self) -> bool:
+        """Whether :meth:`vapour_coefficients` has been called (conduct() needs it)."""
+        return self._coef is not None
+
     def coefficients(self) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
         """The sublimation law ``(a, b)`` from the last :meth:`vapour_coefficients` call."""
         return None if self._coef is None else (self._coef[0, 1:], self._coef[1, 1:])
@@ -264,10 +282,12 @@ class Sample:
         t = self.temp_k  # (the plate's entries are all 0: its coefficients are 0)
         if self._all_dry:  # no ice left: only a layer below the frost point could take any
             t_min = float(np.minimum.reduce(t[1:]))
-            if ice.vapor_pressure_pa(t_min) * (M_H2O / R) >= chamber_density_kg_m3 * gas_temp_k:
-                self._coef, self._inert = np.zeros((4, t.size)), True
-                self._lat = self._coef[0]
-                return self._coef[0, 1:], self._coef[1, 1:]
+            p_sat = ice.vapor_pressure_scalar_pa(t_min)
+            if p_sat * (M_H2O / R) >= chamber_density_kg_m3 * gas_temp_k:
+                # (all zero; shared: the coefficients are replaced, never changed in place)
+                coef = self._coef = self._zero_coef
+                self._lat, self._inert = coef[0], True
+                return coef[0, 1:], coef[1, 1:]
         # HKL mean normal speed sqrt(RT / 2 pi M) in series with Knudsen diffusion:
         # conductance A v / (1 + v z / D_K) = _g_vap sqrt(T) [m^3/s]; a = conductance x the
         # saturation density p M / (R T), b = conductance x Tg / T (the chamber's density

@@ -44,7 +44,7 @@ class Trap:
         released into the trap at the next :meth:`step`."""
         if mass_kg:
             self.ice_kg += mass_kg
-            self._latent_pending_j += mass_kg * ice.latent_heat_j_per_kg(self.temp_k)
+            self._latent_pending_j += mass_kg * ice.latent_heat_scalar_j_kg(self.temp_k)
 
     def step(self, dt_s: float, deposited_kg: float = 0.0) -> None:
         """Advance by ``dt_s`` after ``deposited_kg`` more froze on (negative: sublimed)."""

@@ -34,6 +34,8 @@ def test_ice_array_kernels_match_the_checked_functions() -> None:
 def test_ice_scalar_kernels_match_the_checked_functions(t_k: float) -> None:
     assert ice.ice_heat_capacity_scalar_j_kg_k(t_k) == ice.ice_heat_capacity_j_kg_k(t_k)
     assert ice.sublimation_flux_scalar_kg_m2_s(t_k) == ice.sublimation_flux_kg_m2_s(t_k)
+    assert ice.vapor_pressure_scalar_pa(t_k) == ice.vapor_pressure_pa(t_k)
+    assert ice.latent_heat_scalar_j_kg(t_k) == ice.latent_heat_j_per_kg(t_k)
 
 
 def test_regolith_kernels_match_the_checked_functions() -> None:
@@ -46,6 +48,12 @@ def test_regolith_kernels_match_the_checked_functions() -> None:
                               regolith.icy_conductivity_w_m_k(T_K, 0.5, frac)), f
         assert float(regolith.icy_conductivity_array_w_m_k(T_K[100:101], frac[:1], terms)[0]) \
             == pytest.approx(regolith.icy_conductivity_w_m_k(float(T_K[100]), 0.5, f), rel=1e-12)
+    # the sample's shortcut once it is dry: the icy law at no ice, to the bit, and Hayne's
+    depth_m = np.linspace(0.0, 0.1, T_K.size)
+    terms = regolith.icy_conductivity_terms(depth_m)
+    dry = regolith.dry_conductivity_array_w_m_k(T_K, terms)
+    assert np.array_equal(dry, regolith.icy_conductivity_array_w_m_k(T_K, 0.0 * T_K, terms))
+    np.testing.assert_allclose(dry, regolith.conductivity_w_m_k(T_K, depth_m), rtol=1e-14)
 
 
 @pytest.mark.parametrize("i_a_cm2", [0.0, 1e-3, 0.3, 1.0, 2.5])

@@ -18,6 +18,7 @@ from sims.params import (
     PlantParams,
     PowerParams,
     SampleParams,
+    SolverParams,
     TrapParams,
 )
 from sims.plant import Plant
@@ -470,6 +471,69 @@ def test_step_size_does_not_change_an_icy_sample():
         coarse.sample.ice_total_kg(), abs=0.02 * ice0
     )
     assert captured_kg(fine) == pytest.approx(captured_kg(coarse), abs=0.02 * ice0)
+
+
+def _dry_relaxation(inert_step_s: float, thermal_step_s: float = 1.0,
+                    ) -> tuple[Plant, list[tuple[float, float]], list[float]]:
+    """A dry 20 g sample heated at 20 W for 20 min, then unheated for 30 min at 0.1 s
+    calls: the plant, (plate, bottom) temperatures [K] at every unheated call and the
+    mission times of the slow (thermal/vapour) steps."""
+    plant = Plant(PlantParams(
+        sample=SampleParams(mass_kg=0.02, layers=10, ice_mass_fraction=0.0),
+        solver=SolverParams(thermal_step_s=thermal_step_s, inert_step_s=inert_step_s)))
+    steps_at_s: list[float] = []
+    slow = plant._checked_vapour_step
+
+    def counted(dt_s: float, heater_w: float, depth: int = 0) -> None:
+        steps_at_s.append(plant.time_s)
+        slow(dt_s, heater_w, depth)
+
+    plant._checked_vapour_step = counted  # type: ignore[method-assign]
+    plant.inputs.heater_power_w = 20.0
+    for _ in range(12000):
+        plant.step(0.1)
+    plant.inputs.heater_power_w = 0.0
+    temps = []
+    for _ in range(18000):
+        plant.step(0.1)
+        temps.append((plant.sample.plate_temp_k, plant.sample.bottom_temp_k))
+    return plant, temps, steps_at_s
+
+
+def test_an_inert_unheated_sample_is_stepped_at_the_inert_step():
+    """Heated: 1 s thermal steps; dry and unheated: 5 s steps (a sixth of the unheated
+    steps a 1 s step would take, give or take the interval closed at the switch)."""
+    plant, _, at_s = _dry_relaxation(inert_step_s=5.0)
+    heated = [t for t in at_s if t < 1200.0 - 1e-6]
+    unheated = [t for t in at_s if t >= 1200.0 - 1e-6]
+    assert len(heated) == pytest.approx(1200, abs=2)
+    assert len(unheated) == pytest.approx(1800 / 5, abs=2)
+    assert plant.sample.inert
+
+
+def test_an_inert_step_agrees_with_fine_steps():
+    """The unheated relaxation at 5 s steps against 0.1 s steps: within 2 K at every call
+    (measured 0.7 K plate, 1.6 K bottom, which warms 0.2 K/s at first; 1 s steps: 0.14 /
+    0.30 K) and within 0.05 K at the end (0.013 K); energy still balances.
+    A harsher case (150 g from a 514 K plate): benchmarks/plant_convergence.py."""
+    _, fine, _ = _dry_relaxation(inert_step_s=0.1, thermal_step_s=0.1)
+    plant, coarse, _ = _dry_relaxation(inert_step_s=5.0, thermal_step_s=0.1)
+    diff = np.abs(np.array(coarse) - np.array(fine))
+    assert fine[0][0] - fine[-1][0] > 30.0  # the plate really cooled
+    assert diff.max() < 2.0
+    assert diff[-1].max() < 0.05
+    assert abs(plant.sample.energy_balance_error_j()) < 1e-4 * plant.sample.heater_energy_j
+
+
+def test_heating_an_inert_sample_ends_the_long_step_at_once():
+    """Heat on again after an unheated spell: the interval closes in that call, so the
+    plate starts warming within one thermal step (no 5 s lag for the controller)."""
+    plant, _, _ = _dry_relaxation(inert_step_s=5.0)
+    plate_k = plant.sample.plate_temp_k
+    plant.inputs.heater_power_w = 20.0
+    for _ in range(10):  # 1 s: one thermal step
+        plant.step(0.1)
+    assert plant.sample.plate_temp_k > plate_k + 0.05
 
 
 @pytest.mark.parametrize("dt_s", [0.0, -1.0, -1e-9, math.nan])
