@@ -118,7 +118,7 @@ class FaultSession:
         if self.scheduler is not None:
             self.scheduler.tick(now_s, state, readings)
         if self._n % self.truth_every == 0:
-            self.oracles.check(now_s, self.platform.truth())
+            self.oracles.check(now_s, self.platform.truth(self.oracles.keys))
         self._n += 1
 
     def finish(self, now_s: float, final_state: str, complete: bool) -> dict[str, Any]:

@@ -7,7 +7,7 @@ may raise :class:`hal.errors.DeviceTimeout` or :class:`hal.errors.DeviceError`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Protocol, runtime_checkable
 
 
@@ -107,8 +107,9 @@ class Platform(Protocol):
         """Let ``dt_s`` of mission time pass (step the plant, or wait on the wall clock)."""
         ...
 
-    def truth(self) -> dict[str, float] | None:
-        """Plant truth for oracles and summaries; None when there is no simulated plant."""
+    def truth(self, keys: Collection[str] | None = None) -> dict[str, float] | None:
+        """Plant truth for oracles and summaries (only ``keys`` if given); None when
+        there is no simulated plant."""
         ...
 
     def diagnostics(self) -> dict[str, float]:

@@ -11,6 +11,7 @@ are applied every step; the healthy defaults leave the physics untouched.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,54 +101,23 @@ class Plant:
 
     def water_ledger_kg(self) -> dict[str, float]:
         """Where every kilogram of the initial ice is now [kg]."""
-        return {
-            "sample_ice_kg": self.sample.ice_total_kg(),
-            "chamber_vapour_kg": self.vapour_kg,
-            "lost_kg": self.lost_kg,
-            "trap_ice_kg": self.trap.ice_kg,
-            "reservoir_kg": self.trap.reservoir_kg,
-            "electrolyzed_kg": self.stack.water_split_kg,
-        }
+        return {k: read(self) for k, read in _LEDGER.items()}
 
     def mass_balance_error_kg(self) -> float:
         """Initial ice minus the sum of all compartments [kg]; zero up to rounding."""
         return self.ice_initial_kg - math.fsum(self.water_ledger_kg().values())
 
-    def truth(self) -> dict[str, float]:
-        """The plant's true state, for sensors, oracles and summaries (SI units)."""
-        s, t, k = self.sample, self.trap, self.stack
-        return {
-            "time_s": self.clock.now_s(),
-            "heater_temp_k": s.plate_temp_k,
-            "sample_top_temp_k": s.top_temp_k,
-            "sample_bottom_temp_k": s.bottom_temp_k,
-            "chamber_pressure_pa": self.chamber_pressure_pa(),
-            "trap_temp_k": t.temp_k,
-            "reservoir_mass_kg": t.reservoir_kg,
-            "stack_voltage_v": k.voltage_v,
-            "stack_current_a": k.current_a,
-            "h2_tank_pressure_pa": k.h2_pressure_pa(),
-            "o2_tank_pressure_pa": k.o2_pressure_pa(),
-            "bus_power_w": self.bus_power_w,
-            "bus_cap_w": self.bus_cap_w(),
-            "heater_power_w": self.heater_power_w,
-            "heater_delivered_w": self.heater_power_w,
-            "brownout": float(self.brownout),
-            **self.water_ledger_kg(),
-            "h2_kg": k.h2_kg,
-            "o2_kg": k.o2_kg,
-            "heater_energy_j": s.heater_energy_j,
-            "radiated_j": s.radiated_j,
-            "latent_j": s.latent_j,
-            "energy_balance_error_j": s.energy_balance_error_j(),
-            "energy_floor_j": s.energy_floor_j(),
-            "sublimated_gross_kg": s.sublimated_kg,
-            "electrolysis_energy_j": k.energy_j,
-            "electrolysis_charge_c": k.charge_c,
-            "h2_leaked_kg": k.h2_leaked_kg,
-            "valve_open_actual": float(self.valve_open_actual),
-            "sample_max_temp_k": float(s.temp_k.max()),
-        }
+    def truth(self, keys: Iterable[str] | None = None) -> dict[str, float]:
+        """The plant's true state, for sensors, oracles and summaries (SI units): every
+        entry of :data:`TRUTH`, or only ``keys`` (an oracle's few, without the energy
+        ledger's array sums).
+
+        Raises:
+            KeyError: naming a key that is not in :data:`TRUTH`.
+        """
+        if keys is None:
+            return {k: read(self) for k, read in TRUTH.items()}
+        return {k: TRUTH[k](self) for k in keys}
 
     # ---- stepping ---------------------------------------------------------------
     def step(self, dt_s: float) -> None:
@@ -299,3 +269,48 @@ class Plant:
         self.vapour_kg = new_vapour
         self.lost_kg += leaked
         trap.deposit(-trap_out)
+
+
+#: Where the water is (:meth:`Plant.water_ledger_kg`) [kg].
+_LEDGER: dict[str, Callable[[Plant], float]] = {
+    "sample_ice_kg": lambda p: p.sample.ice_total_kg(),
+    "chamber_vapour_kg": lambda p: p.vapour_kg,
+    "lost_kg": lambda p: p.lost_kg,
+    "trap_ice_kg": lambda p: p.trap.ice_kg,
+    "reservoir_kg": lambda p: p.trap.reservoir_kg,
+    "electrolyzed_kg": lambda p: p.stack.water_split_kg,
+}
+
+#: Every entry of :meth:`Plant.truth`, and how it is read off the plant (SI units).
+TRUTH: dict[str, Callable[[Plant], float]] = {
+    "time_s": lambda p: p.clock.now_s(),
+    "heater_temp_k": lambda p: p.sample.plate_temp_k,
+    "sample_top_temp_k": lambda p: p.sample.top_temp_k,
+    "sample_bottom_temp_k": lambda p: p.sample.bottom_temp_k,
+    "chamber_pressure_pa": Plant.chamber_pressure_pa,
+    "trap_temp_k": lambda p: p.trap.temp_k,
+    "reservoir_mass_kg": lambda p: p.trap.reservoir_kg,
+    "stack_voltage_v": lambda p: p.stack.voltage_v,
+    "stack_current_a": lambda p: p.stack.current_a,
+    "h2_tank_pressure_pa": lambda p: p.stack.h2_pressure_pa(),
+    "o2_tank_pressure_pa": lambda p: p.stack.o2_pressure_pa(),
+    "bus_power_w": lambda p: p.bus_power_w,
+    "bus_cap_w": Plant.bus_cap_w,
+    "heater_power_w": lambda p: p.heater_power_w,
+    "heater_delivered_w": lambda p: p.heater_power_w,
+    "brownout": lambda p: float(p.brownout),
+    **_LEDGER,
+    "h2_kg": lambda p: p.stack.h2_kg,
+    "o2_kg": lambda p: p.stack.o2_kg,
+    "heater_energy_j": lambda p: p.sample.heater_energy_j,
+    "radiated_j": lambda p: p.sample.radiated_j,
+    "latent_j": lambda p: p.sample.latent_j,
+    "energy_balance_error_j": lambda p: p.sample.energy_balance_error_j(),
+    "energy_floor_j": lambda p: p.sample.energy_floor_j(),
+    "sublimated_gross_kg": lambda p: p.sample.sublimated_kg,
+    "electrolysis_energy_j": lambda p: p.stack.energy_j,
+    "electrolysis_charge_c": lambda p: p.stack.charge_c,
+    "h2_leaked_kg": lambda p: p.stack.h2_leaked_kg,
+    "valve_open_actual": lambda p: float(p.valve_open_actual),
+    "sample_max_temp_k": lambda p: float(p.sample.temp_k.max()),
+}

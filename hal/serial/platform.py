@@ -19,7 +19,7 @@ the sensors raise DeviceTimeout, which flight (FDIR) sees as missing readings.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,7 +121,7 @@ class SerialPlatform:
             self.clock.sleep_until(self._deadline_s)
         self.board.poll_housekeeping()
 
-    def truth(self) -> None:
+    def truth(self, keys: Collection[str] | None = None) -> None:
         """No plant on this side of the link."""
         return None
 

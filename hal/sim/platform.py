@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from hal.configschema import load
@@ -32,7 +32,19 @@ class SimPlatform:
         """Step the plant by ``dt_s``; its clock is the mission clock."""
         self.plant.step(dt_s)
 
-    def truth(self) -> dict[str, float]:
+    def truth(self, keys: Collection[str] | None = None) -> dict[str, float]:
+        """The plant's truth (:meth:`sims.plant.Plant.truth`) with its water balance
+        (``ice_initial_kg``, ``mass_balance_error_kg``); only ``keys`` if given.
+
+        Raises:
+            KeyError: naming a key the plant's truth does not have.
+        """
+        if keys is not None:
+            own = {"ice_initial_kg", "mass_balance_error_kg"}
+            if own.isdisjoint(keys):
+                return self.plant.truth(keys)
+            t = self.truth()
+            return {k: t[k] for k in keys}
         t = self.plant.truth()
         t["ice_initial_kg"] = self.plant.ice_initial_kg
         # Plant.mass_balance_error_kg(), from the ledger truth() already holds

@@ -187,3 +187,9 @@ def test_oracles_record_first_violation_and_count() -> None:
     assert v["heater_temp_k"] == {"invariant": "heater_temp_k", "at_s": 3.0, "value": 530.0,
                                   "limit": 520.0, "count": 2}
     assert v["no_dry_electrolysis"]["at_s"] == 4.0
+    # the entries the invariants read (what FaultSession asks the platform for), and a
+    # truth without some of them checks the rest
+    assert set(o.keys) == set(ok)
+    o2 = Oracles()
+    o2.check(5.0, {"heater_temp_k": 530.0})
+    assert [x["invariant"] for x in o2.summary()] == ["heater_temp_k"]

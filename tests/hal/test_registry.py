@@ -352,6 +352,26 @@ def test_sensor_channels_all_exist_in_truth():
         assert read(platform.plant) == truth[name]
 
 
+def test_truth_of_some_keys_is_the_whole_truth_restricted():
+    """What the oracles ask for (a few keys, every second) equals those entries of the
+    whole truth; the platform's own water balance entries can be asked too; an unknown
+    key is a KeyError naming it."""
+    from flight.oracles import Oracles
+
+    platform = sim_platform()
+    platform.plant.inputs.heater_power_w = 20.0
+    for _ in range(50):
+        platform.advance(0.1)
+    whole = platform.truth()
+    keys = Oracles().keys
+    assert set(keys) <= set(whole) and len(keys) >= 6
+    assert platform.truth(keys) == {k: whole[k] for k in keys}
+    both = ("heater_temp_k", "mass_balance_error_kg")
+    assert platform.truth(both) == {k: whole[k] for k in both}
+    with pytest.raises(KeyError, match="heater_temp_c"):
+        platform.truth(["heater_temp_c"])
+
+
 @pytest.mark.parametrize("sample", [{"mass_kg": -1.0}, {"layers": 1}, {"mass_kgg": 0.02}])
 def test_bad_mission_sample_is_a_config_error(sample):
     cfg = load_hardware(SIM_YAML, REQUIRED)
