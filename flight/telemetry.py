@@ -14,8 +14,23 @@ from typing import IO, Any
 
 import structlog
 
-#: ``json.dumps(..., separators=(",", ":"))``, built once (dumps builds one per call)
-_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+#: ``json.dumps(..., separators=(",", ":"), allow_nan=False)``, built once (dumps builds
+#: one per call); a NaN or infinity raises ValueError (JSON has neither)
+_ENCODE = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+def _finite(rec: dict[str, Any]) -> dict[str, Any]:
+    """``rec`` with every NaN or infinite float as None (JSON null)."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v
+            for k, v in rec.items()}
+
+
+class _CommandNames(dict[str, str]):
+    """command -> ``cmd_<command>``, made on first use."""
+
+    def __missing__(self, command: str) -> str:
+        name = self[command] = f"cmd_{command}"
+        return name
 
 
 class TelemetryWriter:
@@ -29,25 +44,17 @@ class TelemetryWriter:
     def __init__(self, path: Path, batch: int = 64) -> None:
         self._f: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 closed in close()
         self.samples = 0
-        self._cmd_names: dict[str, str] = {}  # command -> "cmd_<command>"
+        self._cmd_name = _CommandNames().__getitem__
         self._batch = max(1, batch)
         self._pending: list[dict[str, Any]] = []
 
     def write(self, t_s: float, state: str, readings: Mapping[str, Any],
               commands: Mapping[str, Any], diagnostics: Mapping[str, Any] | None = None) -> None:
         """One sample: readings as they are, commands as ``cmd_*``, platform diagnostics
-        (e.g. serial link statistics, ``link_*``) as they are."""
-        rec: dict[str, Any] = {"t_s": round(t_s, 6), "state": state}
-        rec.update(readings)
-        for k, v in readings.items():
-            if isinstance(v, float) and not math.isfinite(v):
-                rec[k] = None  # JSON has no NaN or infinity
-        names = self._cmd_names
-        for k, v in commands.items():
-            name = names.get(k)
-            if name is None:
-                name = names[k] = f"cmd_{k}"
-            rec[name] = v
+        (e.g. serial link statistics, ``link_*``) as they are; NaN and infinities are
+        written as null (JSON has neither)."""
+        rec: dict[str, Any] = {"t_s": round(t_s, 6), "state": state, **readings}
+        rec.update(zip(map(self._cmd_name, commands), commands.values(), strict=True))
         if diagnostics:
             rec.update(diagnostics)
         self._pending.append(rec)  # (its values are immutable: encoding can wait)
@@ -58,7 +65,11 @@ class TelemetryWriter:
     def flush(self) -> None:
         """Encode and write the samples not yet written."""
         if self._pending:
-            self._f.write("\n".join(map(_ENCODE, self._pending)) + "\n")
+            try:
+                text = "\n".join(map(_ENCODE, self._pending))
+            except ValueError:  # a NaN or infinity in the batch (rare): null
+                text = "\n".join(_ENCODE(_finite(rec)) for rec in self._pending)
+            self._f.write(text + "\n")
             self._pending.clear()
 
     def close(self) -> None:
