@@ -32,17 +32,23 @@ from flight.fdir_monitors import (
 from flight.fdir_responses import Episode, Responder
 
 _When = tuple[tuple[str, float, float], ...]
-#: one state's monitors, for the cycle with nothing tripped: unconditional limits
-#: ``(index, monitor, telemetry, above, below)``, unconditional stale checks ``(index,
-#: monitor, telemetry)``, crosschecks of a value against a bound ``(index, monitor,
-#: conditions, telemetry, bad at or above, bad at or below)`` and the rest ``(index,
-#: monitor, its evaluate, its conditions)``, twice: without the unconditional link
-#: monitors (they know nothing while the platform reports no diagnostics, e.g. SIL) and
-#: with them; index: its place in the table, bounds and conditions with NaN for "none"
+#: one state's monitors, for the cycle with nothing tripped (index: the monitor's place
+#: in the table; bounds and conditions with NaN for "none"):
+#: unconditional limits ``(index, monitor, telemetry, above, below)``; unconditional
+#: stale checks ``(index, monitor, telemetry)``; crosschecks of a value against a bound
+#: under one condition ``(index, monitor, condition telemetry, above, below, telemetry,
+#: bad at or above, bad at or below)``; the other monitors under one condition
+#: ``(index, monitor, its evaluate, condition telemetry, above, below)`` and the rest
+#: ``(index, monitor, its evaluate, its conditions)``. The last two twice: without the
+#: unconditional link monitors (they know nothing while the platform reports no
+#: diagnostics, e.g. SIL) and with them.
+_Bound1 = tuple[int, CrosscheckMonitor, str, float, float, str, float, float]
+_Other1 = list[tuple[int, Monitor, Callable[..., Any], str, float, float]]
 _Others = list[tuple[int, Monitor, Callable[..., Any], _When]]
 _Plan = tuple[list[tuple[int, LimitMonitor, str, float, float]],
-              list[tuple[int, StaleMonitor, str]],
-              list[tuple[int, CrosscheckMonitor, _When, str, float, float]], _Others, _Others]
+              list[tuple[int, StaleMonitor, str]], list[_Bound1],
+              tuple[_Other1, _Others], tuple[_Other1, _Others]]
+_NO_PLAN: _Plan = ([], [], [], ([], []), ([], []))
 
 
 def inputs_of(readings: Mapping[str, Any], commands: Mapping[str, Any] | None = None,
@@ -76,7 +82,7 @@ class Fdir:
         self._state: str | None = None
         self._enabled: list[Monitor] = []
         self._enabled_by_state: dict[str, list[Monitor]] = {}
-        self._plan: _Plan = ([], [], [], [], [])
+        self._plan: _Plan = _NO_PLAN
         self._plans: dict[str, _Plan] = {}
         # the cmd_* inputs some monitor (or a substitution) reads: (input, command)
         names = {n for m in self.monitors for n in _inputs_read(m)}
@@ -125,9 +131,9 @@ class Fdir:
         # monitor's trip), as the general loop below would have
         trips: list[tuple[int, Monitor, Any]] = []
         get = inputs.get
-        limits, stales, bounds, others, with_links = self._plan
+        limits, stales, bounds, (others1, others), links = self._plan
         if diagnostics:
-            others = with_links
+            others1, others = links
         for i, mon, name, above, below in limits:  # LimitMonitor.evaluate, inlined
             v = get(name)
             if v is None or v != v:
@@ -148,61 +154,55 @@ class Fdir:
                 value = mon.sample(now_s, inputs)
                 if value is not NO_TRIP:
                     trips.append((i, mon, value))
-        for i, mon, when, name, bad_above, bad_below in bounds:
-            unknown = False
-            for cname, above, below in when:  # Monitor.conditions, then
-                v = get(cname)  # CrosscheckMonitor.evaluate for a bound, inlined
-                if v is None or v != v:
-                    unknown = True
-                elif v <= above or v >= below:
-                    if not mon.idle:  # the condition stopped holding: forget
-                        mon.reset()
-                        mon.count = 0
-                        mon.idle = True
-                    break
-            else:
-                if unknown:
-                    continue
-                mon.idle = False
-                since_s = mon.since_s
-                if since_s is None:
-                    mon.since_s = since_s = now_s
-                v = get(name)
-                if v is None or v != v or now_s - since_s < mon.held_s:
-                    continue
-                v = float(v)
-                if v >= bad_above or v <= bad_below:
-                    mon.count += 1
-                    if mon.count >= mon.persistence:
-                        trips.append((i, mon, v))
-                elif mon.count:
-                    mon.count = 0
-        for i, mon, evaluate, when in others:  # Monitor.sample, inlined
-            if when:
-                unknown = False
-                for name, above, below in when:  # Monitor.conditions
-                    v = get(name)
-                    if v is None or v != v:
-                        unknown = True
-                    elif v <= above or v >= below:
-                        if not mon.idle:  # the condition stopped holding: forget
-                            mon.reset()
-                            mon.count = 0
-                            mon.idle = True
-                        break
-                else:
-                    if unknown:
-                        continue
-                    mon.idle = False
-                    bad, value = evaluate(now_s, inputs)
-                    if bad:
-                        mon.count += 1
-                        if mon.count >= mon.persistence:
-                            trips.append((i, mon, value))
-                    elif bad is False:
-                        mon.count = 0
+        for i, mon, cname, above, below, name, bad_above, bad_below in bounds:
+            v = get(cname)  # Monitor.conditions (one), then CrosscheckMonitor.evaluate
+            if v is None or v != v:  # for a bound, inlined
                 continue
+            if v <= above or v >= below:
+                if not mon.idle:  # the condition stopped holding: forget
+                    mon.reset()
+                    mon.count = 0
+                    mon.idle = True
+                continue
+            mon.idle = False
+            since_s = mon.since_s
+            if since_s is None:
+                mon.since_s = since_s = now_s
+            v = get(name)
+            if v is None or v != v or now_s - since_s < mon.held_s:
+                continue
+            v = float(v)
+            if v >= bad_above or v <= bad_below:
+                mon.count += 1
+                if mon.count >= mon.persistence:
+                    trips.append((i, mon, v))
+            elif mon.count:
+                mon.count = 0
+        for i, mon, evaluate, cname, above, below in others1:  # Monitor.sample, inlined
+            v = get(cname)  # (its one condition)
+            if v is None or v != v:
+                continue
+            if v <= above or v >= below:
+                if not mon.idle:  # the condition stopped holding: forget
+                    mon.reset()
+                    mon.count = 0
+                    mon.idle = True
+                continue
+            mon.idle = False
             bad, value = evaluate(now_s, inputs)
+            if bad:
+                mon.count += 1
+                if mon.count >= mon.persistence:
+                    trips.append((i, mon, value))
+            elif bad is False:
+                mon.count = 0
+        for i, mon, evaluate, when in others:
+            if when:  # several conditions (rare): Monitor.sample itself
+                value = mon.sample(now_s, inputs)
+                if value is not NO_TRIP:
+                    trips.append((i, mon, value))
+                continue
+            bad, value = evaluate(now_s, inputs)  # unconditional: Monitor.sample, inlined
             if bad:
                 mon.count += 1
                 if mon.count >= mon.persistence:
@@ -252,20 +252,28 @@ class Fdir:
 
     def _plan_for(self, enabled_now: list[Monitor]) -> _Plan:
         index = {id(m): i for i, m in enumerate(self.monitors)}
-        plan: _Plan = ([], [], [], [], [])
+        limits: list[tuple[int, LimitMonitor, str, float, float]] = []
+        stales: list[tuple[int, StaleMonitor, str]] = []
+        bounds: list[_Bound1] = []
+        plain: tuple[_Other1, _Others] = ([], [])
+        links: tuple[_Other1, _Others] = ([], [])
         for mon in enabled_now:
-            i = index[id(mon)]
-            if type(mon) is LimitMonitor and not mon.when:
-                plan[0].append((i, mon, mon.telemetry, mon.hi, mon.lo))
-            elif type(mon) is StaleMonitor and not mon.when:
-                plan[1].append((i, mon, mon.telemetry))
-            elif type(mon) is CrosscheckMonitor and mon.bounds is not None:
-                plan[2].append((i, mon, mon.when_checks, mon.expect.telemetry, *mon.bounds))
+            i, when = index[id(mon)], mon.when_checks
+            if type(mon) is LimitMonitor and not when:
+                limits.append((i, mon, mon.telemetry, mon.hi, mon.lo))
+            elif type(mon) is StaleMonitor and not when:
+                stales.append((i, mon, mon.telemetry))
+            elif (type(mon) is CrosscheckMonitor and mon.bounds is not None
+                  and len(when) == 1):
+                bounds.append((i, mon, *when[0], mon.expect.telemetry, *mon.bounds))
             else:
-                plan[4].append((i, mon, mon.evaluate, mon.when_checks))
-                if not (type(mon) is LinkMonitor and not mon.when):
-                    plan[3].append((i, mon, mon.evaluate, mon.when_checks))
-        return plan
+                for plan in (links,) if type(mon) is LinkMonitor and not when else (
+                        plain, links):
+                    if len(when) == 1:
+                        plan[0].append((i, mon, mon.evaluate, *when[0]))
+                    else:
+                        plan[1].append((i, mon, mon.evaluate, when))
+        return limits, stales, bounds, plain, links
 
     def _rest(self, mon: Monitor, now_s: float, value: Any, why: str) -> None:
         """Forget a monitor's history; clear it if it was tripped."""
