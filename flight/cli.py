@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--mission", type=Path, default=DEFAULT_MISSION)
     b.add_argument("--hardware", type=Path, default=DEFAULT_HARDWARE)
     b.add_argument("--steps", type=int, default=20000, help="plant steps to time")
+    b.add_argument("--flights", type=int, default=3,
+                   help="fly the mission this many times; the best is the figure (>= 1)")
     b.add_argument("--campaign", type=Path, default=Path("configs/campaigns/single-faults.yaml"),
                    help="campaign whose first --campaign-runs runs are timed")
     b.add_argument("--campaign-runs", type=int, default=100,
@@ -109,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
             return campaign_main(args)
         from flight.bench import bench
 
-        bench(args.mission, args.hardware, args.steps)
+        if args.flights < 1:
+            raise ConfigError("--flights", f"must be >= 1, got {args.flights}")
+        bench(args.mission, args.hardware, args.steps, flights=args.flights)
         if args.campaign_runs > 0:
             from flight.campaign.bench import bench_campaign
 

@@ -185,3 +185,24 @@ def test_states_prints_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
         assert name in text, name
     for t in chart["transitions"]:
         assert t["trigger"] in text, t["trigger"]
+
+
+def test_bench_reports_the_best_of_its_flights(capsys: pytest.CaptureFixture[str],
+                                               mocker) -> None:
+    """``thermine bench`` flies the mission --flights times and its real-time factor is
+    the mission time over the best flight's wall time (the serial and campaign parts
+    are measured elsewhere: skipped here)."""
+    import re
+
+    mocker.patch("flight.bench_serial.bench_serial")
+    assert main(["bench", "--mission", str(QUICK), "--hardware", str(SIM), "--steps", "50",
+                 "--flights", "2", "--campaign-runs", "0"]) == 0
+    out = capsys.readouterr().out
+    m = re.search(r"([\d.]+) h mission time in ([\d.]+) s wall -> real-time factor (\d+)x.*"
+                  r"best of 2 flights, slowest ([\d.]+) s", out)
+    assert m, out
+    hours, best_s, factor, slowest_s = (float(g) for g in m.groups())
+    assert slowest_s >= best_s > 0.0
+    assert factor == pytest.approx(hours * 3600.0 / best_s, rel=0.02)
+    assert main(["bench", "--flights", "0", "--campaign-runs", "0"]) == 2
+    assert_clean_bad_input(capsys.readouterr().err)
