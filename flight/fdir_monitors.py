@@ -330,26 +330,30 @@ class NoiseMonitor(Monitor):
         v = inputs.get(self.telemetry)
         if v is None or v != v:
             return _UNKNOWN
-        v = float(v)
         s = self.samples
-        if not s:
-            self.ref = v
-        d = v - self.ref
+        if s:
+            d = float(v) - self.ref
+        else:
+            self.ref = float(v)
+            d = 0.0
         s.append((now_s, d))
         s1 = self.s1 + d
         s2 = self.s2 + d * d
         start_s = now_s - self.span_s + _EPS_S
-        while len(s) >= 2 and s[1][0] <= start_s:
+        n = len(s)
+        while n >= 2 and s[1][0] <= start_s:
             old = s.popleft()[1]
             s1 -= old
             s2 -= old * old
+            n -= 1
         self.s1 = s1
         self.s2 = s2
-        n = len(s)
         if n < 2 or s[0][0] > start_s:
             return _UNKNOWN
         var = (s2 - s1 * s1 / n) / (n - 1)
-        sigma = _sqrt(var if var > 0.0 else 0.0)  # (max(0.0, var), without the call)
+        if var <= 0.0:  # (rounding: a steady signal)
+            return False, 0.0
+        sigma = _sqrt(var)
         return sigma > self.limit, sigma
 
     def detail(self, now_s: float, value: Any) -> str:
