@@ -89,19 +89,20 @@ class Executive:
 
         Returns the reason the run ended: ``complete``, ``safe`` or ``time_limit``.
         """
-        clock = self.platform.clock
+        now_s, cycle, seq = self.platform.clock.now_s, self.cycle, self.sequencer
+        advance, dt_s = self.platform.advance, self.dt_s
         next_progress = 0.0
         safe_since: float | None = None
         while True:
-            self.cycle()
-            now = clock.now_s()
+            cycle()
+            now = now_s()
             if progress is not None and now >= next_progress:
-                progress(now, self.sequencer.state, self.reader.readings)
+                progress(now, seq.state, self.reader.readings)
                 next_progress = now + progress_every_s
-            if self.sequencer.complete:
+            if seq.complete:
                 self.end_reason = "complete"
                 break
-            if self.sequencer.state != "SAFE":
+            if seq.state != "SAFE":
                 safe_since = None
             elif safe_since is None:
                 safe_since = now
@@ -109,8 +110,8 @@ class Executive:
                     and now - safe_since >= self.safe_soak_s - 1e-9):
                 self.end_reason = "safe"
                 break
-            if now + self.dt_s > end_s + 1e-9:
+            if now + dt_s > end_s + 1e-9:
                 self.end_reason = "time_limit"
                 break
-            self.platform.advance(self.dt_s)
+            advance(dt_s)
         return self.end_reason

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from hal.configschema import load
@@ -20,17 +20,16 @@ PLANT_FAULT_KINDS = param_catalogue()
 
 
 class SimPlatform:
-    """Devices backed by :class:`sims.plant.Plant`; :meth:`advance` steps the plant."""
+    """Devices backed by :class:`sims.plant.Plant`; :attr:`advance` steps the plant."""
 
     def __init__(self, plant: Plant, devices: Mapping[str, object]) -> None:
         self.plant = plant
         self.devices = dict(devices)
         self.clock: SimClock = plant.clock  # mission time is the plant's time
         self._ledger_keys = tuple(plant.water_ledger_kg())
-
-    def advance(self, dt_s: float) -> None:
-        """Step the plant by ``dt_s``; its clock is the mission clock."""
-        self.plant.step(dt_s)
+        #: ``advance(dt_s)``: step the plant by ``dt_s`` (its clock is the mission clock);
+        #: the plant's own method, not a wrapper around it (it runs every cycle)
+        self.advance: Callable[[float], None] = plant.step
 
     def truth(self, keys: Collection[str] | None = None) -> dict[str, float]:
         """The plant's truth (:meth:`sims.plant.Plant.truth`) with its water balance
