@@ -35,20 +35,21 @@ _When = tuple[tuple[str, float, float], ...]
 #: one state's monitors, for the cycle with nothing tripped (index: the monitor's place
 #: in the table; bounds and conditions with NaN for "none"):
 #: unconditional limits ``(index, monitor, telemetry, above, below)``; unconditional
-#: stale checks ``(index, monitor, telemetry)``; crosschecks of a value against a bound
-#: under one condition ``(index, monitor, condition telemetry, above, below, telemetry,
-#: bad at or above, bad at or below)``; the other monitors under one condition
-#: ``(index, monitor, its evaluate, condition telemetry, above, below)`` and the rest
-#: ``(index, monitor, its evaluate, its conditions)``. The last two twice: without the
+#: stale checks ``(index, monitor, telemetry)``; monitors under one condition
+#: ``(index, monitor, condition telemetry, above, below, evaluate, telemetry, bad at or
+#: above, bad at or below)`` (``evaluate`` None for a crosscheck of a value against a
+#: bound, which is inlined; the last three only for those) and the rest ``(index,
+#: monitor, its evaluate, its conditions)``. The last two twice: without the
 #: unconditional link monitors (they know nothing while the platform reports no
 #: diagnostics, e.g. SIL) and with them.
-_Bound1 = tuple[int, CrosscheckMonitor, str, float, float, str, float, float]
-_Other1 = list[tuple[int, Monitor, Callable[..., Any], str, float, float]]
+_Conditional = list[tuple[int, Monitor, str, float, float, Callable[..., Any] | None,
+                          str, float, float]]
 _Others = list[tuple[int, Monitor, Callable[..., Any], _When]]
 _Plan = tuple[list[tuple[int, LimitMonitor, str, float, float]],
-              list[tuple[int, StaleMonitor, str]], list[_Bound1],
-              tuple[_Other1, _Others], tuple[_Other1, _Others]]
-_NO_PLAN: _Plan = ([], [], [], ([], []), ([], []))
+              list[tuple[int, StaleMonitor, str]],
+              tuple[_Conditional, _Others], tuple[_Conditional, _Others]]
+_NO_PLAN: _Plan = ([], [], ([], []), ([], []))
+_NAN = math.nan
 
 
 def inputs_of(readings: Mapping[str, Any], commands: Mapping[str, Any] | None = None,
@@ -131,9 +132,9 @@ class Fdir:
         # monitor's trip), as the general loop below would have
         trips: list[tuple[int, Monitor, Any]] = []
         get = inputs.get
-        limits, stales, bounds, (others1, others), links = self._plan
+        limits, stales, (conditional, others), links = self._plan
         if diagnostics:
-            others1, others = links
+            conditional, others = links
         for i, mon, name, above, below in limits:  # LimitMonitor.evaluate, inlined
             v = get(name)
             if v is None or v != v:
@@ -154,32 +155,8 @@ class Fdir:
                 value = mon.sample(now_s, inputs)
                 if value is not NO_TRIP:
                     trips.append((i, mon, value))
-        for i, mon, cname, above, below, name, bad_above, bad_below in bounds:
-            v = get(cname)  # Monitor.conditions (one), then CrosscheckMonitor.evaluate
-            if v is None or v != v:  # for a bound, inlined
-                continue
-            if v <= above or v >= below:
-                if not mon.idle:  # the condition stopped holding: forget
-                    mon.reset()
-                    mon.count = 0
-                    mon.idle = True
-                continue
-            mon.idle = False
-            since_s = mon.since_s
-            if since_s is None:
-                mon.since_s = since_s = now_s
-            v = get(name)
-            if v is None or v != v or now_s - since_s < mon.held_s:
-                continue
-            v = float(v)
-            if v >= bad_above or v <= bad_below:
-                mon.count += 1
-                if mon.count >= mon.persistence:
-                    trips.append((i, mon, v))
-            elif mon.count:
-                mon.count = 0
-        for i, mon, evaluate, cname, above, below in others1:  # Monitor.sample, inlined
-            v = get(cname)  # (its one condition)
+        for i, mon, cname, above, below, evaluate, name, bad_above, bad_below in conditional:
+            v = get(cname)  # Monitor.sample under one condition, inlined: the condition
             if v is None or v != v:
                 continue
             if v <= above or v >= below:
@@ -189,7 +166,17 @@ class Fdir:
                     mon.idle = True
                 continue
             mon.idle = False
-            bad, value = evaluate(now_s, inputs)
+            if evaluate is None:  # CrosscheckMonitor.evaluate for a bound, inlined
+                since_s = mon.since_s
+                if since_s is None:
+                    mon.since_s = since_s = now_s
+                value = get(name)
+                if value is None or value != value or now_s - since_s < mon.held_s:
+                    continue
+                value = float(value)
+                bad = value >= bad_above or value <= bad_below
+            else:
+                bad, value = evaluate(now_s, inputs)
             if bad:
                 mon.count += 1
                 if mon.count >= mon.persistence:
@@ -254,26 +241,28 @@ class Fdir:
         index = {id(m): i for i, m in enumerate(self.monitors)}
         limits: list[tuple[int, LimitMonitor, str, float, float]] = []
         stales: list[tuple[int, StaleMonitor, str]] = []
-        bounds: list[_Bound1] = []
-        plain: tuple[_Other1, _Others] = ([], [])
-        links: tuple[_Other1, _Others] = ([], [])
+        plain: tuple[_Conditional, _Others] = ([], [])
+        links: tuple[_Conditional, _Others] = ([], [])
         for mon in enabled_now:
             i, when = index[id(mon)], mon.when_checks
             if type(mon) is LimitMonitor and not when:
                 limits.append((i, mon, mon.telemetry, mon.hi, mon.lo))
-            elif type(mon) is StaleMonitor and not when:
+                continue
+            if type(mon) is StaleMonitor and not when:
                 stales.append((i, mon, mon.telemetry))
-            elif (type(mon) is CrosscheckMonitor and mon.bounds is not None
-                  and len(when) == 1):
-                bounds.append((i, mon, *when[0], mon.expect.telemetry, *mon.bounds))
+                continue
+            if len(when) == 1:
+                if type(mon) is CrosscheckMonitor and mon.bounds is not None:
+                    entry: Any = (i, mon, *when[0], None, mon.expect.telemetry, *mon.bounds)
+                else:
+                    entry = (i, mon, *when[0], mon.evaluate, "", _NAN, _NAN)
+                kind = 0
             else:
-                for plan in (links,) if type(mon) is LinkMonitor and not when else (
-                        plain, links):
-                    if len(when) == 1:
-                        plan[0].append((i, mon, mon.evaluate, *when[0]))
-                    else:
-                        plan[1].append((i, mon, mon.evaluate, when))
-        return limits, stales, bounds, plain, links
+                entry, kind = (i, mon, mon.evaluate, when), 1
+            unconditional_link = type(mon) is LinkMonitor and not when
+            for plan in (links,) if unconditional_link else (plain, links):
+                plan[kind].append(entry)
+        return limits, stales, plain, links
 
     def _rest(self, mon: Monitor, now_s: float, value: Any, why: str) -> None:
         """Forget a monitor's history; clear it if it was tripped."""
