@@ -99,8 +99,8 @@ class SolverParams:
     call. A step that is shorter than ``thermal_step_s`` accumulates (heater energy is
     summed exactly) and a valve change closes the interval early. While the sample is
     inert (no ice, takes no vapour: conduction alone) and unheated, it relaxes over hours
-    and is stepped at ``inert_step_s`` instead (0: at ``thermal_step_s``); entering or
-    leaving that regime closes the interval too."""
+    and is stepped at ``inert_step_s`` instead (0: at ``thermal_step_s``); the heater
+    coming on (or a valve change) closes that interval at once."""
 
     thermal_step_s: float = _f(1.0, 0.0, 60.0, "thermal/vapour step; 0 = every call")
     inert_step_s: float = _f(5.0, 0.0, 60.0, "step of an inert, unheated sample; 0 = thermal")
