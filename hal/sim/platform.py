@@ -19,6 +19,10 @@ from sims.plant import Plant
 PLANT_FAULT_KINDS = param_catalogue()
 
 
+#: the truth entries the platform adds to the plant's own
+_OWN_TRUTH = frozenset({"ice_initial_kg", "mass_balance_error_kg"})
+
+
 class SimPlatform:
     """Devices backed by :class:`sims.plant.Plant`; :attr:`advance` steps the plant."""
 
@@ -39,8 +43,7 @@ class SimPlatform:
             KeyError: naming a key the plant's truth does not have.
         """
         if keys is not None:
-            own = {"ice_initial_kg", "mass_balance_error_kg"}
-            if own.isdisjoint(keys):
+            if _OWN_TRUTH.isdisjoint(keys):
                 return self.plant.truth(keys)
             t = self.truth()
             return {k: t[k] for k in keys}
