@@ -31,20 +31,19 @@ from flight.fdir_monitors import (
 )
 from flight.fdir_responses import Episode, Responder
 
-_When = tuple[tuple[str, float, float], ...]
 #: one state's monitors, for the cycle with nothing tripped (index: the monitor's place
 #: in the table; bounds and conditions with NaN for "none"):
 #: unconditional limits ``(index, monitor, telemetry, above, below)``; unconditional
-#: stale checks ``(index, monitor, telemetry)``; monitors under one condition
-#: ``(index, monitor, condition telemetry, above, below, evaluate, telemetry, bad at or
-#: above, bad at or below)`` (``evaluate`` None for a crosscheck of a value against a
-#: bound, which is inlined; the last three only for those) and the rest ``(index,
-#: monitor, its evaluate, its conditions)``. The last two twice: without the
-#: unconditional link monitors (they know nothing while the platform reports no
+#: stale checks ``(index, monitor, telemetry)``; monitors under one condition or none
+#: ``(index, monitor, condition telemetry (None: no condition), above, below, evaluate,
+#: telemetry, bad at or above, bad at or below)`` (``evaluate`` None for a crosscheck of
+#: a value against a bound, which is inlined; the last three only for those) and the
+#: monitors under several conditions ``(index, monitor)``. The last two twice: without
+#: the unconditional link monitors (they know nothing while the platform reports no
 #: diagnostics, e.g. SIL) and with them.
-_Conditional = list[tuple[int, Monitor, str, float, float, Callable[..., Any] | None,
-                          str, float, float]]
-_Others = list[tuple[int, Monitor, Callable[..., Any], _When]]
+_Conditional = list[tuple[int, Monitor, str | None, float, float,
+                          Callable[..., Any] | None, str, float, float]]
+_Others = list[tuple[int, Monitor]]
 _Plan = tuple[list[tuple[int, LimitMonitor, str, float, float]],
               list[tuple[int, StaleMonitor, str]],
               tuple[_Conditional, _Others], tuple[_Conditional, _Others]]
@@ -156,16 +155,17 @@ class Fdir:
                 if value is not NO_TRIP:
                     trips.append((i, mon, value))
         for i, mon, cname, above, below, evaluate, name, bad_above, bad_below in conditional:
-            v = get(cname)  # Monitor.sample under one condition, inlined: the condition
-            if v is None or v != v:
-                continue
-            if v <= above or v >= below:
-                if not mon.idle:  # the condition stopped holding: forget
-                    mon.reset()
-                    mon.count = 0
-                    mon.idle = True
-                continue
-            mon.idle = False
+            if cname is not None:  # Monitor.sample under one condition (or none), inlined
+                v = get(cname)
+                if v is None or v != v:
+                    continue
+                if v <= above or v >= below:
+                    if not mon.idle:  # the condition stopped holding: forget
+                        mon.reset()
+                        mon.count = 0
+                        mon.idle = True
+                    continue
+                mon.idle = False
             if evaluate is None:  # CrosscheckMonitor.evaluate for a bound, inlined
                 since_s = mon.since_s
                 if since_s is None:
@@ -183,19 +183,10 @@ class Fdir:
                     trips.append((i, mon, value))
             elif bad is False:
                 mon.count = 0
-        for i, mon, evaluate, when in others:
-            if when:  # several conditions (rare): Monitor.sample itself
-                value = mon.sample(now_s, inputs)
-                if value is not NO_TRIP:
-                    trips.append((i, mon, value))
-                continue
-            bad, value = evaluate(now_s, inputs)  # unconditional: Monitor.sample, inlined
-            if bad:
-                mon.count += 1
-                if mon.count >= mon.persistence:
-                    trips.append((i, mon, value))
-            elif bad is False:
-                mon.count = 0
+        for i, mon in others:  # several conditions (rare): Monitor.sample itself
+            value = mon.sample(now_s, inputs)
+            if value is not NO_TRIP:
+                trips.append((i, mon, value))
         if trips:
             trips.sort(key=lambda trip: trip[0])
             for _, mon, value in trips:
@@ -251,14 +242,15 @@ class Fdir:
             if type(mon) is StaleMonitor and not when:
                 stales.append((i, mon, mon.telemetry))
                 continue
-            if len(when) == 1:
+            if len(when) <= 1:
+                cond = when[0] if when else (None, _NAN, _NAN)
                 if type(mon) is CrosscheckMonitor and mon.bounds is not None:
-                    entry: Any = (i, mon, *when[0], None, mon.expect.telemetry, *mon.bounds)
+                    entry: Any = (i, mon, *cond, None, mon.expect.telemetry, *mon.bounds)
                 else:
-                    entry = (i, mon, *when[0], mon.evaluate, "", _NAN, _NAN)
+                    entry = (i, mon, *cond, mon.evaluate, "", _NAN, _NAN)
                 kind = 0
             else:
-                entry, kind = (i, mon, mon.evaluate, when), 1
+                entry, kind = (i, mon), 1
             unconditional_link = type(mon) is LinkMonitor and not when
             for plan in (links,) if unconditional_link else (plain, links):
                 plan[kind].append(entry)
