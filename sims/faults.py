@@ -12,6 +12,7 @@ plant is built from. Pure data and arithmetic: no I/O, deterministic.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -87,6 +88,9 @@ def _check(name: str, value: Any) -> Any:
     return value
 
 
+_STAMPS = itertools.count(1)  # PlantFaults.stamp: one counter for all instances
+
+
 @dataclass
 class PlantFaults:
     """The plant's faults, consulted every step. Defaults are the healthy plant.
@@ -106,6 +110,10 @@ class PlantFaults:
         h2_tank_leak_kg_s: hydrogen leaving the H2 tank to vacuum [kg/s], while any is
             left.
         bus_cap_factor: the rover's power cap on the payload is scaled by this (0..1).
+
+    ``stamp`` (not a field) takes a new value from one counter shared by every instance
+    at each assignment: the plant takes its faults again only when the stamp it last saw
+    changed, not every cycle.
 
     Raises:
         ValueError: on assigning a field a value of the wrong type or out of range.
@@ -128,6 +136,9 @@ class PlantFaults:
         if name in _RANGES or name in _BOOL_FIELDS:
             value = _check(name, value)
         super().__setattr__(name, value)
+        # a new stamp from one counter for every change of any instance: the plant
+        # re-reads the faults only when the stamp it saw last is not this one
+        super().__setattr__("stamp", next(_STAMPS))
 
     # ---- switching by kind ------------------------------------------------------
     def activate(self, kind: str, **params: float) -> None:

@@ -64,6 +64,10 @@ class Plant:
         self._slow_heater_j = 0.0
         self._slow_valve = False
         self._slow_inert = False  # the interval's sample inert and unheated
+        self._slow_limit = self._slow_limit_s() * (1.0 - 1e-9)  # (rounding: 10 x 0.1 s)
+        self._fault_stamp = -1  # the faults' stamp when last taken (_take_faults)
+        self._heater_faulty = False
+        self._valve_stuck: bool | None = None
         self.trap = Trap(p.trap, p.chamber.wall_temp_k)
         self.stack = Stack(p.electrolyzer)
         self.vapour_kg = 0.0
@@ -130,41 +134,61 @@ class Plant:
         if not dt_s > 0.0:
             raise ValueError(f"dt_s must be > 0, got {dt_s}")
         p, u, f = self.params, self.inputs, self.faults
+        if f.stamp != self._fault_stamp:  # a fault came or went (or new faults)
+            self._take_faults()
         trap, stack = self.trap, self.stack
-        trap.lift_factor = f.cryocooler_lift_factor
-        stack.extra_r_ohm_cm2 = f.membrane_extra_ohm_cm2
-        stack.h2_leak_kg_s = f.h2_tank_leak_kg_s
         current_a = 0.0  # a dry stack trips its supply: it draws nothing from the bus
         if trap.reservoir_kg > 0.0:
             current_a = _clip(u.electrolyzer_current_a, p.electrolyzer.max_current_a)
+        heater_w = 0.0
+        if u.heater_enabled:
+            if self._heater_faulty:
+                heater_w = f.heater_power_w(u.heater_power_w, p.heater.max_power_w)
+            else:  # _clip(commanded, rating), inlined (this runs every cycle)
+                heater_w = u.heater_power_w
+                heater_w = 0.0 if 0.0 > heater_w else heater_w
+                rating_w = p.heater.max_power_w
+                heater_w = rating_w if rating_w < heater_w else heater_w
         cryo_w, stack_fraction, trap_heater_w, heater_w, _, self.brownout = power.allocate_w(
             p.power.bus_cap_w * f.bus_cap_factor,
             p.trap.cryo_input_power_w if u.cryocooler_on else 0.0,
             stack.power_w(current_a) if current_a > 0.0 else 0.0,
             _clip(u.trap_heater_power_w, p.trap.heater_max_power_w)
             if u.trap_heater_enabled else 0.0,
-            f.heater_power_w(u.heater_power_w, p.heater.max_power_w)
-            if u.heater_enabled else 0.0,
+            heater_w,
         )
         self.heater_power_w = heater_w
         trap.cryo_on = cryo_w > 0.0
         trap.heater_power_w = trap_heater_w
 
-        valve = f.valve_open(u.valve_open)
-        inert = heater_w == 0.0 and self.sample.inert
+        valve = u.valve_open if self._valve_stuck is None else self._valve_stuck
+        inert = heater_w == 0.0 and self.sample._inert
         if self._slow_dt_s > 0.0 and (valve != self._slow_valve or inert != self._slow_inert):
             self._slow_step()  # close the interval with the old valve state (or regime)
         self._slow_valve = valve
-        self._slow_inert = inert
+        if inert != self._slow_inert:
+            self._slow_inert = inert
+            self._slow_limit = self._slow_limit_s() * (1.0 - 1e-9)
         self._slow_dt_s += dt_s
         self._slow_heater_j += heater_w * dt_s
-        if self._slow_dt_s >= self._slow_limit_s() * (1.0 - 1e-9):
+        if self._slow_dt_s >= self._slow_limit:
             self._slow_step()
         trap.step(dt_s)
         split = stack.step(dt_s, current_a * stack_fraction, trap.reservoir_kg)
         trap.reservoir_kg -= split
         self.bus_power_w = cryo_w + trap_heater_w + heater_w + stack.current_a * stack.voltage_v
         self.clock.advance(dt_s)
+
+    def _take_faults(self) -> None:
+        """Take the current :attr:`faults` into the trap and the stack and note what the
+        per-cycle step asks of them (called when their stamp changes)."""
+        f = self.faults
+        self.trap.lift_factor = f.cryocooler_lift_factor
+        self.stack.extra_r_ohm_cm2 = f.membrane_extra_ohm_cm2
+        self.stack.h2_leak_kg_s = f.h2_tank_leak_kg_s
+        self._heater_faulty = f.heater_open_circuit or f.heater_stuck_on_w is not None
+        self._valve_stuck = f.valve_stuck
+        self._fault_stamp = f.stamp
 
     def _slow_limit_s(self) -> float:
         """The longest thermal/vapour step of the interval being accumulated [s]."""
@@ -177,6 +201,7 @@ class Plant:
         """Conduction and vapour over the accumulated interval, in sub-steps no longer than
         :meth:`_slow_limit_s`."""
         limit_s = self._slow_limit_s()
+        self._slow_limit = limit_s * (1.0 - 1e-9)  # (the solver's settings, read again)
         n = max(1, math.ceil(self._slow_dt_s / limit_s - 1e-9)) if limit_s > 0.0 else 1
         dt_s = self._slow_dt_s / n
         heater_w = self._slow_heater_j / self._slow_dt_s

@@ -104,6 +104,33 @@ def test_healthy_faults_change_nothing():
 # ---- heater ----------------------------------------------------------------------------
 
 
+def test_fault_changes_between_steps_act_from_the_next_step():
+    """The plant takes its faults again whenever they change (PlantFaults.stamp): a
+    fault set between two steps acts in the second, a new PlantFaults object (healthy)
+    undoes it, and a field changed back by hand is seen too."""
+    plant = make_plant()
+    plant.inputs.heater_power_w = 10.0
+    plant.step(0.1)
+    assert (plant.trap.lift_factor, plant.heater_power_w) == (1.0, 10.0)
+    plant.faults.activate("cryocooler_degraded", lift_factor=0.3)
+    plant.faults.activate("membrane_degraded", extra_ohm_cm2=0.5)
+    plant.faults.activate("heater_open_circuit")
+    plant.step(0.1)
+    assert plant.trap.lift_factor == 0.3
+    assert plant.stack.extra_r_ohm_cm2 == 0.5
+    assert plant.heater_power_w == 0.0
+    plant.faults = PlantFaults()
+    plant.step(0.1)
+    assert (plant.trap.lift_factor, plant.stack.extra_r_ohm_cm2) == (1.0, 0.0)
+    assert plant.heater_power_w == 10.0
+    plant.faults.heater_stuck_on_w = 4.0
+    plant.step(0.1)
+    assert plant.heater_power_w == 4.0
+    plant.faults.heater_stuck_on_w = None
+    plant.step(0.1)
+    assert plant.heater_power_w == 10.0
+
+
 def test_open_circuit_heater_delivers_and_draws_nothing():
     """Commanded 20 W with the element open: the plate sees exactly what a 0 W plate sees
     (it only drifts toward the walls by radiation), and the bus carries none of it."""
