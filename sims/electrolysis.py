@@ -219,6 +219,14 @@ def faradaic_efficiency(
     return _out(np.where(i > ix, (i - ix) / safe_i, 0.0))
 
 
+def faradaic_efficiency_scalar(current_density_a_cm2: float,
+                               crossover_a_cm2: float = 0.005) -> float:
+    """Unchecked float kernel of :func:`faradaic_efficiency`, for the stack's per-cycle
+    step: both arguments must already be finite floats >= 0."""
+    i = current_density_a_cm2
+    return (i - crossover_a_cm2) / i if i > crossover_a_cm2 else 0.0
+
+
 def heat_released_w(
     current_a: float | ArrayLike, cell_voltage_v: float | ArrayLike, n_cells: int | ArrayLike = 1
 ) -> FloatOrArray:

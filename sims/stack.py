@@ -18,6 +18,7 @@ from sims.constants import M_H2, M_H2O, M_O2, R
 from sims.params import ElectrolyzerParams
 
 _H2_SHARE = M_H2 / M_H2O
+_KG_PER_C = electrolysis.faraday_water_kg_per_c()  # water split per coulomb [kg/C]
 R_OHM_OHM_CM2 = 0.20  # healthy cell ohmic area resistance (electrolysis default)
 
 
@@ -92,10 +93,8 @@ class Stack:
             return 0.0
         self.current_a = current_a
         self.voltage_v = self.cell_voltage_v(current_a) * self.p.cells
-        eff = electrolysis.faradaic_efficiency(current_a / self.p.active_area_cm2)
-        split = (
-            current_a * self.p.cells * eff * dt_s * electrolysis.faraday_water_kg_per_c()
-        )
+        eff = electrolysis.faradaic_efficiency_scalar(current_a / self.p.active_area_cm2)
+        split = current_a * self.p.cells * eff * dt_s * _KG_PER_C
         split = min(split, water_available_kg)
         h2 = split * _H2_SHARE
         self.h2_kg += h2

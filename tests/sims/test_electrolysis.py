@@ -86,6 +86,14 @@ def test_faradaic_efficiency():
     assert np.all(arr[2:] > 0.99)
 
 
+def test_faradaic_efficiency_scalar_kernel_equals_the_checked_function():
+    """The stack's unchecked per-cycle kernel gives the checked function's value to the
+    bit, at, below and above the crossover, for the default and another crossover."""
+    for i in (0.0, 0.004, 0.005, 0.0050001, 0.02, 0.5, 1.0, 2.5):
+        assert el.faradaic_efficiency_scalar(i) == el.faradaic_efficiency(i)
+        assert el.faradaic_efficiency_scalar(i, 0.01) == el.faradaic_efficiency(i, 0.01)
+
+
 def test_heat_released():
     """Stack heat (V - 1.481) I n: 10 cells at 1.9 V, 100 A -> 0.419 x 100 x 10 = 419 W."""
     assert el.heat_released_w(100.0, 1.9, 10) == pytest.approx(419.0, rel=1e-9)
