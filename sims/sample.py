@@ -17,18 +17,18 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from sims import ice, regolith
+from sims import ice, ice_nodes, regolith
 from sims.constants import M_H2O, STEFAN_BOLTZMANN, R
 from sims.params import HeaterParams, SampleParams
+from sims.sample_energy import EnergyLedger
 from sims.tridiag import solve_conductance_network
 
-_CLAPEYRON_B_K = 6143.7  # d ln p / d(1/T), Murphy & Koop (2005) eq. 2
 _SQRT_R_2PI_M = math.sqrt(R / (2.0 * math.pi * M_H2O))
 # hot-loop constants as 0-d arrays (numpy combines those with arrays faster than floats)
-_B_K, _HALF = np.array(_CLAPEYRON_B_K), np.array(0.5)
+_B_K, _HALF = np.array(ice_nodes.CLAPEYRON_B_K), np.array(0.5)
 
 
-class Sample:
+class Sample(EnergyLedger):
     """Heater plate plus ``N`` regolith layers, with their ice and temperatures.
 
     Attributes (SI): ``temp_k`` (N+1, plate first), ``ice_kg`` (N), ``regolith_kg`` (N).
@@ -82,10 +82,18 @@ class Sample:
         self._zero_coef = np.zeros((4, n + 1))
         self._slope_stale = False  # a refresh moved the temperatures since
         self._lat = np.zeros(n + 1)  # latent heat [J/kg] there, plate first (0)
+        # the ice's properties at every node (ice_nodes rows), and the temperature array
+        # they are of: temp_k is replaced by each step (changed in place only here, which
+        # then forgets them), so they are computed once per step for sublimate() and the
+        # next vapour_coefficients()
+        self._ice_nodes = ice_nodes.IceNodes(n + 1)
+        self._props = np.zeros((4, n + 1))
+        self._props_of: NDArray[np.float64] | None = None
         self._wet = self.ice_kg > 0.0
         self._sink_pred_j = np.zeros(n)
         self._out_pred: NDArray[np.float64] | None = None
         self._zeros = np.zeros(n)
+        self._rhs_u = np.zeros((2, n + 1))  # conduct()'s scratch (its two right-hand sides)
         self._inert = False  # set when the sample neither holds ice nor takes vapour
         #: the last :meth:`conduct` was conduction alone: no layer gave or took vapour (it
         #: returned zeros, and :meth:`sublimate` of them changes nothing)
@@ -100,7 +108,8 @@ class Sample:
         # energy ledger [J] and what sublimated, at what temperature (for the floor)
         self.t0_k = sample.initial_temp_k
         self._t0_arr = np.array(self.t0_k)
-        self._h_ice0_j_kg = float(ice.ice_enthalpy_array_j_kg(self._t0_arr))
+        self._h_ice0_j_kg = ice_nodes.IceNodes(1).evaluate(
+            self._t0_arr.reshape(1)).item(ice_nodes.ENTHALPY_J_KG)
         self._h_reg0_j_kg = regolith.enthalpy_array_j_kg(self._t0_arr)
         self.heater_energy_j = 0.0
         self.radiated_j = 0.0
@@ -177,6 +186,7 @@ class Sample:
             h_ice = ice.ice_enthalpy_array_j_kg
             true_j += self.ice_kg * (h_ice(t) - h_ice(t_ref))
         self.temp_k[1:] = t - (true_j - energy_j) / self._layer_heat_capacity_j_k(t)
+        self._props_of = None  # (changed in place)
         self._slope_stale = True  # the temperatures moved: re-linearise about them
 
     # ---- stepping ---------------------------------------------------------------
@@ -240,15 +250,20 @@ class Sample:
         e = volume_m3 / dt_s + sum_b + other_sink_m3_s
         r0 = vapour_kg / dt_s + sum_a - sum_st + other_source_kg_s
         lat = self._lat * coef  # latent heat x (a, b, slope, slope x T)
-        rhs = self._cap_over_dt * t_old + np.array((-1.0, r0 / e, 0.0, 1.0)) @ lat
+        # the system is (A - u v^T) T = rhs with u = latent x b / E, v = slope: solved
+        # for the right-hand sides rhs and u (rows of a scratch array), then combined
+        rhs_u = self._rhs_u
+        rhs = rhs_u[0]
+        np.multiply(self._cap_over_dt, t_old, out=rhs)
+        rhs += np.array((-1.0, r0 / e, 0.0, 1.0)) @ lat
         rhs[0] += heater_power_w - radiated_w
-        # the system is (A - u v^T) T = rhs with u = latent x b / E, v = slope
-        xy = solve_conductance_network(self._neg_g, self._base_diag + lat[2],
-                                       np.array((rhs, lat[1] * (1.0 / e))))
+        np.multiply(lat[1], 1.0 / e, out=rhs_u[1])
+        xy = solve_conductance_network(self._neg_g, self._base_diag + lat[2], rhs_u)
         slope = coef[2]
         vx, vy = (xy @ slope).tolist()
-        self.temp_k = temp = xy[0] + xy[1] * (vx / (1.0 - vy))
-        rho = (r0 + float(slope @ temp)) / e
+        w = vx / (1.0 - vy)
+        self.temp_k = temp = xy[0] + xy[1] * w
+        rho = (r0 + w) / e  # (slope . temp = vx + vy w = w)
         out_kg = ((coef[0] + slope * (temp - t_old) - coef[1] * rho) * dt_s)[1:]
         self._sink_pred_j = self._lat[1:] * out_kg  # the latent heat the solve already took
         self._out_pred = out_kg
@@ -292,12 +307,11 @@ class Sample:
         # conductance A v / (1 + v z / D_K) = _g_vap sqrt(T) [m^3/s]; a = conductance x the
         # saturation density p M / (R T), b = conductance x Tg / T (the chamber's density
         # rho exerts p = rho R Tg / M, seen by a layer at T as the density rho Tg / T)
-        inv_sqrt_t = 1.0 / np.sqrt(t)
-        p_sat = ice.vapor_pressure_array_pa(t)
+        props = self._ice_props()
+        inv_sqrt_t, p_sqrt = ice_nodes.rate_factors(props, t)  # 1/sqrt T, p_sat/sqrt T
         coef = np.empty((4, t.size))
         a, b, slope = coef[0], coef[1], coef[2]
-        np.multiply(self._a_coef, p_sat, out=a)
-        a *= inv_sqrt_t
+        np.multiply(self._a_coef, p_sqrt, out=a)
         if gas_temp_k != self._b_gas_k:
             self._b_coef, self._b_gas_k = self._g_vap * gas_temp_k, gas_temp_k
         np.multiply(self._b_coef, inv_sqrt_t, out=b)
@@ -306,15 +320,22 @@ class Sample:
         if self._has_dry:
             a[1:] *= self._wet
             b[1:] *= self._wet
-        inv_t = inv_sqrt_t * inv_sqrt_t
-        np.multiply(a, (_B_K * inv_t - _HALF) * inv_t, out=slope)  # d(rate)/dT [kg/s/K]
+        np.multiply(a, props[ice_nodes.SLOPE_PER_K], out=slope)  # d(rate)/dT [kg/s/K]
         np.multiply(slope, t, out=coef[3])
-        self._lat = lat = ice.latent_heat_array_j_kg(t)
+        self._lat = lat = props[ice_nodes.LATENT_J_KG]
         lat[0] = 0.0
         self._coef = coef
         self._slope_stale = False
         self._inert = not np.count_nonzero(a) and not np.count_nonzero(b)
         return a[1:], b[1:]
+
+    def _ice_props(self) -> NDArray[np.float64]:
+        """:meth:`ice_nodes.IceNodes.evaluate` at ``temp_k``, once per temperature array."""
+        t = self.temp_k
+        if self._props_of is not t:
+            self._props = self._ice_nodes.evaluate(t)
+            self._props_of = t
+        return self._props
 
     def sublimate(self, mass_kg: NDArray[np.float64]) -> None:
         """Remove ``mass_kg`` of ice from each layer (negative = deposit) with its latent heat.
@@ -335,47 +356,21 @@ class Sample:
         self._has_dry = n_dry > 0
         self._all_dry = n_dry == wet.size
         t = self.temp_k[1:]
-        self.ice_sensible_out_j += float(
-            mass_kg @ (ice.ice_enthalpy_array_j_kg(t) - self._h_ice0_j_kg))
-        gross = np.maximum(mass_kg, 0.0)
-        ones = self._ones[1:]
-        self.sublimated_kg += float(gross @ ones)
-        self.sublimated_temp_kg_k += float(gross @ t)
-        if mass_kg is self._out_pred:  # as predicted: the solve took exactly this heat
-            heat_j = self._sink_pred_j
-        else:
-            heat_j = mass_kg * self._lat[1:]
+        h_ice = self._ice_props()[ice_nodes.ENTHALPY_J_KG, 1:]
+        predicted = mass_kg is self._out_pred  # the solve took exactly this latent heat
+        heat_j = self._sink_pred_j if predicted else mass_kg * self._lat[1:]
+        # the ledger's sums in one product: (mass, gross, latent heat) x (h_ice, 1, T)
+        (m_h, m_sum, _), (_, g_sum, g_t), (_, heat_sum, _) = (
+            np.array((mass_kg, np.maximum(mass_kg, 0.0), heat_j))
+            @ np.array((h_ice, self._ones[1:], t)).T).tolist()
+        self.ice_sensible_out_j += m_h - self._h_ice0_j_kg * m_sum
+        self.sublimated_kg += g_sum  # (gross: deposits back into the sample not counted)
+        self.sublimated_temp_kg_k += g_t
+        self.latent_j += heat_sum
+        if not predicted:
             # conduct() took the latent heat of its prediction; give back what did not leave
             self.temp_k[1:] += (self._sink_pred_j - heat_j) / self._cap_j_k[1:]
-        self.latent_j += float(heat_j @ ones)
-
-    # ---- energy -----------------------------------------------------------------
-    def stored_heat_j(self) -> float:
-        """Sensible heat now in the plate, regolith and ice above the start temperature [J],
-        from the exact integrals of the heat-capacity fits (not from the solver)."""
-        t = self.temp_k[1:]
-        t0 = self._t0_arr  # (the unchecked kernels of the sensible_heat_j_kg functions)
-        reg = float(self.regolith_kg @ (regolith.enthalpy_array_j_kg(t) - self._h_reg0_j_kg))
-        ice_j = float(self.ice_kg @ ice.ice_sensible_heat_array_j_kg(t0, t))
-        return reg + ice_j + self.h.plate_heat_capacity_j_k * (self.temp_k[0] - self.t0_k)
-
-    def energy_balance_error_j(self) -> float:
-        """Heater energy in minus (stored + latent + sensible carried off + radiated) [J]."""
-        return self.heater_energy_j - (self.stored_heat_j() + self.latent_j
-                                       + self.ice_sensible_out_j + self.radiated_j)
-
-    def energy_floor_j(self) -> float:
-        """Thermodynamic floor of what has sublimated so far [J]: the regolith that held it
-        and the ice, warmed from the start temperature to their mean sublimation
-        temperature, plus the latent heat there. Nothing else (losses) is counted."""
-        if self.sublimated_kg <= 0.0:
-            return 0.0
-        t_sub = max(self.sublimated_temp_kg_k / self.sublimated_kg, self.t0_k)
-        share = min(1.0, self.sublimated_kg / self.ice_initial_kg)
-        reg = share * self.p.mass_kg * regolith.sensible_heat_j_kg(self.t0_k, t_sub)
-        per_kg = (float(ice.ice_sensible_heat_array_j_kg(self._t0_arr, np.array(t_sub)))
-                  + ice.latent_heat_j_per_kg(t_sub))
-        return reg + self.sublimated_kg * per_kg
+            self._props_of = None  # (changed in place)
 
     # ---- readings ---------------------------------------------------------------
     @property

@@ -7,12 +7,15 @@ where it is the same arithmetic, to rounding where constants were folded.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
 import pytest
 
-from sims import electrolysis, ice, power, regolith
+from sims import electrolysis, ice, ice_nodes, power, regolith
+from sims.params import HeaterParams, SampleParams
+from sims.sample import Sample
 from sims.tridiag import solve_conductance_network
 
 T_K = np.linspace(20.0, 520.0, 501)
@@ -111,3 +114,44 @@ def test_clip_and_conditional_min_max_keep_nan_and_signed_zero() -> None:
         assert math.copysign(1.0, _clip(x, 2.0)) == math.copysign(1.0, min(max(x, 0.0), 2.0))
         assert _clip(x, 2.0) == min(max(x, 0.0), 2.0)
     assert math.isnan(_clip(math.nan, 2.0)) == math.isnan(min(max(math.nan, 0.0), 2.0))
+
+
+def test_ice_node_properties_match_the_checked_functions() -> None:
+    """One matrix product over eight functions of T gives M&K eqs. 7 (joined to eq. 2
+    below 110 K), 5 and the integral of 4 as sims.ice does, to rounding, and the
+    Clapeyron slope factor B/T^2 - 1/(2T)."""
+    props = ice_nodes.IceNodes(T_K.size).evaluate(T_K)
+    inv_sqrt_t, p_sqrt = ice_nodes.rate_factors(props, T_K)
+    np.testing.assert_allclose(inv_sqrt_t, 1.0 / np.sqrt(T_K), rtol=1e-15)
+    np.testing.assert_allclose(p_sqrt / inv_sqrt_t, ice.vapor_pressure_pa(T_K), rtol=1e-13)
+    warm = T_K[T_K >= ice.EQ7_MIN_K]
+    warm_props = ice_nodes.IceNodes(warm.size).evaluate(warm)
+    np.testing.assert_allclose(ice_nodes.rate_factors(warm_props, warm)[1] * np.sqrt(warm),
+                               ice.vapor_pressure_pa(warm), rtol=1e-13)
+    np.testing.assert_allclose(props[ice_nodes.LATENT_J_KG], ice.latent_heat_j_per_kg(T_K),
+                               rtol=1e-14)
+    # enthalpy: differences are sensible heats (its reference is arbitrary)
+    h = props[ice_nodes.ENTHALPY_J_KG]
+    np.testing.assert_allclose(h - h[0], ice.ice_sensible_heat_j_kg(T_K[0], T_K),
+                               rtol=1e-13, atol=1e-9)
+    np.testing.assert_allclose(props[ice_nodes.SLOPE_PER_K],
+                               ice_nodes.CLAPEYRON_B_K / T_K**2 - 0.5 / T_K, rtol=1e-13)
+
+
+def test_sample_ice_properties_follow_temperatures_changed_in_place() -> None:
+    """sublimate() and the next vapour_coefficients() share one evaluation of the ice's
+    properties per temperature array. A sublimation short of the prediction gives latent
+    heat back, changing the temperatures in place: the coefficients that follow are those
+    of a sample given the same temperatures afresh, to the bit."""
+    s = Sample(SampleParams(), HeaterParams(), 300.0)
+    s.temp_k = np.linspace(240.0, 330.0, s.temp_k.size)
+    s.vapour_coefficients(1e-6, 300.0)
+    out, _ = s.conduct(1.0, 5.0, 1e-7, 1e-3, 0.0, 1e-4)
+    before = s.temp_k.copy()
+    s.sublimate(out * 0.5)  # not what conduct() predicted: heat goes back in place
+    assert not np.array_equal(s.temp_k, before)
+    a, b = s.vapour_coefficients(1e-6, 300.0)
+    fresh = copy.deepcopy(s)
+    fresh.temp_k = s.temp_k.copy()  # a new array: nothing of the old evaluation is used
+    a_ref, b_ref = fresh.vapour_coefficients(1e-6, 300.0)
+    assert np.array_equal(a, a_ref) and np.array_equal(b, b_ref)
