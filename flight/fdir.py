@@ -87,10 +87,7 @@ class Fdir:
         # the cmd_* inputs some monitor (or a substitution) reads: (input, command)
         names = {n for m in self.monitors for n in _inputs_read(m)}
         names |= {r.substitute for r in table.responses.values() if r.substitute}
-        cmd_inputs = sorted((n, n[4:]) for n in names if n.startswith("cmd_"))
-        #: the cmd_* input names, and the commands they are read from
-        self._cmd_names = tuple(n for n, _ in cmd_inputs)
-        self._cmd_sources = tuple(c for _, c in cmd_inputs)
+        self._cmd_inputs = sorted((n, n[4:]) for n in names if n.startswith("cmd_"))
 
     # ---- queries ---------------------------------------------------------------------
     def active(self) -> bool:
@@ -120,8 +117,10 @@ class Fdir:
         if state != self._state:
             self._enter(state, now_s)
         inputs = dict(readings)  # inputs_of(), with only the commands a monitor reads
-        if commands:  # (one absent from ``commands`` reads as None: unknown, as if absent)
-            inputs.update(zip(self._cmd_names, map(commands.get, self._cmd_sources)))
+        if commands:
+            for name, command in self._cmd_inputs:
+                if command in commands:
+                    inputs[name] = commands[command]
         if diagnostics:
             inputs.update(diagnostics)
         if self.episodes:
