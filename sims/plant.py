@@ -137,24 +137,34 @@ class Plant:
         if f.stamp != self._fault_stamp:  # a fault came or went (or new faults)
             self._take_faults()
         trap, stack = self.trap, self.stack
+        # (each ``x = 0.0 if 0.0 > x else x; x = hi if hi < x else x`` is _clip(x, hi),
+        # inlined: this runs every cycle)
         current_a = 0.0  # a dry stack trips its supply: it draws nothing from the bus
         if trap.reservoir_kg > 0.0:
-            current_a = _clip(u.electrolyzer_current_a, p.electrolyzer.max_current_a)
+            current_a = u.electrolyzer_current_a
+            current_a = 0.0 if 0.0 > current_a else current_a
+            hi = p.electrolyzer.max_current_a
+            current_a = hi if hi < current_a else current_a
+        trap_heater_w = 0.0
+        if u.trap_heater_enabled:
+            trap_heater_w = u.trap_heater_power_w
+            trap_heater_w = 0.0 if 0.0 > trap_heater_w else trap_heater_w
+            hi = p.trap.heater_max_power_w
+            trap_heater_w = hi if hi < trap_heater_w else trap_heater_w
         heater_w = 0.0
         if u.heater_enabled:
             if self._heater_faulty:
                 heater_w = f.heater_power_w(u.heater_power_w, p.heater.max_power_w)
-            else:  # _clip(commanded, rating), inlined (this runs every cycle)
+            else:
                 heater_w = u.heater_power_w
                 heater_w = 0.0 if 0.0 > heater_w else heater_w
-                rating_w = p.heater.max_power_w
-                heater_w = rating_w if rating_w < heater_w else heater_w
+                hi = p.heater.max_power_w
+                heater_w = hi if hi < heater_w else heater_w
         cryo_w, stack_fraction, trap_heater_w, heater_w, _, self.brownout = power.allocate_w(
             p.power.bus_cap_w * f.bus_cap_factor,
             p.trap.cryo_input_power_w if u.cryocooler_on else 0.0,
             stack.power_w(current_a) if current_a > 0.0 else 0.0,
-            _clip(u.trap_heater_power_w, p.trap.heater_max_power_w)
-            if u.trap_heater_enabled else 0.0,
+            trap_heater_w,
             heater_w,
         )
         self.heater_power_w = heater_w
@@ -177,7 +187,12 @@ class Plant:
         split = stack.step(dt_s, current_a * stack_fraction, trap.reservoir_kg)
         trap.reservoir_kg -= split
         self.bus_power_w = cryo_w + trap_heater_w + heater_w + stack.current_a * stack.voltage_v
-        self.clock.advance(dt_s)
+        clock = self.clock
+        if dt_s == clock._dt_s:  # SimClock.advance for the usual cycle, inlined: one tick
+            clock._ticks += 1
+            clock._now_s = clock._start_s + clock._ticks * dt_s
+        else:
+            clock.advance(dt_s)
 
     def _take_faults(self) -> None:
         """Take the current :attr:`faults` into the trap and the stack and note what the

@@ -93,15 +93,21 @@ class SimSensor:
 
 
 class SimHeater:
-    """A resistive heater; the plant clips the power to the element's rating."""
+    """A resistive heater; the plant clips the power to the element's rating.
+
+    ``set_power_w`` is a closure over the plant's inputs and the field it drives (the
+    sample heater's power changes every cycle under its controller)."""
 
     def __init__(self, plant: Plant, channel: str) -> None:
         self._plant = plant
-        self._field = HEATER_CHANNELS[channel]
+        self._field = field = HEATER_CHANNELS[channel]
         self._switch = HEATER_SWITCHES[channel]
 
-    def set_power_w(self, power_w: float) -> None:
-        setattr(self._plant.inputs, self._field, max(0.0, float(power_w)))
+        def set_power_w(power_w: float) -> None:
+            p = float(power_w)
+            setattr(plant.inputs, field, p if p > 0.0 else 0.0)  # max(0.0, p), NaN -> 0.0
+
+        self.set_power_w = set_power_w
 
     def set_enabled(self, on: bool) -> None:
         setattr(self._plant.inputs, self._switch, bool(on))
