@@ -17,7 +17,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from sims import ice, ice_nodes, regolith
+from sims import ice, ice_nodes, layer_nodes, regolith
 from sims.constants import M_H2O, STEFAN_BOLTZMANN, R
 from sims.params import HeaterParams, SampleParams
 from sims.sample_energy import EnergyLedger
@@ -87,6 +87,10 @@ class Sample(EnergyLedger):
         # then forgets them), so they are computed once per step for sublimate() and the
         # next vapour_coefficients()
         self._ice_nodes = ice_nodes.IceNodes(n + 1)
+        # the layers' heat capacities and enthalpies at each refresh (layer_nodes), and the
+        # enthalpies per kg of regolith and of ice at the last one
+        self._layer_nodes = layer_nodes.LayerNodes(n)
+        self._h_at_refresh = np.zeros((2, n))
         self._props = np.zeros((4, n + 1))
         self._props_of: NDArray[np.float64] | None = None
         self._wet = self.ice_kg > 0.0
@@ -123,17 +127,11 @@ class Sample(EnergyLedger):
         """Ice mass fraction of each layer, ice / (ice + regolith)."""
         return self.ice_kg / (self.ice_kg + self.regolith_kg)
 
-    def _layer_heat_capacity_j_k(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
-        c = self.regolith_kg * regolith.heat_capacity_array_j_kg_k(t)
-        if self._all_dry:  # (the ice term is all zeros: the same result without it)
-            return c
-        return c + self.ice_kg * ice.ice_heat_capacity_array_j_kg_k(t)
-
     def heat_capacity_j_k(self) -> NDArray[np.float64]:
         """Heat capacity of each node [J/K], plate first, at the current temperatures."""
         c = np.empty(self.p.layers + 1)
         c[0] = self.h.plate_heat_capacity_j_k
-        c[1:] = self._layer_heat_capacity_j_k(self.temp_k[1:])
+        c[1:] = self._layer_capacity_j_k(self._layer_nodes.evaluate(self.temp_k[1:]))
         return c
 
     def conductances_w_k(self) -> NDArray[np.float64]:
@@ -158,7 +156,12 @@ class Sample(EnergyLedger):
     def _refresh(self, dt_s: float) -> None:
         if self._temp_at_refresh is not None:
             self._enthalpy_correction()
-        cap = self.heat_capacity_j_k()
+        t = self.temp_k[1:]
+        props = self._layer_nodes.evaluate(t)  # heat capacities and enthalpies per kg
+        cap = np.empty(t.size + 1)
+        cap[0] = self.h.plate_heat_capacity_j_k
+        cap[1:] = self._layer_capacity_j_k(props)  # (heat_capacity_j_k(), sharing props)
+        self._h_at_refresh = props[layer_nodes.H_REGOLITH:]  # (the next correction's)
         g = self.conductances_w_k()
         cap_over_dt = cap / dt_s
         diag = cap_over_dt.copy()
@@ -172,6 +175,13 @@ class Sample(EnergyLedger):
         self._dt_s = dt_s
         self._age_s = 0.0
 
+    def _layer_capacity_j_k(self, props: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Heat capacity of each layer [J/K] from :meth:`layer_nodes.LayerNodes.evaluate`."""
+        c = self.regolith_kg * props[layer_nodes.CP_REGOLITH]
+        if self._all_dry:  # (the ice term is all zeros: the same result without it)
+            return c
+        return c + self.ice_kg * props[layer_nodes.CP_ICE]
+
     def _enthalpy_correction(self) -> None:
         """Between refreshes the solver moves temperatures by energy / C(T_refresh). With
         c rising steeply in T that drifts; here each layer is put at the temperature whose
@@ -179,13 +189,13 @@ class Sample(EnergyLedger):
         solver gave it since the last refresh (one Newton step)."""
         t_ref = self._temp_at_refresh[1:]
         t = self.temp_k[1:]
+        props = self._layer_nodes.evaluate(t)
+        h_reg_ref, h_ice_ref = self._h_at_refresh
         energy_j = self._cap_j_k[1:] * (t - t_ref)
-        true_j = self.regolith_kg * (regolith.enthalpy_array_j_kg(t)
-                                     - regolith.enthalpy_array_j_kg(t_ref))
+        true_j = self.regolith_kg * (props[layer_nodes.H_REGOLITH] - h_reg_ref)
         if not self._all_dry:
-            h_ice = ice.ice_enthalpy_array_j_kg
-            true_j += self.ice_kg * (h_ice(t) - h_ice(t_ref))
-        self.temp_k[1:] = t - (true_j - energy_j) / self._layer_heat_capacity_j_k(t)
+            true_j += self.ice_kg * (props[layer_nodes.H_ICE] - h_ice_ref)
+        self.temp_k[1:] = t - (true_j - energy_j) / self._layer_capacity_j_k(props)
         self._props_of = None  # (changed in place)
         self._slope_stale = True  # the temperatures moved: re-linearise about them
 

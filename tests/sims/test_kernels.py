@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from sims import electrolysis, ice, ice_nodes, power, regolith
+from sims import electrolysis, ice, ice_nodes, layer_nodes, power, regolith
 from sims.params import HeaterParams, SampleParams
 from sims.sample import Sample
 from sims.tridiag import solve_conductance_network
@@ -155,3 +155,58 @@ def test_sample_ice_properties_follow_temperatures_changed_in_place() -> None:
     fresh.temp_k = s.temp_k.copy()  # a new array: nothing of the old evaluation is used
     a_ref, b_ref = fresh.vapour_coefficients(1e-6, 300.0)
     assert np.array_equal(a, a_ref) and np.array_equal(b, b_ref)
+
+
+def test_layer_node_properties_match_the_checked_functions() -> None:
+    """One matrix product over eight functions of T gives the regolith's (Hayne et al.
+    2017, app. A) and the ice's (M&K eq. 4) heat capacity and enthalpy, as sims.regolith
+    and sims.ice do, to rounding."""
+    props = layer_nodes.LayerNodes(T_K.size).evaluate(T_K)
+    np.testing.assert_allclose(props[layer_nodes.CP_REGOLITH],
+                               regolith.heat_capacity_j_kg_k(T_K), rtol=1e-14)
+    np.testing.assert_allclose(props[layer_nodes.CP_ICE], ice.ice_heat_capacity_j_kg_k(T_K),
+                               rtol=1e-14)
+    np.testing.assert_allclose(props[layer_nodes.H_REGOLITH],
+                               regolith.enthalpy_array_j_kg(T_K), rtol=1e-14, atol=1e-9)
+    h_ice = props[layer_nodes.H_ICE]
+    np.testing.assert_allclose(h_ice - h_ice[0], ice.ice_sensible_heat_j_kg(T_K[0], T_K),
+                               rtol=1e-13, atol=1e-9)
+
+
+def test_refreshed_capacities_are_those_of_the_checked_fits() -> None:
+    """The capacities a refresh gives the solver (from layer_nodes) are the plate's and
+    regolith plus ice by sims.regolith and sims.ice at the refresh temperatures; so is
+    Sample.heat_capacity_j_k() at the current ones."""
+    s = Sample(SampleParams(), HeaterParams(), 300.0)
+    s.temp_k = np.linspace(150.0, 330.0, s.temp_k.size)
+    s.vapour_coefficients(0.0, 300.0)
+    s.conduct(1.0, 5.0, 0.0, 1e-3, 0.0, 1e-4)  # the first step refreshes
+
+    def layers(t: np.ndarray) -> np.ndarray:
+        return (s.regolith_kg * regolith.heat_capacity_j_kg_k(t)
+                + s.ice_kg * ice.ice_heat_capacity_j_kg_k(t))
+
+    assert s._cap_j_k[0] == HeaterParams().plate_heat_capacity_j_k
+    np.testing.assert_allclose(s._cap_j_k[1:], layers(s._temp_at_refresh[1:]), rtol=1e-14)
+    np.testing.assert_allclose(s.heat_capacity_j_k()[1:], layers(s.temp_k[1:]), rtol=1e-14)
+
+
+def test_enthalpy_correction_is_the_exact_integrals_of_the_checked_fits() -> None:
+    """At a refresh each layer moves to where the exact enthalpy change since the last
+    refresh (sims.regolith / sims.ice integrals) equals the energy the solver gave it:
+    the enthalpies cached at the last refresh give the same temperatures as evaluating
+    the checked functions at both ends."""
+    s = Sample(SampleParams(), HeaterParams(), 300.0)
+    s.temp_k = np.linspace(150.0, 330.0, s.temp_k.size)
+    s.vapour_coefficients(0.0, 300.0)
+    for _ in range(12):  # past one refresh interval (10 s), with the plate heated
+        s.conduct(1.0, 20.0, 0.0, 1e-3, 0.0, 1e-4)
+    t_ref, t, cap = s._temp_at_refresh[1:], s.temp_k[1:].copy(), s._cap_j_k[1:]
+    true_j = (s.regolith_kg * regolith.sensible_heat_j_kg(t_ref, t)
+              + s.ice_kg * ice.ice_sensible_heat_j_kg(t_ref, t))
+    layer_c = (s.regolith_kg * regolith.heat_capacity_j_kg_k(t)
+               + s.ice_kg * ice.ice_heat_capacity_j_kg_k(t))
+    expected = t - (true_j - cap * (t - t_ref)) / layer_c
+    assert np.max(np.abs(t - t_ref)) > 1.0  # (the solver did move them)
+    s._enthalpy_correction()
+    np.testing.assert_allclose(s.temp_k[1:], expected, rtol=0, atol=1e-10)
