@@ -183,14 +183,24 @@ def cell_voltage_v(
 
 
 def cell_voltage_scalar_v(current_density_a_cm2: float, temp_k: float, r_ohm_ohm_cm2: float,
-                          p_h2_pa: float, p_o2_pa: float) -> float:
+                          p_h2_pa: float, p_o2_pa: float,
+                          activation_v: tuple[float, float] | None = None) -> float:
     """Unchecked float kernel of :func:`cell_voltage_v` with its default kinetics, V, for
-    the stack's per-cycle step: every argument must already be valid (finite, in range)."""
+    the stack's per-cycle step: every argument must already be valid (finite, in range).
+    ``activation_v`` is :func:`activation_scalar_v` at this current density, if the caller
+    kept it (it depends on nothing else)."""
     q = (p_h2_pa / P_STANDARD_PA) * math.sqrt(p_o2_pa / P_STANDARD_PA) / 1.0
     e_rev = E_REV_298_V + DE_REV_DT_V_K * (temp_k - T_REF_K) + _R_2F * temp_k * math.log(q)
     i = current_density_a_cm2
-    return (e_rev + _B_A * math.asinh(i / (2.0 * 1e-7)) + _B_C * math.asinh(i / (2.0 * 0.1))
-            + i * r_ohm_ohm_cm2)
+    anode_v, cathode_v = activation_v or activation_scalar_v(i)
+    return e_rev + anode_v + cathode_v + i * r_ohm_ohm_cm2
+
+
+def activation_scalar_v(current_density_a_cm2: float) -> tuple[float, float]:
+    """Unchecked: the anode and cathode activation overpotentials [V] of
+    :func:`cell_voltage_v`'s default kinetics (asinh form) at ``current_density_a_cm2``."""
+    i = current_density_a_cm2
+    return _B_A * math.asinh(i / (2.0 * 1e-7)), _B_C * math.asinh(i / (2.0 * 0.1))
 
 
 _B_A, _B_C = 0.050 / _LN10, 0.030 / _LN10  # the default Tafel slopes, per e-fold

@@ -30,6 +30,8 @@ class Stack:
         self.current_a = 0.0
         self._v_key: tuple[float, float, float, float, float] | None = None
         self._v_cell = 0.0
+        self._act_i = math.nan  # the current density of _act_v (activation terms) [A/cm^2]
+        self._act_v = (0.0, 0.0)
         self.h2_kg = 0.0
         self.o2_kg = 0.0
         self.water_split_kg = 0.0
@@ -55,9 +57,13 @@ class Stack:
             i = current_a / self.p.active_area_cm2
             if not 0.0 <= i < math.inf:  # (the checked model raises on it)
                 electrolysis.cell_voltage_v(i, self.p.stack_temp_k)
+            if i != self._act_i:  # the activation terms depend on the current alone
+                self._act_v, self._act_i = electrolysis.activation_scalar_v(i), i
+            p_h2, p_o2 = self.h2_pressure_pa(), self.o2_pressure_pa()
             self._v_cell = electrolysis.cell_voltage_scalar_v(
                 i, self.p.stack_temp_k, R_OHM_OHM_CM2 + self.extra_r_ohm_cm2,
-                max(self.h2_pressure_pa(), 1.0), max(self.o2_pressure_pa(), 1.0))
+                1.0 if 1.0 > p_h2 else p_h2, 1.0 if 1.0 > p_o2 else p_o2,  # max(p, 1.0)
+                self._act_v)
             self._v_key = key
         return self._v_cell
 

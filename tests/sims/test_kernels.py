@@ -65,6 +65,9 @@ def test_cell_voltage_kernel_matches_the_checked_model(i_a_cm2: float, p_pa: flo
     want = electrolysis.cell_voltage_v(i_a_cm2, 333.15, r_ohm_ohm_cm2=0.7, p_h2_pa=p_pa,
                                        p_o2_pa=p_pa / 2)
     assert electrolysis.cell_voltage_scalar_v(i_a_cm2, 333.15, 0.7, p_pa, p_pa / 2) == want
+    kept = electrolysis.activation_scalar_v(i_a_cm2)  # (as the stack keeps it per current)
+    assert electrolysis.cell_voltage_scalar_v(i_a_cm2, 333.15, 0.7, p_pa, p_pa / 2,
+                                              kept) == want
 
 
 @pytest.mark.parametrize("args", [
