@@ -187,11 +187,11 @@ def test_states_prints_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
         assert t["trigger"] in text, t["trigger"]
 
 
-def test_bench_reports_the_best_of_its_flights(capsys: pytest.CaptureFixture[str],
-                                               mocker) -> None:
+def test_bench_reports_the_best_and_median_of_its_flights(
+        capsys: pytest.CaptureFixture[str], mocker) -> None:
     """``thermine bench`` flies the mission --flights times and its real-time factor is
-    the mission time over the best flight's wall time (the serial and campaign parts
-    are measured elsewhere: skipped here)."""
+    the mission time over the best flight's wall time, the median beside it (the serial
+    and campaign parts are measured elsewhere: skipped here)."""
     import re
 
     mocker.patch("flight.bench_serial.bench_serial")
@@ -199,10 +199,12 @@ def test_bench_reports_the_best_of_its_flights(capsys: pytest.CaptureFixture[str
                  "--flights", "2", "--campaign-runs", "0"]) == 0
     out = capsys.readouterr().out
     m = re.search(r"([\d.]+) h mission time in ([\d.]+) s wall -> real-time factor (\d+)x.*"
-                  r"best of 2 flights, slowest ([\d.]+) s", out)
+                  r"best of 2 flights; median ([\d.]+) s = (\d+)x, slowest ([\d.]+) s", out)
     assert m, out
-    hours, best_s, factor, slowest_s = (float(g) for g in m.groups())
-    assert slowest_s >= best_s > 0.0
+    hours, best_s, factor, median_s, median_factor, slowest_s = (float(g) for g in m.groups())
+    assert slowest_s >= median_s >= best_s > 0.0
+    assert median_s == pytest.approx((best_s + slowest_s) / 2, abs=0.01)  # (of two)
     assert factor == pytest.approx(hours * 3600.0 / best_s, rel=0.02)
+    assert median_factor == pytest.approx(hours * 3600.0 / median_s, rel=0.02)
     assert main(["bench", "--flights", "0", "--campaign-runs", "0"]) == 2
     assert_clean_bad_input(capsys.readouterr().err)
