@@ -26,6 +26,7 @@ from sims.stack import Stack
 from sims.trap import Trap
 
 _count = np.count_nonzero
+_max, _min = np.maximum.reduce, np.minimum.reduce  # (NaN in: NaN out, every test fails)
 MAX_STEP_DK = 10.0  # a thermal step moving any node more than this is redone in halves
 MIN_TEMP_K = 10.0
 
@@ -243,8 +244,8 @@ class Plant:
         t_new = s.temp_k
         # every node moved less than MAX_STEP_DK and stays above MIN_TEMP_K (NaN fails
         # every comparison, so a non-finite step is redone too)
-        if depth >= 8 or (_count(abs(t_new - saved[1]) < MAX_STEP_DK) == t_new.size
-                          and _count(t_new > MIN_TEMP_K) == t_new.size):
+        if depth >= 8 or (_max(abs(t_new - saved[1])) < MAX_STEP_DK
+                          and _min(t_new) > MIN_TEMP_K):
             # linearise the next step about where this one ended
             s.vapour_coefficients(self.vapour_kg / self.params.chamber.volume_m3,
                                   self._gas_temp_k)

@@ -25,6 +25,7 @@ from sims.tridiag import solve_conductance_network
 
 _SQRT_R_2PI_M = math.sqrt(R / (2.0 * math.pi * M_H2O))
 # hot-loop constants as 0-d arrays (numpy combines those with arrays faster than floats)
+_PLATE_WET = np.zeros(1, dtype=bool)
 _B_K, _HALF = np.array(ice_nodes.CLAPEYRON_B_K), np.array(0.5)
 
 
@@ -94,6 +95,7 @@ class Sample(EnergyLedger):
         self._props = np.zeros((4, n + 1))
         self._props_of: NDArray[np.float64] | None = None
         self._wet = self.ice_kg > 0.0
+        self._wet_nodes = np.concatenate((_PLATE_WET, self._wet))
         self._sink_pred_j = np.zeros(n)
         self._out_pred: NDArray[np.float64] | None = None
         self._zeros = np.zeros(n)
@@ -328,8 +330,9 @@ class Sample(EnergyLedger):
         # a layer without ice gives none (a = 0); nor does it take any in conduct(), which
         # treats it as one emptying within the step (its ice, 0, is <= a dt): b = 0 too
         if self._has_dry:
-            a[1:] *= self._wet
-            b[1:] *= self._wet
+            wet = self._wet_nodes
+            a *= wet
+            b *= wet
         np.multiply(a, props[ice_nodes.SLOPE_PER_K], out=slope)  # d(rate)/dT [kg/s/K]
         np.multiply(slope, t, out=coef[3])
         self._lat = lat = props[ice_nodes.LATENT_J_KG]
@@ -359,6 +362,7 @@ class Sample(EnergyLedger):
         np.maximum(ice_kg, 0.0, out=ice_kg)
         self.ice_kg = ice_kg
         self._wet = wet = ice_kg > 0.0
+        self._wet_nodes = np.concatenate((_PLATE_WET, wet))  # (plate first: no ice)
         n_dry = wet.size - int(np.count_nonzero(wet))
         if n_dry != self._n_dry:  # a layer dried out (or iced up): its conductivity jumps
             self._n_dry = n_dry
