@@ -59,8 +59,7 @@ class Sample(EnergyLedger):
         self.path_m = np.arange(n) * self.dz_m
         # Knudsen diffusivity scales as sqrt(T): D_K(T) = d_k_per_sqrt_k * sqrt(T)
         d_k_per_sqrt_k = ice.knudsen_diffusivity_m2_s(
-            1.0, sample.pore_radius_m, sample.porosity, sample.tortuosity
-        )
+            1.0, sample.pore_radius_m, sample.porosity, sample.tortuosity)
         # 1 + v z / D_K is independent of T (both v and D_K go as sqrt T), so each layer's
         # vapour conductance is A v / (1 + v z / D_K) = _g_vap * sqrt(T) [m^3/s]
         self._one_plus_path_term = 1.0 + _SQRT_R_2PI_M * self.path_m / d_k_per_sqrt_k
@@ -83,17 +82,16 @@ class Sample(EnergyLedger):
         self._zero_coef = np.zeros((4, n + 1))
         self._slope_stale = False  # a refresh moved the temperatures since
         self._lat = np.zeros(n + 1)  # latent heat [J/kg] there, plate first (0)
-        # the ice's properties at every node (ice_nodes rows), and the temperature array
-        # they are of: temp_k is replaced by each step (changed in place only here, which
-        # then forgets them), so they are computed once per step for sublimate() and the
-        # next vapour_coefficients()
+        # the ice's terms at every node (ice_nodes rows) and the temperature array they
+        # are of: temp_k is replaced by each step (changed in place only here, which then
+        # forgets them): one evaluation per step for sublimate() and vapour_coefficients()
         self._ice_nodes = ice_nodes.IceNodes(n + 1)
-        # the layers' heat capacities and enthalpies at each refresh (layer_nodes), and the
-        # enthalpies per kg of regolith and of ice at the last one
+        self._props = np.zeros((6, n + 1))
+        self._props_of: NDArray[np.float64] | None = None
+        # the layers' heat capacities and enthalpies (layer_nodes) for the refreshes, and
+        # the enthalpies per kg of regolith and of ice at the last one
         self._layer_nodes = layer_nodes.LayerNodes(n)
         self._h_at_refresh = np.zeros((2, n))
-        self._props = np.zeros((4, n + 1))
-        self._props_of: NDArray[np.float64] | None = None
         self._wet = self.ice_kg > 0.0
         self._wet_nodes = np.concatenate((_PLATE_WET, self._wet))
         self._sink_pred_j = np.zeros(n)
