@@ -138,25 +138,17 @@ class Plant:
         if f.stamp != self._fault_stamp:  # a fault came or went (or new faults)
             self._take_faults()
         trap, stack = self.trap, self.stack
-        # (each ``x = 0.0 if 0.0 > x else x; x = hi if hi < x else x`` is _clip(x, hi),
-        # inlined: this runs every cycle)
         current_a = 0.0  # a dry stack trips its supply: it draws nothing from the bus
         if trap.reservoir_kg > 0.0:
-            current_a = u.electrolyzer_current_a
-            current_a = 0.0 if 0.0 > current_a else current_a
-            hi = p.electrolyzer.max_current_a
-            current_a = hi if hi < current_a else current_a
+            current_a = _clip(u.electrolyzer_current_a, p.electrolyzer.max_current_a)
         trap_heater_w = 0.0
         if u.trap_heater_enabled:
-            trap_heater_w = u.trap_heater_power_w
-            trap_heater_w = 0.0 if 0.0 > trap_heater_w else trap_heater_w
-            hi = p.trap.heater_max_power_w
-            trap_heater_w = hi if hi < trap_heater_w else trap_heater_w
+            trap_heater_w = _clip(u.trap_heater_power_w, p.trap.heater_max_power_w)
         heater_w = 0.0
         if u.heater_enabled:
             if self._heater_faulty:
                 heater_w = f.heater_power_w(u.heater_power_w, p.heater.max_power_w)
-            else:
+            else:  # _clip(commanded, rating), inlined: the heater is on in most cycles
                 heater_w = u.heater_power_w
                 heater_w = 0.0 if 0.0 > heater_w else heater_w
                 hi = p.heater.max_power_w
