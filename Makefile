@@ -8,7 +8,8 @@ EXTRAS ?= dev,dask
 
 .PHONY: run test lint bench states campaign clean
 
-$(STAMP): pyproject.toml
+# (re)install when the project's definition or the compiled kernels' source change
+$(STAMP): pyproject.toml setup.py sims/_kernels.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
@@ -33,4 +34,4 @@ states: $(STAMP)
 	$(BIN)/thermine states
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache .hypothesis *.egg-info build sims/*.so

@@ -4,13 +4,14 @@ Every thermal step the plant needs, at the same ~31 node temperatures T: the sat
 pressure (Murphy & Koop (2005) eq. 7, joined to eq. 2 below 110 K as in
 :func:`sims.ice.vapor_pressure_pa`) over sqrt(T) (Hertz-Knudsen-Langmuir), 1/sqrt(T),
 the latent heat (eq. 5), the ice's enthalpy (the integral of eq. 4) and the factor
-``B/T^2 - 1/(2T)`` that turns a sublimation rate into its slope in T (Clapeyron,
-``B`` = 6143.7 K). In logarithms where needed, each is a linear combination of eight
-functions of T: 1, T, T^2, 1/T, 1/T^2, ln T and two Gaussians exp(-(T/T0)^2). So those
-eight are evaluated once and one small matrix product gives every term: ~10 array
-operations where evaluating the laws one by one takes ~35. At this size numpy's cost is
-per operation, not per node. The formulas are those of :mod:`sims.ice` with the constants
-multiplied through; the results agree with its functions to rounding (tested).
+``B/T^2 - 1/(2T)`` that turns a sublimation rate into its slope in T (Clapeyron, ``B`` =
+6143.7 K). In logarithms where needed, each is a linear combination of eight functions
+of T: 1, T, T^2, 1/T, 1/T^2, ln T and two Gaussians exp(-(T/T0)^2). So those eight and
+their combinations are evaluated in one pass over the nodes in compiled code
+(:mod:`sims._kernels`): evaluating the laws one by one in numpy takes ~35 array
+operations, whose cost at this size is per operation, not per node. The formulas are
+those of :mod:`sims.ice` with the constants multiplied through; the results agree with
+its functions to rounding (tested).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from sims.compiled import kernels as _kernels
 from sims.constants import M_H2O
-from sims.ice import _LN_JOIN, EQ7_MIN_K
+from sims.ice import _LN_JOIN
 
 CLAPEYRON_B_K = 6143.7  # d ln p / d(1/T), Murphy & Koop (2005) eq. 2
 _T0_EQ5_K, _T0_EQ4_K = 123.75, 125.1  # the widths of the Gaussian terms of eqs. 5 and 4
@@ -44,36 +46,24 @@ _COEF = np.array([
     # d ln(p / sqrt T) / dT with Clapeyron's B
     (0.0, 0.0, 0.0, -0.5, CLAPEYRON_B_K, 0.0, 0.0, 0.0),
 ])
-_GAUSS = np.array([[-1.0 / _T0_EQ5_K**2], [-1.0 / _T0_EQ4_K**2]])
-_ONE = np.array(1.0)
+_GAUSS = np.array((-1.0 / _T0_EQ5_K**2, -1.0 / _T0_EQ4_K**2))  # (-1/width^2 of each)
 
 
 class IceNodes:
-    """Scratch space for :meth:`evaluate` at ``n`` nodes (reused every call)."""
+    """:meth:`evaluate` for ``n`` nodes."""
 
     def __init__(self, n: int) -> None:
-        self._basis = np.empty((8, n))
-        self._basis[0] = 1.0
+        self._shape = (_COEF.shape[0], n)
 
     def evaluate(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
         """The rows named above (``LN_INV_SQRT_T`` ... ``SLOPE_PER_K``) at the temperatures
-        ``t`` [K], shape ``(n,)``, finite and > 0 (unchecked: the plant's hot loop). A new
-        array each call."""
-        b = self._basis
-        b[1] = t
-        np.multiply(t, t, out=b[2])
-        np.divide(_ONE, t, out=b[3])
-        np.multiply(b[3], b[3], out=b[4])
-        np.log(t, out=b[5])
-        np.multiply(_GAUSS, b[2], out=b[6:])
-        np.exp(b[6:], out=b[6:])
-        return _COEF @ b
+        ``t`` [K], shape ``(n,)`` C-contiguous float64, finite and > 0 (unchecked: the
+        plant's hot loop). A new array each call, from the eight functions and the
+        product in compiled code (:mod:`sims._kernels`, one pass over the nodes).
 
-
-def rate_factors(props: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Rows ``(1/sqrt T [K^-0.5], p_sat/sqrt T [Pa K^-0.5])`` from :meth:`IceNodes.evaluate`'s
-    ``props`` at ``t`` [K]: eq. 7, or the joined eq. 2 where ``t`` is below 110 K."""
-    if not np.count_nonzero(t < EQ7_MIN_K):
-        return np.exp(props[:LN_P2_SQRT])
-    return np.exp(np.array((props[LN_INV_SQRT_T], np.where(
-        t >= EQ7_MIN_K, props[LN_P7_SQRT], props[LN_P2_SQRT]))))
+        Raises:
+            ValueError: if ``t`` is not a C-contiguous float64 array of ``n`` values.
+        """
+        out = np.empty(self._shape)
+        _kernels.node_terms(_kernels.ICE_BASIS, _COEF, _GAUSS, t, out)
+        return out

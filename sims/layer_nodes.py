@@ -4,12 +4,13 @@ Every property refresh (each ``solver.refresh_s`` of mission time) the sample ne
 its ~30 layer temperatures T, the regolith's and the ice's specific heat capacity and
 enthalpy: Hayne et al. (2017) app. A's polynomial and its integral
 (:func:`sims.regolith.heat_capacity_j_kg_k`), Murphy & Koop (2005) eq. 4 and its
-integral (:func:`sims.ice.ice_heat_capacity_j_kg_k`). All four are linear combinations of
-eight functions of T: 1, T ... T^5, g = exp(-(T/125.1)^2) and T g. Those are evaluated
-once and one small matrix product gives the four (~10 array operations instead of ~40;
-at this size numpy's cost is per operation). Same formulas, constants multiplied
-through; equal to the :mod:`sims.regolith` and :mod:`sims.ice` functions to rounding
-(tested). Enthalpies have those modules' references (0 at 0 K for the regolith).
+integral (:func:`sims.ice.ice_heat_capacity_j_kg_k`). All four are linear combinations
+of eight functions of T: 1, T ... T^5, g = exp(-(T/125.1)^2) and T g. Those are
+evaluated and combined in one pass over the layers in compiled code
+(:mod:`sims._kernels`; in numpy, ~40 array operations whose cost at this size is per
+operation, not per layer). Same formulas, constants multiplied through; equal to the
+:mod:`sims.regolith` and :mod:`sims.ice` functions to rounding (tested). Enthalpies have
+those modules' references (0 at 0 K for the regolith).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from sims.compiled import kernels as _kernels
 from sims.constants import M_H2O
 
 _T0_EQ4_K = 125.1  # the width of the Gaussian term of M&K eq. 4
@@ -36,27 +38,24 @@ _COEF = np.array([
     # its integral: h = -2.0572 T + 0.07322 T^2 - 0.06163 (125.1^2 / 2) g
     (0.0, -2.0572 / _M, 0.07322 / _M, 0.0, 0.0, 0.0, -0.06163 * _T0_EQ4_K**2 / 2.0 / _M, 0.0),
 ])
-_GAUSS = np.array(-1.0 / _T0_EQ4_K**2)
+_GAUSS = np.array((-1.0 / _T0_EQ4_K**2, 0.0))  # -1/width^2 of g (the second: unused)
 
 
 class LayerNodes:
-    """Scratch space for :meth:`evaluate` at ``n`` layers (reused every call)."""
+    """:meth:`evaluate` for ``n`` layers."""
 
     def __init__(self, n: int) -> None:
-        self._basis = np.empty((8, n))
-        self._basis[0] = 1.0
+        self._shape = (_COEF.shape[0], n)
 
     def evaluate(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
         """The rows ``CP_REGOLITH``, ``CP_ICE`` [J/(kg K)], ``H_REGOLITH``, ``H_ICE`` [J/kg]
-        at the temperatures ``t`` [K], shape ``(n,)``, finite and > 0 (unchecked: the
-        plant's hot loop). A new array each call."""
-        b = self._basis
-        b[1] = t
-        np.multiply(t, t, out=b[2])
-        np.multiply(b[2], t, out=b[3])
-        np.multiply(b[2], b[2], out=b[4])
-        np.multiply(b[4], t, out=b[5])
-        np.multiply(b[2], _GAUSS, out=b[6])
-        np.exp(b[6], out=b[6])
-        np.multiply(b[6], t, out=b[7])
-        return _COEF @ b
+        at the temperatures ``t`` [K], shape ``(n,)`` C-contiguous float64, finite and > 0
+        (unchecked: the plant's hot loop). A new array each call, from the eight
+        functions and the product in compiled code (:mod:`sims._kernels`).
+
+        Raises:
+            ValueError: if ``t`` is not a C-contiguous float64 array of ``n`` values.
+        """
+        out = np.empty(self._shape)
+        _kernels.node_terms(_kernels.LAYER_BASIS, _COEF, _GAUSS, t, out)
+        return out

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sims import ice, ice_nodes, layer_nodes, regolith
+from sims.compiled import kernels as _kernels
 from sims.constants import M_H2O, STEFAN_BOLTZMANN, R
 from sims.params import HeaterParams, SampleParams
 from sims.sample_energy import EnergyLedger
@@ -243,38 +244,23 @@ class Sample(EnergyLedger):
             np.multiply(coef[0], (_B_K * inv_t - _HALF) * inv_t, out=coef[2])
             np.multiply(coef[2], t_old, out=coef[3])
             self._slope_stale = False
-        ice_kg = self.ice_kg
-        # a layer that empties within the step gives what it has, as a fixed source; a dry
-        # layer (a dt >= its ice, 0) counts as one, its coefficients then all 0: already
-        # so once vapour_coefficients() knows it is dry (_has_dry)
-        emptying = coef[0, 1:] * dt_s >= ice_kg
-        if self._has_dry:
-            emptying &= self._wet
-        if np.count_nonzero(emptying):
-            coef = coef.copy()
-            for i in np.flatnonzero(emptying).tolist():
-                coef[0, i + 1] = ice_kg.item(i) / dt_s
-                coef[1:, i + 1] = 0.0
-        # chamber: E rho = r0 + sum(slope T), i.e. rho = (r0 + slope . T) / E
-        sum_a, sum_b, _, sum_st = (coef @ self._ones).tolist()
-        e = volume_m3 / dt_s + sum_b + other_sink_m3_s
-        r0 = vapour_kg / dt_s + sum_a - sum_st + other_source_kg_s
-        lat = self._lat * coef  # latent heat x (a, b, slope, slope x T)
-        # the system is (A - u v^T) T = rhs with u = latent x b / E, v = slope: solved
-        # for the right-hand sides rhs and u (rows of a scratch array), then combined
-        rhs_u = self._rhs_u
-        rhs = rhs_u[0]
-        np.multiply(self._cap_over_dt, t_old, out=rhs)
-        rhs += np.array((-1.0, r0 / e, 0.0, 1.0)) @ lat
-        rhs[0] += heater_power_w - radiated_w
-        np.multiply(lat[1], 1.0 / e, out=rhs_u[1])
-        xy = solve_conductance_network(self._neg_g, self._base_diag + lat[2], rhs_u)
-        slope = coef[2]
-        vx, vy = (xy @ slope).tolist()
-        w = vx / (1.0 - vy)
-        self.temp_k = temp = xy[0] + xy[1] * w
-        rho = (r0 + w) / e  # (slope . temp = vx + vy w = w)
-        out_kg = ((coef[0] + slope * (temp - t_old) - coef[1] * rho) * dt_s)[1:]
+        # the coupled solve, in one call (sims/_kernels.c):
+        # - a layer that empties within the step gives what it has, as a fixed source:
+        #   (a, b, slope, slope x T) = (ice / dt, 0, 0, 0); a dry layer (a dt >= its ice,
+        #   0) counts as one;
+        # - the chamber: E rho = r0 + slope . T, with E = V/dt + sum(b) + other sink and
+        #   r0 = M/dt + sum(a) - sum(slope x T) + other source;
+        # - the heat network: (A - u v^T) T = rhs, A the tridiagonal network plus latent x
+        #   slope on its diagonal, u = latent x b / E, v = slope: one Thomas sweep for rhs
+        #   and u, then a Sherman-Morrison update
+        temp = np.empty(t_old.size)
+        out = np.empty(t_old.size)
+        rho = _kernels.coupled_step(
+            self._cap_over_dt, t_old, self._neg_g, self._base_diag, self._lat, coef,
+            self.ice_kg, temp, out, heater_power_w - radiated_w, volume_m3 / dt_s,
+            vapour_kg / dt_s, other_source_kg_s, other_sink_m3_s, dt_s)
+        self.temp_k = temp
+        out_kg = out[1:]
         self._sink_pred_j = self._lat[1:] * out_kg  # the latent heat the solve already took
         self._out_pred = out_kg
         return out_kg, rho
@@ -318,27 +304,22 @@ class Sample(EnergyLedger):
         # saturation density p M / (R T), b = conductance x Tg / T (the chamber's density
         # rho exerts p = rho R Tg / M, seen by a layer at T as the density rho Tg / T)
         props = self._ice_props()
-        inv_sqrt_t, p_sqrt = ice_nodes.rate_factors(props, t)  # 1/sqrt T, p_sat/sqrt T
-        coef = np.empty((4, t.size))
-        a, b, slope = coef[0], coef[1], coef[2]
-        np.multiply(self._a_coef, p_sqrt, out=a)
         if gas_temp_k != self._b_gas_k:
             self._b_coef, self._b_gas_k = self._g_vap * gas_temp_k, gas_temp_k
-        np.multiply(self._b_coef, inv_sqrt_t, out=b)
-        # a layer without ice gives none (a = 0); nor does it take any in conduct(), which
-        # treats it as one emptying within the step (its ice, 0, is <= a dt): b = 0 too
-        if self._has_dry:
-            wet = self._wet_nodes
-            a *= wet
-            b *= wet
-        np.multiply(a, props[ice_nodes.SLOPE_PER_K], out=slope)  # d(rate)/dT [kg/s/K]
-        np.multiply(slope, t, out=coef[3])
+        # in one pass (sims/_kernels.c): a = _a_coef p_sat/sqrt T (eq. 7, or the joined eq.
+        # 2 below 110 K), b = _b_coef / sqrt T; a layer without ice gives none (a = 0), nor
+        # does it take any in conduct(), which treats it as one emptying within the step
+        # (its ice, 0, is <= a dt): b = 0 too; slope = d a / dT [kg/s/K], slope x T
+        coef = np.empty((4, t.size))
+        self._inert = _kernels.rate_law(
+            props[ice_nodes.LN_INV_SQRT_T], props[ice_nodes.LN_P7_SQRT],
+            props[ice_nodes.LN_P2_SQRT], props[ice_nodes.SLOPE_PER_K], t, self._a_coef,
+            self._b_coef, self._wet_nodes, ice.EQ7_MIN_K, coef)
         self._lat = lat = props[ice_nodes.LATENT_J_KG]
         lat[0] = 0.0
         self._coef = coef
         self._slope_stale = False
-        self._inert = not np.count_nonzero(a) and not np.count_nonzero(b)
-        return a[1:], b[1:]
+        return coef[0, 1:], coef[1, 1:]
 
     def _ice_props(self) -> NDArray[np.float64]:
         """:meth:`ice_nodes.IceNodes.evaluate` at ``temp_k``, once per temperature array."""
@@ -356,25 +337,24 @@ class Sample(EnergyLedger):
         """
         if mass_kg is self._zeros:  # conduction alone: nothing moved
             return
-        ice_kg = self.ice_kg - mass_kg
-        np.maximum(ice_kg, 0.0, out=ice_kg)
-        self.ice_kg = ice_kg
-        self._wet = wet = ice_kg > 0.0
-        self._wet_nodes = np.concatenate((_PLATE_WET, wet))  # (plate first: no ice)
-        n_dry = wet.size - int(np.count_nonzero(wet))
-        if n_dry != self._n_dry:  # a layer dried out (or iced up): its conductivity jumps
-            self._n_dry = n_dry
-            self._age_s = math.inf
-        self._has_dry = n_dry > 0
-        self._all_dry = n_dry == wet.size
         t = self.temp_k[1:]
         h_ice = self._ice_props()[ice_nodes.ENTHALPY_J_KG, 1:]
         predicted = mass_kg is self._out_pred  # the solve took exactly this latent heat
         heat_j = self._sink_pred_j if predicted else mass_kg * self._lat[1:]
-        # the ledger's sums in one product: (mass, gross, latent heat) x (h_ice, 1, T)
-        (m_h, m_sum, _), (_, g_sum, g_t), (_, heat_sum, _) = (
-            np.array((mass_kg, np.maximum(mass_kg, 0.0), heat_j))
-            @ np.array((h_ice, self._ones[1:], t)).T).tolist()
+        # in one pass (sims/_kernels.c): the ice left, max(ice - mass, 0), which nodes
+        # still hold ice, and the ledger's sums: mass x h_ice, mass, gross (deposits back
+        # into the sample not counted), gross x T and the latent heat
+        ice_kg = np.empty(t.size)
+        wet_nodes = np.empty(t.size + 1, dtype=bool)  # (plate first: no ice)
+        m_h, m_sum, g_sum, g_t, heat_sum, n_dry = _kernels.sublimate(
+            self.ice_kg, mass_kg, h_ice, t, heat_j, ice_kg, wet_nodes)
+        self.ice_kg, self._wet_nodes = ice_kg, wet_nodes
+        self._wet = wet_nodes[1:]
+        if n_dry != self._n_dry:  # a layer dried out (or iced up): its conductivity jumps
+            self._n_dry = n_dry
+            self._age_s = math.inf
+        self._has_dry = n_dry > 0
+        self._all_dry = n_dry == t.size
         self.ice_sensible_out_j += m_h - self._h_ice0_j_kg * m_sum
         self.sublimated_kg += g_sum  # (gross: deposits back into the sample not counted)
         self.sublimated_temp_kg_k += g_t

@@ -1,8 +1,9 @@
 """The plant's unchecked fast paths give what the checked, documented functions give.
 
-The hot loop of the plant calls kernels without argument checks (and LAPACK for its
-tridiagonal solves); each must agree with the public function it stands for: to the last bit
-where it is the same arithmetic, to rounding where constants were folded.
+The hot loop of the plant calls kernels without argument checks (and compiled code,
+sims/_kernels.c, for the sample's step); each must agree with the public function it
+stands for: to the last bit where it is the same arithmetic, to rounding where constants
+were folded.
 """
 
 from __future__ import annotations
@@ -120,17 +121,16 @@ def test_clip_and_conditional_min_max_keep_nan_and_signed_zero() -> None:
 
 
 def test_ice_node_properties_match_the_checked_functions() -> None:
-    """One matrix product over eight functions of T gives M&K eqs. 7 (joined to eq. 2
-    below 110 K), 5 and the integral of 4 as sims.ice does, to rounding, and the
-    Clapeyron slope factor B/T^2 - 1/(2T)."""
+    """The eight functions of T and their product (sims._kernels.node_terms) give M&K
+    eqs. 7 and 2 (as logarithms of p / sqrt T), 5 and the integral of 4 as sims.ice does,
+    to rounding, and the Clapeyron slope factor B/T^2 - 1/(2T)."""
     props = ice_nodes.IceNodes(T_K.size).evaluate(T_K)
-    inv_sqrt_t, p_sqrt = ice_nodes.rate_factors(props, T_K)
-    np.testing.assert_allclose(inv_sqrt_t, 1.0 / np.sqrt(T_K), rtol=1e-15)
-    np.testing.assert_allclose(p_sqrt / inv_sqrt_t, ice.vapor_pressure_pa(T_K), rtol=1e-13)
-    warm = T_K[T_K >= ice.EQ7_MIN_K]
-    warm_props = ice_nodes.IceNodes(warm.size).evaluate(warm)
-    np.testing.assert_allclose(ice_nodes.rate_factors(warm_props, warm)[1] * np.sqrt(warm),
-                               ice.vapor_pressure_pa(warm), rtol=1e-13)
+    np.testing.assert_allclose(np.exp(props[ice_nodes.LN_INV_SQRT_T]), 1.0 / np.sqrt(T_K),
+                               rtol=1e-15)
+    warm, cold = T_K >= ice.EQ7_MIN_K, T_K < ice.EQ7_MIN_K
+    for row, where in ((ice_nodes.LN_P7_SQRT, warm), (ice_nodes.LN_P2_SQRT, cold)):
+        np.testing.assert_allclose(np.exp(props[row][where]) * np.sqrt(T_K[where]),
+                                   ice.vapor_pressure_pa(T_K[where]), rtol=1e-13)
     np.testing.assert_allclose(props[ice_nodes.LATENT_J_KG], ice.latent_heat_j_per_kg(T_K),
                                rtol=1e-14)
     # enthalpy: differences are sensible heats (its reference is arbitrary)
@@ -139,6 +139,39 @@ def test_ice_node_properties_match_the_checked_functions() -> None:
                                rtol=1e-13, atol=1e-9)
     np.testing.assert_allclose(props[ice_nodes.SLOPE_PER_K],
                                ice_nodes.CLAPEYRON_B_K / T_K**2 - 0.5 / T_K, rtol=1e-13)
+
+
+def test_sublimation_law_is_hkl_in_series_with_knudsen_diffusion() -> None:
+    """vapour_coefficients() (sims._kernels.rate_law) against sims.ice directly, across
+    the 110 K join and with dry layers: a = G sqrt(T) p_sat(T) M / (R T) and
+    b = G sqrt(T) Tg / T, G the layer's conductance per sqrt(K) (HKL in series with
+    Knudsen diffusion through the dry path above it); a dry layer neither gives nor
+    takes (0, 0); the slope is a (B/T^2 - 1/(2T)) (Clapeyron)."""
+    from sims.constants import M_H2O, R
+
+    s = Sample(SampleParams(), HeaterParams(), 300.0)
+    s.temp_k = np.linspace(90.0, 330.0, s.temp_k.size)
+    s.vapour_coefficients(0.0, 300.0)
+    s.conduct(0.1, 0.0, 0.0, 1e-3, 0.0, 1e-4)
+    ice_kg = s.ice_kg.copy()
+    ice_kg[:3] = 0.0  # the top three layers dry
+    s.ice_kg = ice_kg
+    s.sublimate(np.zeros(ice_kg.size))  # (notes which layers hold ice)
+    assert (s.temp_k[1:] < ice.EQ7_MIN_K).any() and (s.temp_k[4:] > ice.EQ7_MIN_K).any()
+    gas_k = 290.0
+    a, b = s.vapour_coefficients(1e-6, gas_k)
+    t = s.temp_k[1:]
+    g = s._g_vap[1:] * np.sqrt(t)
+    wet = ice_kg > 0.0
+    np.testing.assert_allclose(a, np.where(wet, g * ice.vapor_pressure_pa(t) * M_H2O / (R * t),
+                                           0.0), rtol=1e-13)
+    np.testing.assert_allclose(b, np.where(wet, g * gas_k / t, 0.0), rtol=1e-13)
+    assert not a[:3].any() and not b[:3].any()
+    slope = s._coef[2, 1:]
+    np.testing.assert_allclose(slope, a * (ice_nodes.CLAPEYRON_B_K / t**2 - 0.5 / t),
+                               rtol=1e-13)
+    np.testing.assert_allclose(s._coef[3, 1:], slope * t, rtol=1e-15)
+    assert not s.inert
 
 
 def test_sample_ice_properties_follow_temperatures_changed_in_place() -> None:

@@ -1,0 +1,452 @@
+/* sims._kernels: the sample's implicit thermal/vapour step in compiled code.
+ *
+ * Why C: the step is ~30 elementwise operations and two tridiagonal sweeps on ~31
+ * nodes, once per second of mission time. In numpy each operation costs ~1 us of call
+ * overhead whatever the array size, and a sweep cannot be vectorised; here the whole
+ * step is one call of ~2 us. The Python side (sims/sample.py, sims/tridiag.py) keeps
+ * the physics, the checks and the documentation; this file only does the arithmetic
+ * it describes, in the same order. Built by setuptools at install (pyproject.toml,
+ * ext-modules); plain C99 and the CPython buffer protocol, no numpy headers.
+ *
+ * Arrays are passed as C-contiguous float64 buffers (numpy arrays); lengths are
+ * checked here and a mismatch raises ValueError naming the argument.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <string.h>
+
+#define MAX_NODES 1024 /* params: layers <= 400 (+ the plate) */
+#ifndef KERNELS_SOURCE_SHA256 /* set by setup.py: sha256 of this file when built */
+#define KERNELS_SOURCE_SHA256 "unknown"
+#endif
+
+/* A float64 buffer of the expected length (n < 0: any), writable if asked. */
+static int get_vec(PyObject *obj, Py_buffer *view, Py_ssize_t n, int writable,
+                   const char *name) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, view, flags) < 0) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_ValueError, "%s: a C-contiguous%s float64 array is needed",
+                     name, writable ? ", writable" : "");
+        return -1;
+    }
+    if (view->itemsize != 8 || view->format == NULL || strcmp(view->format, "d") != 0) {
+        PyErr_Format(PyExc_ValueError, "%s: float64 expected", name);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    if (n >= 0 && view->len != n * 8) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd values expected, got %zd", name, n,
+                     view->len / 8);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+/* A bool (numpy bool_) buffer of n values, writable. */
+static int get_bools(PyObject *obj, Py_buffer *view, Py_ssize_t n, const char *name) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_ValueError, "%s: a C-contiguous, writable bool array is needed",
+                     name);
+        return -1;
+    }
+    if (view->itemsize != 1 || view->format == NULL || strcmp(view->format, "?") != 0
+        || view->len != n) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd bools expected", name, n);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+/* Thomas sweep for A x = rhs (k right-hand sides, rows of rhs and x, length n); A has
+ * diag on its diagonal and off on both off-diagonals. One elimination for all k.
+ * Returns -1 - row on a zero (or non-finite) pivot, else 0. x may alias rhs. */
+static Py_ssize_t thomas(const double *off, const double *diag, const double *rhs,
+                         double *x, Py_ssize_t n, Py_ssize_t k, double *cp) {
+    double m = diag[0];
+    if (m == 0.0 || !isfinite(m)) return -1;
+    for (Py_ssize_t j = 0; j < k; j++) x[j * n] = rhs[j * n] / m;
+    if (n > 1) cp[0] = off[0] / m;
+    for (Py_ssize_t i = 1; i < n; i++) {
+        double a = off[i - 1];
+        m = diag[i] - a * cp[i - 1];
+        if (m == 0.0 || !isfinite(m)) return -1 - i;
+        if (i < n - 1) cp[i] = off[i] / m;
+        for (Py_ssize_t j = 0; j < k; j++)
+            x[j * n + i] = (rhs[j * n + i] - a * x[j * n + i - 1]) / m;
+    }
+    for (Py_ssize_t i = n - 2; i >= 0; i--)
+        for (Py_ssize_t j = 0; j < k; j++) x[j * n + i] -= cp[i] * x[j * n + i + 1];
+    return 0;
+}
+
+static PyObject *singular(Py_ssize_t code) {
+    PyErr_Format(PyExc_FloatingPointError,
+                 "tridiagonal system singular: zero pivot at row %zd", -1 - code);
+    return NULL;
+}
+
+/* solve(off, diag, rhs, x): x = A^-1 rhs, rhs and x of k x n values (k >= 1). */
+static PyObject *solve(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "solve(off, diag, rhs, x) takes 4 arguments");
+        return NULL;
+    }
+    Py_buffer off, diag, rhs, x;
+    if (get_vec(args[1], &diag, -1, 0, "diag") < 0) return NULL;
+    Py_ssize_t n = diag.len / 8;
+    PyObject *result = NULL;
+    if (n < 1 || n > MAX_NODES) {
+        PyErr_Format(PyExc_ValueError, "diag: 1 to %d rows, got %zd", MAX_NODES, n);
+        PyBuffer_Release(&diag);
+        return NULL;
+    }
+    if (get_vec(args[0], &off, n - 1, 0, "off") < 0) goto out_diag;
+    if (get_vec(args[2], &rhs, -1, 0, "rhs") < 0) goto out_off;
+    if (rhs.len == 0 || rhs.len % (n * 8) != 0) {
+        PyErr_Format(PyExc_ValueError, "rhs: a multiple of %zd values expected, got %zd", n,
+                     rhs.len / 8);
+        goto out_rhs;
+    }
+    if (get_vec(args[3], &x, rhs.len / 8, 1, "x") < 0) goto out_rhs;
+    double cp[MAX_NODES];
+    Py_ssize_t code = thomas(off.buf, diag.buf, rhs.buf, x.buf, n, rhs.len / (n * 8), cp);
+    result = code < 0 ? singular(code) : Py_NewRef(Py_None);
+    PyBuffer_Release(&x);
+out_rhs:
+    PyBuffer_Release(&rhs);
+out_off:
+    PyBuffer_Release(&off);
+out_diag:
+    PyBuffer_Release(&diag);
+    return result;
+}
+
+/* coupled_step(cap_over_dt, t_old, off, base_diag, lat, coef, ice_kg, temp, out_kg,
+ *              heater_net_w, volume_over_dt, vapour_over_dt, other_source_kg_s,
+ *              other_sink_m3_s, dt_s) -> rho
+ *
+ * Sample.conduct()'s step with vapour (see there for the physics): n = len(t_old)
+ * nodes (the plate first: no ice), coef rows (a, b, slope, slope x T) of n each, ice_kg
+ * of the n - 1 layers. A layer whose a dt reaches its ice (a dry one too) gives its
+ * ice as a fixed source: (ice / dt, 0, 0, 0). Writes the new temperatures to temp (n)
+ * and the mass each node gives the chamber to out_kg (n); returns the end-of-step
+ * chamber density [kg/m^3]. */
+static PyObject *coupled_step(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    enum { N_BUF = 9, N_SCALAR = 6 };
+    if (nargs != N_BUF + N_SCALAR) {
+        PyErr_SetString(PyExc_TypeError, "coupled_step takes 15 arguments");
+        return NULL;
+    }
+    double s[N_SCALAR];
+    for (int i = 0; i < N_SCALAR; i++) {
+        s[i] = PyFloat_AsDouble(args[N_BUF + i]);
+        if (s[i] == -1.0 && PyErr_Occurred()) return NULL;
+    }
+    const double heater_net_w = s[0], volume_over_dt = s[1], vapour_over_dt = s[2],
+                 other_source = s[3], other_sink = s[4], dt_s = s[5];
+    static const char *names[N_BUF] = {"cap_over_dt", "t_old", "off", "base_diag", "lat",
+                                       "coef", "ice_kg", "temp", "out_kg"};
+    Py_buffer v[N_BUF];
+    int got = 0;
+    PyObject *result = NULL;
+    if (get_vec(args[1], &v[1], -1, 0, names[1]) < 0) return NULL;
+    got = 1 << 1;
+    const Py_ssize_t n = v[1].len / 8;
+    if (n < 2 || n > MAX_NODES) {
+        PyErr_Format(PyExc_ValueError, "t_old: 2 to %d nodes, got %zd", MAX_NODES, n);
+        goto done;
+    }
+    const Py_ssize_t lens[N_BUF] = {n, n, n - 1, n, n, 4 * n, n - 1, n, n};
+    for (int i = 0; i < N_BUF; i++) {
+        if (i == 1) continue;
+        if (get_vec(args[i], &v[i], lens[i], i >= 7, names[i]) < 0) goto done;
+        got |= 1 << i;
+    }
+    {
+        const double *cap = v[0].buf, *t_old = v[1].buf, *off = v[2].buf,
+                     *base = v[3].buf, *lat = v[4].buf, *coef = v[5].buf, *ice = v[6].buf;
+        double *temp = v[7].buf, *out = v[8].buf;
+        /* the coefficients of this step: coef, or a fixed source for an emptying layer */
+        double ca[MAX_NODES], cb[MAX_NODES], cs[MAX_NODES], cst[MAX_NODES];
+        memcpy(ca, coef, n * sizeof(double));
+        memcpy(cb, coef + n, n * sizeof(double));
+        memcpy(cs, coef + 2 * n, n * sizeof(double));
+        memcpy(cst, coef + 3 * n, n * sizeof(double));
+        for (Py_ssize_t i = 1; i < n; i++) {
+            if (ca[i] * dt_s >= ice[i - 1]) {
+                ca[i] = ice[i - 1] / dt_s;
+                cb[i] = cs[i] = cst[i] = 0.0;
+            }
+        }
+        double sum_a = 0.0, sum_b = 0.0, sum_st = 0.0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            sum_a += ca[i];
+            sum_b += cb[i];
+            sum_st += cst[i];
+        }
+        /* chamber: E rho = r0 + slope . T */
+        const double e = volume_over_dt + sum_b + other_sink;
+        const double r0 = vapour_over_dt + sum_a - sum_st + other_source;
+        const double r0_e = r0 / e;
+        /* (A - u v^T) T = rhs, A = base + lat x slope on the diagonal, u = lat x b / E,
+         * v = slope: solve A [x y] = [rhs u], then Sherman-Morrison */
+        double diag[MAX_NODES], xy[2 * MAX_NODES], cp[MAX_NODES];
+        for (Py_ssize_t i = 0; i < n; i++) {
+            const double l = lat[i];
+            xy[i] = cap[i] * t_old[i] + (-(l * ca[i]) + r0_e * (l * cb[i]) + l * cst[i]);
+            xy[n + i] = (l * cb[i]) * (1.0 / e);
+            diag[i] = base[i] + l * cs[i];
+        }
+        xy[0] += heater_net_w;
+        const Py_ssize_t code = thomas(off, diag, xy, xy, n, 2, cp);
+        if (code < 0) {
+            singular(code);
+            goto done;
+        }
+        double vx = 0.0, vy = 0.0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            vx += xy[i] * cs[i];
+            vy += xy[n + i] * cs[i];
+        }
+        const double w = vx / (1.0 - vy);
+        const double rho = (r0 + w) / e; /* (slope . temp = vx + vy w = w) */
+        for (Py_ssize_t i = 0; i < n; i++) {
+            const double t = xy[i] + xy[n + i] * w;
+            temp[i] = t;
+            out[i] = (ca[i] + cs[i] * (t - t_old[i]) - cb[i] * rho) * dt_s;
+        }
+        result = PyFloat_FromDouble(rho);
+    }
+done:
+    for (int i = 0; i < N_BUF; i++)
+        if (got & (1 << i)) PyBuffer_Release(&v[i]);
+    return result;
+}
+
+/* sublimate(ice_kg, mass_kg, h_ice_j_kg, temp_k, heat_j, ice_out, wet_nodes_out)
+ *   -> (sum mass x h_ice, sum mass, sum gross, sum gross x T, sum heat, dry layers)
+ *
+ * Sample.sublimate()'s arithmetic (see there): n layers; ice_out = max(ice - mass, 0);
+ * wet_nodes_out (n + 1 bools, plate first: False) = ice_out > 0; gross = max(mass, 0). */
+static PyObject *sublimate(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError, "sublimate takes 7 arguments");
+        return NULL;
+    }
+    static const char *names[6] = {"ice_kg", "mass_kg", "h_ice_j_kg", "temp_k", "heat_j",
+                                   "ice_out"};
+    Py_buffer v[7];
+    int got = 0;
+    PyObject *result = NULL;
+    if (get_vec(args[0], &v[0], -1, 0, names[0]) < 0) return NULL;
+    got = 1;
+    Py_ssize_t n = v[0].len / 8;
+    for (int i = 1; i < 6; i++) {
+        if (get_vec(args[i], &v[i], n, i == 5, names[i]) < 0) goto done;
+        got |= 1 << i;
+    }
+    if (get_bools(args[6], &v[6], n + 1, "wet_nodes_out") < 0) goto done;
+    got |= 1 << 6;
+    {
+        const double *ice = v[0].buf, *mass = v[1].buf, *h = v[2].buf, *t = v[3].buf,
+                     *heat = v[4].buf;
+        double *ice_out = v[5].buf;
+        char *wet = v[6].buf;
+        double m_h = 0.0, m_sum = 0.0, g_sum = 0.0, g_t = 0.0, heat_sum = 0.0;
+        Py_ssize_t n_dry = 0;
+        wet[0] = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            const double m = mass[i], left = ice[i] - m;
+            const double g = m > 0.0 ? m : 0.0;
+            ice_out[i] = left > 0.0 ? left : 0.0;
+            wet[i + 1] = left > 0.0;
+            n_dry += !(left > 0.0);
+            m_h += m * h[i];
+            m_sum += m;
+            g_sum += g;
+            g_t += g * t[i];
+            heat_sum += heat[i];
+        }
+        result = Py_BuildValue("(dddddn)", m_h, m_sum, g_sum, g_t, heat_sum, n_dry);
+    }
+done:
+    for (int i = 0; i < 7; i++)
+        if (got & (1 << i)) PyBuffer_Release(&v[i]);
+    return result;
+}
+
+/* The eight basis functions of a node-terms product at T (w: -1/width^2 of the
+ * Gaussian terms): ICE_BASIS (1, T, T^2, 1/T, 1/T^2, ln T, exp(w0 T^2), exp(w1 T^2)),
+ * sims.ice_nodes; LAYER_BASIS (1, T, T^2, T^3, T^4, T^5, g, T g), g = exp(w0 T^2),
+ * sims.layer_nodes. */
+enum { ICE_BASIS = 0, LAYER_BASIS = 1 };
+
+static void basis_at(int kind, double T, const double *w, double *b) {
+    const double T2 = T * T;
+    b[0] = 1.0;
+    b[1] = T;
+    b[2] = T2;
+    if (kind == ICE_BASIS) {
+        const double inv = 1.0 / T;
+        b[3] = inv;
+        b[4] = inv * inv;
+        b[5] = log(T);
+        b[6] = exp(w[0] * T2);
+        b[7] = exp(w[1] * T2);
+    } else {
+        b[3] = T2 * T;
+        b[4] = T2 * T2;
+        b[5] = b[4] * T;
+        b[6] = exp(w[0] * T2);
+        b[7] = b[6] * T;
+    }
+}
+
+/* node_terms(kind, coef, w, temp_k, out): out (rows x n) = coef (rows x 8) times the
+ * basis `kind` (above) at each of the n temp_k; w: the Gaussian terms' -1/width^2 (2). */
+static PyObject *node_terms(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "node_terms takes 5 arguments");
+        return NULL;
+    }
+    const long kind = PyLong_AsLong(args[0]);
+    if (kind == -1 && PyErr_Occurred()) return NULL;
+    if (kind != ICE_BASIS && kind != LAYER_BASIS) {
+        PyErr_Format(PyExc_ValueError, "kind: %d (ice) or %d (layer), got %ld", ICE_BASIS,
+                     LAYER_BASIS, kind);
+        return NULL;
+    }
+    Py_buffer c, w, t, out;
+    PyObject *result = NULL;
+    if (get_vec(args[1], &c, -1, 0, "coef") < 0) return NULL;
+    const Py_ssize_t rows = c.len / 64;
+    if (rows < 1 || c.len != rows * 64) {
+        PyErr_SetString(PyExc_ValueError, "coef: rows of 8 values expected");
+        goto out_c;
+    }
+    if (get_vec(args[2], &w, 2, 0, "w") < 0) goto out_c;
+    if (get_vec(args[3], &t, -1, 0, "temp_k") < 0) goto out_w;
+    const Py_ssize_t n = t.len / 8;
+    if (get_vec(args[4], &out, rows * n, 1, "out") < 0) goto out_t;
+    {
+        const double *k = c.buf, *tk = t.buf;
+        double *o = out.buf, b[8];
+        for (Py_ssize_t i = 0; i < n; i++) {
+            basis_at((int)kind, tk[i], w.buf, b);
+            for (Py_ssize_t r = 0; r < rows; r++) {
+                const double *kr = k + 8 * r;
+                double acc = 0.0;
+                for (int j = 0; j < 8; j++) acc += kr[j] * b[j];
+                o[r * n + i] = acc;
+            }
+        }
+        result = Py_NewRef(Py_None);
+    }
+    PyBuffer_Release(&out);
+out_t:
+    PyBuffer_Release(&t);
+out_w:
+    PyBuffer_Release(&w);
+out_c:
+    PyBuffer_Release(&c);
+    return result;
+}
+
+/* rate_law(ln_inv_sqrt_t, ln_p7_sqrt, ln_p2_sqrt, slope_per_k, temp_k, a_coef, b_coef,
+ *          wet_nodes, eq7_min_k, coef) -> inert
+ *
+ * Sample.vapour_coefficients()'s law at n nodes (see there): from the ice_nodes rows
+ * (each n), a = a_coef p_sat / sqrt T (p_sat by eq. 7 at or above eq7_min_k, else by
+ * the joined eq. 2), b = b_coef / sqrt T, both 0 where wet_nodes (n bools) is False;
+ * slope = a x slope_per_k; writes the rows (a, b, slope, slope x T) to coef (4 x n).
+ * Returns True if every a and b is 0 (the sample neither gives nor takes vapour). */
+static PyObject *rate_law(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    enum { N_VEC = 7 };
+    if (nargs != 10) {
+        PyErr_SetString(PyExc_TypeError, "rate_law takes 10 arguments");
+        return NULL;
+    }
+    const double eq7_min_k = PyFloat_AsDouble(args[8]);
+    if (eq7_min_k == -1.0 && PyErr_Occurred()) return NULL;
+    static const char *names[N_VEC] = {"ln_inv_sqrt_t", "ln_p7_sqrt", "ln_p2_sqrt",
+                                       "slope_per_k", "temp_k", "a_coef", "b_coef"};
+    Py_buffer v[N_VEC], wet, out;
+    int got = 0;
+    PyObject *result = NULL;
+    if (get_vec(args[4], &v[4], -1, 0, names[4]) < 0) return NULL;
+    got = 1 << 4;
+    const Py_ssize_t n = v[4].len / 8;
+    for (int i = 0; i < N_VEC; i++) {
+        if (i == 4) continue;
+        if (get_vec(args[i], &v[i], n, 0, names[i]) < 0) goto done;
+        got |= 1 << i;
+    }
+    if (get_bools(args[7], &wet, n, "wet_nodes") < 0) goto done;
+    if (get_vec(args[9], &out, 4 * n, 1, "coef") < 0) {
+        PyBuffer_Release(&wet);
+        goto done;
+    }
+    {
+        const double *ln_inv = v[0].buf, *ln_p7 = v[1].buf, *ln_p2 = v[2].buf,
+                     *slope_k = v[3].buf, *t = v[4].buf, *a_coef = v[5].buf,
+                     *b_coef = v[6].buf;
+        const char *w = wet.buf;
+        double *a = out.buf, *b = a + n, *slope = a + 2 * n, *slope_t = a + 3 * n;
+        int any = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (w[i]) {
+                a[i] = a_coef[i] * exp(t[i] >= eq7_min_k ? ln_p7[i] : ln_p2[i]);
+                b[i] = b_coef[i] * exp(ln_inv[i]);
+            } else {
+                a[i] = b[i] = 0.0;
+            }
+            slope[i] = a[i] * slope_k[i];
+            slope_t[i] = slope[i] * t[i];
+            any |= a[i] != 0.0 || b[i] != 0.0;
+        }
+        result = Py_NewRef(any ? Py_False : Py_True);
+    }
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&wet);
+done:
+    for (int i = 0; i < N_VEC; i++)
+        if (got & (1 << i)) PyBuffer_Release(&v[i]);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"solve", (PyCFunction)(void (*)(void))solve, METH_FASTCALL,
+     "solve(off, diag, rhs, x): tridiagonal solve into x (see sims/tridiag.py)."},
+    {"coupled_step", (PyCFunction)(void (*)(void))coupled_step, METH_FASTCALL,
+     "Sample.conduct()'s coupled heat/vapour step (see sims/sample.py)."},
+    {"sublimate", (PyCFunction)(void (*)(void))sublimate, METH_FASTCALL,
+     "Sample.sublimate()'s ice update and ledger sums (see sims/sample.py)."},
+    {"rate_law", (PyCFunction)(void (*)(void))rate_law, METH_FASTCALL,
+     "Sample.vapour_coefficients()'s sublimation law (see sims/sample.py)."},
+    {"node_terms", (PyCFunction)(void (*)(void))node_terms, METH_FASTCALL,
+     "node_terms(kind, coef, w, temp_k, out): sims.ice_nodes / sims.layer_nodes terms."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "sims._kernels",
+    "The sample's implicit step in compiled code (see sims/_kernels.c).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__kernels(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    if (PyModule_AddIntConstant(m, "ICE_BASIS", ICE_BASIS) < 0
+        || PyModule_AddIntConstant(m, "LAYER_BASIS", LAYER_BASIS) < 0
+        || PyModule_AddIntConstant(m, "MAX_NODES", MAX_NODES) < 0
+        || PyModule_AddStringConstant(m, "SOURCE_SHA256", KERNELS_SOURCE_SHA256) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
