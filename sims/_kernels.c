@@ -419,6 +419,34 @@ done:
     return result;
 }
 
+/* plausible(t_new, t_old, max_step_dk, min_temp_k) -> bool
+ *
+ * Plant._checked_vapour_step()'s test of a step: every |t_new - t_old| < max_step_dk
+ * and every t_new > min_temp_k (a NaN fails both, so a non-finite step is redone). */
+static PyObject *plausible(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "plausible takes 4 arguments");
+        return NULL;
+    }
+    const double max_dk = PyFloat_AsDouble(args[2]);
+    if (max_dk == -1.0 && PyErr_Occurred()) return NULL;
+    const double min_k = PyFloat_AsDouble(args[3]);
+    if (min_k == -1.0 && PyErr_Occurred()) return NULL;
+    Py_buffer a, b;
+    if (get_vec(args[0], &a, -1, 0, "t_new") < 0) return NULL;
+    if (get_vec(args[1], &b, a.len / 8, 0, "t_old") < 0) {
+        PyBuffer_Release(&a);
+        return NULL;
+    }
+    const double *t = a.buf, *t0 = b.buf;
+    int ok = 1;
+    for (Py_ssize_t i = 0; ok && i < a.len / 8; i++)
+        ok = fabs(t[i] - t0[i]) < max_dk && t[i] > min_k;
+    PyBuffer_Release(&b);
+    PyBuffer_Release(&a);
+    return Py_NewRef(ok ? Py_True : Py_False);
+}
+
 static PyMethodDef methods[] = {
     {"solve", (PyCFunction)(void (*)(void))solve, METH_FASTCALL,
      "solve(off, diag, rhs, x): tridiagonal solve into x (see sims/tridiag.py)."},
@@ -426,6 +454,8 @@ static PyMethodDef methods[] = {
      "Sample.conduct()'s coupled heat/vapour step (see sims/sample.py)."},
     {"sublimate", (PyCFunction)(void (*)(void))sublimate, METH_FASTCALL,
      "Sample.sublimate()'s ice update and ledger sums (see sims/sample.py)."},
+    {"plausible", (PyCFunction)(void (*)(void))plausible, METH_FASTCALL,
+     "plausible(t_new, t_old, max_step_dk, min_temp_k): Plant's step test."},
     {"rate_law", (PyCFunction)(void (*)(void))rate_law, METH_FASTCALL,
      "Sample.vapour_coefficients()'s sublimation law (see sims/sample.py)."},
     {"node_terms", (PyCFunction)(void (*)(void))node_terms, METH_FASTCALL,

@@ -18,6 +18,7 @@ import numpy as np
 
 from sims import ice, power
 from sims.clock import SimClock
+from sims.compiled import kernels as _kernels
 from sims.constants import M_H2O, R
 from sims.faults import PlantFaults
 from sims.params import PlantParams
@@ -26,7 +27,6 @@ from sims.stack import Stack
 from sims.trap import Trap
 
 _count = np.count_nonzero
-_max, _min = np.maximum.reduce, np.minimum.reduce  # (NaN in: NaN out, every test fails)
 MAX_STEP_DK = 10.0  # a thermal step moving any node more than this is redone in halves
 MIN_TEMP_K = 10.0
 
@@ -229,23 +229,21 @@ class Plant:
         """
         s, trap = self.sample, self.trap
         # the sample's state is its attributes: arrays are replaced, never changed in
-        # place, except the temperatures (copied) and scratch buffers
-        saved = (s.__dict__.copy(), s.temp_k.copy(), self.vapour_kg, self.lost_kg,
-                 trap.ice_kg, trap._latent_pending_j)
+        # place (the temperatures included), except scratch buffers
+        saved = (s.__dict__.copy(), self.vapour_kg, self.lost_kg, trap.ice_kg,
+                 trap._latent_pending_j)
         self._vapour_step(dt_s, heater_w)
-        t_new = s.temp_k
         # every node moved less than MAX_STEP_DK and stays above MIN_TEMP_K (NaN fails
         # every comparison, so a non-finite step is redone too)
-        if depth >= 8 or (_max(abs(t_new - saved[1])) < MAX_STEP_DK
-                          and _min(t_new) > MIN_TEMP_K):
+        if depth >= 8 or _kernels.plausible(s.temp_k, saved[0]["temp_k"], MAX_STEP_DK,
+                                            MIN_TEMP_K):
             # linearise the next step about where this one ended
             s.vapour_coefficients(self.vapour_kg / self.params.chamber.volume_m3,
                                   self._gas_temp_k)
             return
         s.__dict__.clear()
         s.__dict__.update(saved[0])
-        s.temp_k = saved[1]
-        self.vapour_kg, self.lost_kg, trap.ice_kg, trap._latent_pending_j = saved[2:]
+        self.vapour_kg, self.lost_kg, trap.ice_kg, trap._latent_pending_j = saved[1:]
         self._checked_vapour_step(dt_s / 2, heater_w, depth + 1)
         self._checked_vapour_step(dt_s / 2, heater_w, depth + 1)
 

@@ -84,8 +84,9 @@ class Sample(EnergyLedger):
         self._slope_stale = False  # a refresh moved the temperatures since
         self._lat = np.zeros(n + 1)  # latent heat [J/kg] there, plate first (0)
         # the ice's terms at every node (ice_nodes rows) and the temperature array they
-        # are of: temp_k is replaced by each step (changed in place only here, which then
-        # forgets them): one evaluation per step for sublimate() and vapour_coefficients()
+        # are of: temp_k is replaced whenever it changes, never changed in place (the
+        # plant's step keeps the old one to undo a step): one evaluation per step for
+        # sublimate() and vapour_coefficients()
         self._ice_nodes = ice_nodes.IceNodes(n + 1)
         self._props = np.zeros((6, n + 1))
         self._props_of: NDArray[np.float64] | None = None
@@ -196,8 +197,9 @@ class Sample(EnergyLedger):
         true_j = self.regolith_kg * (props[layer_nodes.H_REGOLITH] - h_reg_ref)
         if not self._all_dry:
             true_j += self.ice_kg * (props[layer_nodes.H_ICE] - h_ice_ref)
-        self.temp_k[1:] = t - (true_j - energy_j) / self._layer_capacity_j_k(props)
-        self._props_of = None  # (changed in place)
+        temp = self.temp_k.copy()  # (replaced, never changed in place: Plant keeps the old)
+        temp[1:] = t - (true_j - energy_j) / self._layer_capacity_j_k(props)
+        self.temp_k = temp
         self._slope_stale = True  # the temperatures moved: re-linearise about them
 
     # ---- stepping ---------------------------------------------------------------
@@ -361,8 +363,9 @@ class Sample(EnergyLedger):
         self.latent_j += heat_sum
         if not predicted:
             # conduct() took the latent heat of its prediction; give back what did not leave
-            self.temp_k[1:] += (self._sink_pred_j - heat_j) / self._cap_j_k[1:]
-            self._props_of = None  # (changed in place)
+            temp = self.temp_k.copy()  # (replaced, never changed in place)
+            temp[1:] += (self._sink_pred_j - heat_j) / self._cap_j_k[1:]
+            self.temp_k = temp
 
     # ---- readings ---------------------------------------------------------------
     @property

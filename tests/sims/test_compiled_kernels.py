@@ -140,3 +140,16 @@ def test_a_module_built_from_another_source_is_refused() -> None:
     compiled.check_build(built, None)  # (an installed wheel: no source to compare)
     with pytest.raises(ImportError, match="built from another version of _kernels.c.*make"):
         compiled.check_build("0" * 64, built)
+
+
+def test_step_plausibility_test() -> None:
+    """A step is kept when every node moved less than the bound and stays above the
+    floor; a NaN anywhere fails it (so a non-finite step is redone)."""
+    old = np.array([100.0, 200.0, 300.0])
+    assert kernels.plausible(old + 9.99, old, 10.0, 10.0)
+    assert not kernels.plausible(old + np.array([0.0, -10.0, 0.0]), old, 10.0, 10.0)
+    assert not kernels.plausible(np.array([5.0, 200.0, 300.0]), np.array([9.0, 200, 300]),
+                                 10.0, 10.0)
+    assert not kernels.plausible(np.array([100.0, np.nan, 300.0]), old, 10.0, 10.0)
+    with pytest.raises(ValueError, match="t_old: 3 values expected, got 2"):
+        kernels.plausible(old, old[:2], 10.0, 10.0)
