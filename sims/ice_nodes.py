@@ -1,4 +1,4 @@
-"""The ice terms of the sample's thermal step at every node, from one matrix product.
+"""The ice terms of the sample's thermal step at every node, from one coefficient table.
 
 Every thermal step the plant needs, at the same ~31 node temperatures T: the saturation
 pressure (Murphy & Koop (2005) eq. 7, joined to eq. 2 below 110 K as in

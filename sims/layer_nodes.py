@@ -1,4 +1,4 @@
-"""Heat capacities and enthalpies of the sample's layers from one matrix product.
+"""Heat capacities and enthalpies of the sample's layers from one coefficient table.
 
 Every property refresh (each ``solver.refresh_s`` of mission time) the sample needs, at
 its ~30 layer temperatures T, the regolith's and the ice's specific heat capacity and

@@ -87,8 +87,9 @@ def _dense(neg_g: np.ndarray, diag: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("n", [2, 3, 31])
 def test_conductance_network_solve_matches_a_dense_solve(n: int) -> None:
-    """LAPACK's dgtsv on the sample's matrix shape (C/dt + conductance Laplacian) gives
-    the dense solution, for one right-hand side and for the two of Sherman-Morrison."""
+    """The Thomas sweep (sims._kernels.solve) on the sample's matrix shape (C/dt +
+    conductance Laplacian) gives the dense solution, for one right-hand side and for the
+    two of Sherman-Morrison."""
     rng = np.random.default_rng(n)
     g = rng.uniform(0.1, 1.0, n - 1)
     diag = rng.uniform(0.01, 0.5, n)
@@ -194,7 +195,7 @@ def test_sample_ice_properties_follow_temperatures_changed_in_place() -> None:
 
 
 def test_layer_node_properties_match_the_checked_functions() -> None:
-    """One matrix product over eight functions of T gives the regolith's (Hayne et al.
+    """Eight functions of T and a coefficient table give the regolith's (Hayne et al.
     2017, app. A) and the ice's (M&K eq. 4) heat capacity and enthalpy, as sims.regolith
     and sims.ice do, to rounding."""
     props = layer_nodes.LayerNodes(T_K.size).evaluate(T_K)
