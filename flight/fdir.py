@@ -16,6 +16,7 @@ trip for the run summary.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -40,14 +41,16 @@ from flight.fdir_responses import Episode, Responder
 #: a value against a bound, which is inlined; the last three only for those) and the
 #: monitors under several conditions ``(index, monitor)``. The last two twice: without
 #: the unconditional link monitors (they know nothing while the platform reports no
-#: diagnostics, e.g. SIL) and with them.
+#: diagnostics, e.g. SIL) and with them. Last, the stale checks' readings in one call (a
+#: tuple; KeyError if one is missing), None without stale checks.
 _Conditional = list[tuple[int, Monitor, str | None, float, float,
                           Callable[..., Any] | None, str, float, float]]
 _Others = list[tuple[int, Monitor]]
 _Plan = tuple[list[tuple[int, LimitMonitor, str, float, float]],
               list[tuple[int, StaleMonitor, str]],
-              tuple[_Conditional, _Others], tuple[_Conditional, _Others]]
-_NO_PLAN: _Plan = ([], [], ([], []), ([], []))
+              tuple[_Conditional, _Others], tuple[_Conditional, _Others],
+              Callable[[Mapping[str, Any]], tuple[Any, ...]] | None]
+_NO_PLAN: _Plan = ([], [], ([], []), ([], []), None)
 _NAN = math.nan
 
 
@@ -84,6 +87,11 @@ class Fdir:
         self._enabled_by_state: dict[str, list[Monitor]] = {}
         self._plan: _Plan = _NO_PLAN
         self._plans: dict[str, _Plan] = {}
+        # the last cycle when every stale check of the plan had a fresh reading, not yet
+        # written to the monitors' fresh_s (_write_stales_fresh_s), and whether a stale
+        # check may have counted a stale sample since their counts were last cleared
+        self._stales_fresh_s: float | None = None
+        self._stales_counted = False
         # the cmd_* inputs some monitor (or a substitution) reads: (input, command)
         names = {n for m in self.monitors for n in _inputs_read(m)}
         names |= {r.substitute for r in table.responses.values() if r.substitute}
@@ -131,7 +139,7 @@ class Fdir:
         # monitor's trip), as the general loop below would have
         trips: list[tuple[int, Monitor, Any]] = []
         get = inputs.get
-        limits, stales, (conditional, others), links = self._plan
+        limits, stales, (conditional, others), links, stale_values = self._plan
         if diagnostics:
             conditional, others = links
         for i, mon, name, above, below in limits:  # LimitMonitor.evaluate, inlined
@@ -144,16 +152,33 @@ class Fdir:
                     trips.append((i, mon, v))
             elif mon.count:
                 mon.count = 0
-        for i, mon, name in stales:  # a fresh reading, inlined (StaleMonitor.evaluate)
-            v = get(name)
-            if v is not None and v == v:
-                mon.fresh_s = now_s
-                if mon.count:
-                    mon.count = 0
-            else:
-                value = mon.sample(now_s, inputs)
-                if value is not NO_TRIP:
-                    trips.append((i, mon, value))
+        if stale_values is not None:
+            # every stale check's reading fresh (the usual cycle): their sum is a number
+            # (None fails it, NaN makes it NaN); noted once for all of them
+            try:
+                total = sum(stale_values(inputs))
+                all_fresh = total == total
+            except (TypeError, KeyError):
+                all_fresh = False
+            if all_fresh:
+                self._stales_fresh_s = now_s
+                if self._stales_counted:  # fresh again: their counts restart
+                    for _, mon, _ in stales:
+                        mon.count = 0
+                    self._stales_counted = False
+            else:  # one by one (each fresh reading inlined: StaleMonitor.evaluate)
+                self._write_stales_fresh_s()
+                self._stales_counted = True
+                for i, mon, name in stales:
+                    v = get(name)
+                    if v is not None and v == v:
+                        mon.fresh_s = now_s
+                        if mon.count:
+                            mon.count = 0
+                    else:
+                        value = mon.sample(now_s, inputs)
+                        if value is not NO_TRIP:
+                            trips.append((i, mon, value))
         for i, mon, cname, above, below, evaluate, name, bad_above, bad_below in conditional:
             if cname is not None:  # Monitor.sample under one condition (or none), inlined
                 v = get(cname)
@@ -192,8 +217,21 @@ class Fdir:
             for _, mon, value in trips:
                 self._trip(mon, now_s, value)
 
+    def _write_stales_fresh_s(self) -> None:
+        """Give the plan's stale checks the last cycle when all their readings were fresh
+        (the fast path notes it once for all; each monitor's ``fresh_s`` is the later of
+        that and its own), before anything reads or moves them one by one."""
+        fresh_s = self._stales_fresh_s
+        if fresh_s is not None:
+            for _, mon, _ in self._plan[1]:
+                if mon.fresh_s is None or mon.fresh_s < fresh_s:
+                    mon.fresh_s = fresh_s
+            self._stales_fresh_s = None
+
     def _check_tripped(self, now_s: float, inputs: Mapping[str, Any]) -> None:
         """The cycle while a monitor is tripped: every monitor in table order."""
+        self._write_stales_fresh_s()
+        self._stales_counted = True  # (their counts move here, one by one)
         episodes = self.episodes
         for mon in self._enabled:
             if mon.when or mon.id in episodes:
@@ -210,6 +248,8 @@ class Fdir:
                     self._trip(mon, now_s, value)
 
     def _enter(self, state: str, now_s: float) -> None:
+        self._write_stales_fresh_s()  # (to the old plan's stale checks)
+        self._stales_counted = True
         if self._state == "SAFE" and self.responder.used:
             self.responder.reset_budgets()
             self.emit("fdir_budget_reset", state=state, mission_time_s=now_s)
@@ -254,7 +294,10 @@ class Fdir:
             unconditional_link = type(mon) is LinkMonitor and not when
             for plan in (links,) if unconditional_link else (plain, links):
                 plan[kind].append(entry)
-        return limits, stales, plain, links
+        # (itemgetter of one name gives the value, not a tuple: the first name twice)
+        names = [name for _, _, name in stales]
+        stale_values = operator.itemgetter(*names, *names[:1]) if names else None
+        return limits, stales, plain, links, stale_values
 
     def _rest(self, mon: Monitor, now_s: float, value: Any, why: str) -> None:
         """Forget a monitor's history; clear it if it was tripped."""
