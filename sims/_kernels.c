@@ -16,7 +16,7 @@
 #include <math.h>
 #include <string.h>
 
-#define MAX_NODES 1024 /* params: layers <= 400 (+ the plate) */
+#define MAX_NODES 512 /* params: layers <= 400, plus the plate (scratch on the C stack) */
 #ifndef KERNELS_SOURCE_SHA256 /* set by setup.py: sha256 of this file when built */
 #define KERNELS_SOURCE_SHA256 "unknown"
 #endif
