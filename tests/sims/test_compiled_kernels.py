@@ -153,3 +153,23 @@ def test_step_plausibility_test() -> None:
     assert not kernels.plausible(np.array([100.0, np.nan, 300.0]), old, 10.0, 10.0)
     with pytest.raises(ValueError, match="t_old: 3 values expected, got 2"):
         kernels.plausible(old, old[:2], 10.0, 10.0)
+
+
+def test_the_most_layers_the_params_allow_fit_the_kernels() -> None:
+    """plant.sample.layers' upper bound (plus the plate) is within the kernels' scratch:
+    a 400-layer sample heats and conserves water through them."""
+    import dataclasses
+
+    from sims.params import PlantParams, SampleParams
+    from sims.plant import Plant
+
+    layers_max = SampleParams.__dataclass_fields__["layers"].metadata["max"]
+    assert layers_max + 1 <= kernels.MAX_NODES
+    p = PlantParams()
+    plant = Plant(dataclasses.replace(p, sample=dataclasses.replace(p.sample,
+                                                                    layers=layers_max)))
+    plant.inputs.heater_power_w = 20.0
+    for _ in range(50):
+        plant.step(0.1)
+    assert plant.sample.plate_temp_k > p.sample.initial_temp_k
+    assert abs(plant.mass_balance_error_kg()) < 1e-15
