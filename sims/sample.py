@@ -26,7 +26,6 @@ from sims.tridiag import solve_conductance_network
 
 _SQRT_R_2PI_M = math.sqrt(R / (2.0 * math.pi * M_H2O))
 # hot-loop constants as 0-d arrays (numpy combines those with arrays faster than floats)
-_PLATE_WET = np.zeros(1, dtype=bool)
 _B_K, _HALF = np.array(ice_nodes.CLAPEYRON_B_K), np.array(0.5)
 
 
@@ -70,11 +69,9 @@ class Sample(EnergyLedger):
         self._a_coef = self._g_vap * (M_H2O / R)
         self._b_coef = self._g_vap  # b = _b_coef / sqrt(T), for the gas temperature below
         self._b_gas_k = 1.0
-        self._ones = np.ones(n + 1)
         self._k_terms = regolith.icy_conductivity_terms(sample.conductivity_depth_m)
         self._rad_w_k4 = heater.emissivity * STEFAN_BOLTZMANN * self.area_m2
         self._wall_k4 = wall_temp_k**4
-        self._has_dry = False
         self._neg_g = np.zeros(n - 1)  # minus the conductances between nodes [W/K]
         self._base_diag = np.zeros(n + 1)
         # the sublimation law at the last linearisation, per node (plate first, all 0):
@@ -94,12 +91,11 @@ class Sample(EnergyLedger):
         # the enthalpies per kg of regolith and of ice at the last one
         self._layer_nodes = layer_nodes.LayerNodes(n)
         self._h_at_refresh = np.zeros((2, n))
-        self._wet = self.ice_kg > 0.0
-        self._wet_nodes = np.concatenate((_PLATE_WET, self._wet))
+        # which nodes hold ice (plate first: none)
+        self._wet_nodes = np.concatenate(([False], self.ice_kg > 0.0))
         self._sink_pred_j = np.zeros(n)
         self._out_pred: NDArray[np.float64] | None = None
         self._zeros = np.zeros(n)
-        self._rhs_u = np.zeros((2, n + 1))  # conduct()'s scratch (its two right-hand sides)
         self._inert = False  # set when the sample neither holds ice nor takes vapour
         #: the last :meth:`conduct` was conduction alone: no layer gave or took vapour (it
         #: returned zeros, and :meth:`sublimate` of them changes nothing)
@@ -351,11 +347,9 @@ class Sample(EnergyLedger):
         m_h, m_sum, g_sum, g_t, heat_sum, n_dry = _kernels.sublimate(
             self.ice_kg, mass_kg, h_ice, t, heat_j, ice_kg, wet_nodes)
         self.ice_kg, self._wet_nodes = ice_kg, wet_nodes
-        self._wet = wet_nodes[1:]
         if n_dry != self._n_dry:  # a layer dried out (or iced up): its conductivity jumps
             self._n_dry = n_dry
             self._age_s = math.inf
-        self._has_dry = n_dry > 0
         self._all_dry = n_dry == t.size
         self.ice_sensible_out_j += m_h - self._h_ice0_j_kg * m_sum
         self.sublimated_kg += g_sum  # (gross: deposits back into the sample not counted)
