@@ -5,8 +5,9 @@
  * overhead whatever the array size, and a sweep cannot be vectorised; here the whole
  * step is one call of ~2 us. The Python side (sims/sample.py, sims/tridiag.py) keeps
  * the physics, the checks and the documentation; this file only does the arithmetic
- * it describes, in the same order. Built by setuptools at install (pyproject.toml,
- * ext-modules); plain C99 and the CPython buffer protocol, no numpy headers.
+ * it describes, in the same order. Built by setuptools at install (setup.py, which
+ * stamps this file's sha256 in; sims/compiled.py checks it); plain C99 and the CPython
+ * buffer protocol, no numpy headers.
  *
  * Arrays are passed as C-contiguous float64 buffers (numpy arrays); lengths are
  * checked here and a mismatch raises ValueError naming the argument.
@@ -466,6 +467,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "sims._kernels",
     "The sample's implicit step in compiled code (see sims/_kernels.c).", -1, methods,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__kernels(void) {
