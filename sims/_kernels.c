@@ -22,45 +22,64 @@
 #define KERNELS_SOURCE_SHA256 "unknown"
 #endif
 
-/* A float64 buffer of the expected length (n < 0: any), writable if asked. */
-static int get_vec(PyObject *obj, Py_buffer *view, Py_ssize_t n, int writable,
-                   const char *name) {
+/* The buffers a kernel holds, all released by release() on every way out. */
+enum { MAX_BUFS = 10 };
+typedef struct {
+    Py_buffer view[MAX_BUFS];
+    int held;
+} Buffers;
+
+static void release(Buffers *b) {
+    while (b->held > 0) PyBuffer_Release(&b->view[--b->held]);
+}
+
+/* The data of obj as a C-contiguous array of n items (n < 0: any number, then put in
+ * *n_out) of type "d" (float64) or "?" (bool), writable if asked; held in b. NULL with
+ * a ValueError naming the argument if it is not that. */
+static void *take(Buffers *b, PyObject *obj, const char *type, Py_ssize_t n, int writable,
+                  const char *name, Py_ssize_t *n_out) {
+    const int f64 = type[0] == 'd';
+    const char *what = f64 ? "float64" : "bool", *unit = f64 ? "values" : "bools";
+    const Py_ssize_t size = f64 ? 8 : 1;
+    if (b->held >= MAX_BUFS) {
+        PyErr_Format(PyExc_SystemError, "%s: a kernel takes at most %d arrays", name, MAX_BUFS);
+        return NULL;
+    }
+    Py_buffer *view = &b->view[b->held];
     int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
     if (PyObject_GetBuffer(obj, view, flags) < 0) {
         PyErr_Clear();
-        PyErr_Format(PyExc_ValueError, "%s: a C-contiguous%s float64 array is needed",
-                     name, writable ? ", writable" : "");
-        return -1;
+        PyErr_Format(PyExc_ValueError, "%s: a C-contiguous%s %s array is needed", name,
+                     writable ? ", writable" : "", what);
+        return NULL;
     }
-    if (view->itemsize != 8 || view->format == NULL || strcmp(view->format, "d") != 0) {
-        PyErr_Format(PyExc_ValueError, "%s: float64 expected", name);
-        PyBuffer_Release(view);
-        return -1;
+    b->held++;
+    if (view->itemsize != size || view->format == NULL || strcmp(view->format, type) != 0) {
+        PyErr_Format(PyExc_ValueError, "%s: %s expected", name, what);
+        return NULL;
     }
-    if (n >= 0 && view->len != n * 8) {
-        PyErr_Format(PyExc_ValueError, "%s: %zd values expected, got %zd", name, n,
-                     view->len / 8);
-        PyBuffer_Release(view);
-        return -1;
+    if (n >= 0 && view->len != n * size) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd %s expected, got %zd", name, n, unit,
+                     view->len / size);
+        return NULL;
+    }
+    if (n_out != NULL) *n_out = view->len / size;
+    return view->buf;
+}
+
+/* The float arguments args[0 .. k-1] into out; -1 with the error set if one is not. */
+static int floats(PyObject *const *args, int k, double *out) {
+    for (int i = 0; i < k; i++) {
+        out[i] = PyFloat_AsDouble(args[i]);
+        if (out[i] == -1.0 && PyErr_Occurred()) return -1;
     }
     return 0;
 }
 
-/* A bool (numpy bool_) buffer of n values, writable. */
-static int get_bools(PyObject *obj, Py_buffer *view, Py_ssize_t n, const char *name) {
-    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) {
-        PyErr_Clear();
-        PyErr_Format(PyExc_ValueError, "%s: a C-contiguous, writable bool array is needed",
-                     name);
-        return -1;
-    }
-    if (view->itemsize != 1 || view->format == NULL || strcmp(view->format, "?") != 0
-        || view->len != n) {
-        PyErr_Format(PyExc_ValueError, "%s: %zd bools expected", name, n);
-        PyBuffer_Release(view);
-        return -1;
-    }
-    return 0;
+static int arity(const char *kernel, Py_ssize_t nargs, Py_ssize_t expected) {
+    if (nargs == expected) return 0;
+    PyErr_Format(PyExc_TypeError, "%s takes %zd arguments", kernel, expected);
+    return -1;
 }
 
 /* Thomas sweep for A x = rhs (k right-hand sides, rows of rhs and x, length n); A has
@@ -93,37 +112,29 @@ static PyObject *singular(Py_ssize_t code) {
 
 /* solve(off, diag, rhs, x): x = A^-1 rhs, rhs and x of k x n values (k >= 1). */
 static PyObject *solve(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "solve(off, diag, rhs, x) takes 4 arguments");
-        return NULL;
-    }
-    Py_buffer off, diag, rhs, x;
-    if (get_vec(args[1], &diag, -1, 0, "diag") < 0) return NULL;
-    Py_ssize_t n = diag.len / 8;
+    if (arity("solve(off, diag, rhs, x)", nargs, 4) < 0) return NULL;
+    Buffers b = {.held = 0};
     PyObject *result = NULL;
+    Py_ssize_t n, len;
+    const double *diag = take(&b, args[1], "d", -1, 0, "diag", &n), *off, *rhs;
+    double *x, cp[MAX_NODES];
+    if (diag == NULL) goto done;
     if (n < 1 || n > MAX_NODES) {
         PyErr_Format(PyExc_ValueError, "diag: 1 to %d rows, got %zd", MAX_NODES, n);
-        PyBuffer_Release(&diag);
-        return NULL;
+        goto done;
     }
-    if (get_vec(args[0], &off, n - 1, 0, "off") < 0) goto out_diag;
-    if (get_vec(args[2], &rhs, -1, 0, "rhs") < 0) goto out_off;
-    if (rhs.len == 0 || rhs.len % (n * 8) != 0) {
+    if ((off = take(&b, args[0], "d", n - 1, 0, "off", NULL)) == NULL) goto done;
+    if ((rhs = take(&b, args[2], "d", -1, 0, "rhs", &len)) == NULL) goto done;
+    if (len == 0 || len % n != 0) {
         PyErr_Format(PyExc_ValueError, "rhs: a multiple of %zd values expected, got %zd", n,
-                     rhs.len / 8);
-        goto out_rhs;
+                     len);
+        goto done;
     }
-    if (get_vec(args[3], &x, rhs.len / 8, 1, "x") < 0) goto out_rhs;
-    double cp[MAX_NODES];
-    Py_ssize_t code = thomas(off.buf, diag.buf, rhs.buf, x.buf, n, rhs.len / (n * 8), cp);
+    if ((x = take(&b, args[3], "d", len, 1, "x", NULL)) == NULL) goto done;
+    const Py_ssize_t code = thomas(off, diag, rhs, x, n, len / n, cp);
     result = code < 0 ? singular(code) : Py_NewRef(Py_None);
-    PyBuffer_Release(&x);
-out_rhs:
-    PyBuffer_Release(&rhs);
-out_off:
-    PyBuffer_Release(&off);
-out_diag:
-    PyBuffer_Release(&diag);
+done:
+    release(&b);
     return result;
 }
 
@@ -138,94 +149,81 @@ out_diag:
  * and the mass each node gives the chamber to out_kg (n); returns the end-of-step
  * chamber density [kg/m^3]. */
 static PyObject *coupled_step(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    enum { N_BUF = 9, N_SCALAR = 6 };
-    if (nargs != N_BUF + N_SCALAR) {
-        PyErr_SetString(PyExc_TypeError, "coupled_step takes 15 arguments");
-        return NULL;
-    }
-    double s[N_SCALAR];
-    for (int i = 0; i < N_SCALAR; i++) {
-        s[i] = PyFloat_AsDouble(args[N_BUF + i]);
-        if (s[i] == -1.0 && PyErr_Occurred()) return NULL;
-    }
+    if (arity("coupled_step", nargs, 15) < 0) return NULL;
+    double s[6];
+    if (floats(args + 9, 6, s) < 0) return NULL;
     const double heater_net_w = s[0], volume_over_dt = s[1], vapour_over_dt = s[2],
                  other_source = s[3], other_sink = s[4], dt_s = s[5];
-    static const char *names[N_BUF] = {"cap_over_dt", "t_old", "off", "base_diag", "lat",
-                                       "coef", "ice_kg", "temp", "out_kg"};
-    Py_buffer v[N_BUF];
-    int got = 0;
+    static const char *names[9] = {"cap_over_dt", "t_old", "off", "base_diag", "lat",
+                                   "coef", "ice_kg", "temp", "out_kg"};
+    Buffers b = {.held = 0};
     PyObject *result = NULL;
-    if (get_vec(args[1], &v[1], -1, 0, names[1]) < 0) return NULL;
-    got = 1 << 1;
-    const Py_ssize_t n = v[1].len / 8;
+    double *v[9];
+    Py_ssize_t n;
+    if ((v[1] = take(&b, args[1], "d", -1, 0, names[1], &n)) == NULL) goto done;
     if (n < 2 || n > MAX_NODES) {
         PyErr_Format(PyExc_ValueError, "t_old: 2 to %d nodes, got %zd", MAX_NODES, n);
         goto done;
     }
-    const Py_ssize_t lens[N_BUF] = {n, n, n - 1, n, n, 4 * n, n - 1, n, n};
-    for (int i = 0; i < N_BUF; i++) {
-        if (i == 1) continue;
-        if (get_vec(args[i], &v[i], lens[i], i >= 7, names[i]) < 0) goto done;
-        got |= 1 << i;
-    }
-    {
-        const double *cap = v[0].buf, *t_old = v[1].buf, *off = v[2].buf,
-                     *base = v[3].buf, *lat = v[4].buf, *coef = v[5].buf, *ice = v[6].buf;
-        double *temp = v[7].buf, *out = v[8].buf;
-        /* the coefficients of this step: coef, or a fixed source for an emptying layer */
-        double ca[MAX_NODES], cb[MAX_NODES], cs[MAX_NODES], cst[MAX_NODES];
-        memcpy(ca, coef, n * sizeof(double));
-        memcpy(cb, coef + n, n * sizeof(double));
-        memcpy(cs, coef + 2 * n, n * sizeof(double));
-        memcpy(cst, coef + 3 * n, n * sizeof(double));
-        for (Py_ssize_t i = 1; i < n; i++) {
-            if (ca[i] * dt_s >= ice[i - 1]) {
-                ca[i] = ice[i - 1] / dt_s;
-                cb[i] = cs[i] = cst[i] = 0.0;
-            }
-        }
-        double sum_a = 0.0, sum_b = 0.0, sum_st = 0.0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            sum_a += ca[i];
-            sum_b += cb[i];
-            sum_st += cst[i];
-        }
-        /* chamber: E rho = r0 + slope . T */
-        const double e = volume_over_dt + sum_b + other_sink;
-        const double r0 = vapour_over_dt + sum_a - sum_st + other_source;
-        const double r0_e = r0 / e;
-        /* (A - u v^T) T = rhs, A = base + lat x slope on the diagonal, u = lat x b / E,
-         * v = slope: solve A [x y] = [rhs u], then Sherman-Morrison */
-        double diag[MAX_NODES], xy[2 * MAX_NODES], cp[MAX_NODES];
-        for (Py_ssize_t i = 0; i < n; i++) {
-            const double l = lat[i];
-            xy[i] = cap[i] * t_old[i] + (-(l * ca[i]) + r0_e * (l * cb[i]) + l * cst[i]);
-            xy[n + i] = (l * cb[i]) * (1.0 / e);
-            diag[i] = base[i] + l * cs[i];
-        }
-        xy[0] += heater_net_w;
-        const Py_ssize_t code = thomas(off, diag, xy, xy, n, 2, cp);
-        if (code < 0) {
-            singular(code);
+    const Py_ssize_t lens[9] = {n, n, n - 1, n, n, 4 * n, n - 1, n, n};
+    for (int i = 0; i < 9; i++)
+        if (i != 1 && (v[i] = take(&b, args[i], "d", lens[i], i >= 7, names[i], NULL)) == NULL)
             goto done;
+    const double *cap = v[0], *t_old = v[1], *off = v[2], *base = v[3], *lat = v[4],
+                 *coef = v[5], *ice = v[6];
+    double *temp = v[7], *out = v[8];
+    /* the coefficients of this step: coef, or a fixed source for an emptying layer */
+    double ca[MAX_NODES], cb[MAX_NODES], cs[MAX_NODES], cst[MAX_NODES];
+    memcpy(ca, coef, n * sizeof(double));
+    memcpy(cb, coef + n, n * sizeof(double));
+    memcpy(cs, coef + 2 * n, n * sizeof(double));
+    memcpy(cst, coef + 3 * n, n * sizeof(double));
+    for (Py_ssize_t i = 1; i < n; i++) {
+        if (ca[i] * dt_s >= ice[i - 1]) {
+            ca[i] = ice[i - 1] / dt_s;
+            cb[i] = cs[i] = cst[i] = 0.0;
         }
-        double vx = 0.0, vy = 0.0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            vx += xy[i] * cs[i];
-            vy += xy[n + i] * cs[i];
-        }
-        const double w = vx / (1.0 - vy);
-        const double rho = (r0 + w) / e; /* (slope . temp = vx + vy w = w) */
-        for (Py_ssize_t i = 0; i < n; i++) {
-            const double t = xy[i] + xy[n + i] * w;
-            temp[i] = t;
-            out[i] = (ca[i] + cs[i] * (t - t_old[i]) - cb[i] * rho) * dt_s;
-        }
-        result = PyFloat_FromDouble(rho);
     }
+    double sum_a = 0.0, sum_b = 0.0, sum_st = 0.0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        sum_a += ca[i];
+        sum_b += cb[i];
+        sum_st += cst[i];
+    }
+    /* chamber: E rho = r0 + slope . T */
+    const double e = volume_over_dt + sum_b + other_sink;
+    const double r0 = vapour_over_dt + sum_a - sum_st + other_source;
+    const double r0_e = r0 / e;
+    /* (A - u v^T) T = rhs, A = base + lat x slope on the diagonal, u = lat x b / E,
+     * v = slope: solve A [x y] = [rhs u], then Sherman-Morrison */
+    double diag[MAX_NODES], xy[2 * MAX_NODES], cp[MAX_NODES];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const double l = lat[i];
+        xy[i] = cap[i] * t_old[i] + (-(l * ca[i]) + r0_e * (l * cb[i]) + l * cst[i]);
+        xy[n + i] = (l * cb[i]) * (1.0 / e);
+        diag[i] = base[i] + l * cs[i];
+    }
+    xy[0] += heater_net_w;
+    const Py_ssize_t code = thomas(off, diag, xy, xy, n, 2, cp);
+    if (code < 0) {
+        singular(code);
+        goto done;
+    }
+    double vx = 0.0, vy = 0.0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        vx += xy[i] * cs[i];
+        vy += xy[n + i] * cs[i];
+    }
+    const double w = vx / (1.0 - vy);
+    const double rho = (r0 + w) / e; /* (slope . temp = vx + vy w = w) */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const double t = xy[i] + xy[n + i] * w;
+        temp[i] = t;
+        out[i] = (ca[i] + cs[i] * (t - t_old[i]) - cb[i] * rho) * dt_s;
+    }
+    result = PyFloat_FromDouble(rho);
 done:
-    for (int i = 0; i < N_BUF; i++)
-        if (got & (1 << i)) PyBuffer_Release(&v[i]);
+    release(&b);
     return result;
 }
 
@@ -235,49 +233,38 @@ done:
  * Sample.sublimate()'s arithmetic (see there): n layers; ice_out = max(ice - mass, 0);
  * wet_nodes_out (n + 1 bools, plate first: False) = ice_out > 0; gross = max(mass, 0). */
 static PyObject *sublimate(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 7) {
-        PyErr_SetString(PyExc_TypeError, "sublimate takes 7 arguments");
-        return NULL;
-    }
+    if (arity("sublimate", nargs, 7) < 0) return NULL;
     static const char *names[6] = {"ice_kg", "mass_kg", "h_ice_j_kg", "temp_k", "heat_j",
                                    "ice_out"};
-    Py_buffer v[7];
-    int got = 0;
+    Buffers b = {.held = 0};
     PyObject *result = NULL;
-    if (get_vec(args[0], &v[0], -1, 0, names[0]) < 0) return NULL;
-    got = 1;
-    Py_ssize_t n = v[0].len / 8;
-    for (int i = 1; i < 6; i++) {
-        if (get_vec(args[i], &v[i], n, i == 5, names[i]) < 0) goto done;
-        got |= 1 << i;
+    double *v[6];
+    char *wet;
+    Py_ssize_t n;
+    if ((v[0] = take(&b, args[0], "d", -1, 0, names[0], &n)) == NULL) goto done;
+    for (int i = 1; i < 6; i++)
+        if ((v[i] = take(&b, args[i], "d", n, i == 5, names[i], NULL)) == NULL) goto done;
+    if ((wet = take(&b, args[6], "?", n + 1, 1, "wet_nodes_out", NULL)) == NULL) goto done;
+    const double *ice = v[0], *mass = v[1], *h = v[2], *t = v[3], *heat = v[4];
+    double *ice_out = v[5];
+    double m_h = 0.0, m_sum = 0.0, g_sum = 0.0, g_t = 0.0, heat_sum = 0.0;
+    Py_ssize_t n_dry = 0;
+    wet[0] = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const double m = mass[i], left = ice[i] - m;
+        const double g = m > 0.0 ? m : 0.0;
+        ice_out[i] = left > 0.0 ? left : 0.0;
+        wet[i + 1] = left > 0.0;
+        n_dry += !(left > 0.0);
+        m_h += m * h[i];
+        m_sum += m;
+        g_sum += g;
+        g_t += g * t[i];
+        heat_sum += heat[i];
     }
-    if (get_bools(args[6], &v[6], n + 1, "wet_nodes_out") < 0) goto done;
-    got |= 1 << 6;
-    {
-        const double *ice = v[0].buf, *mass = v[1].buf, *h = v[2].buf, *t = v[3].buf,
-                     *heat = v[4].buf;
-        double *ice_out = v[5].buf;
-        char *wet = v[6].buf;
-        double m_h = 0.0, m_sum = 0.0, g_sum = 0.0, g_t = 0.0, heat_sum = 0.0;
-        Py_ssize_t n_dry = 0;
-        wet[0] = 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            const double m = mass[i], left = ice[i] - m;
-            const double g = m > 0.0 ? m : 0.0;
-            ice_out[i] = left > 0.0 ? left : 0.0;
-            wet[i + 1] = left > 0.0;
-            n_dry += !(left > 0.0);
-            m_h += m * h[i];
-            m_sum += m;
-            g_sum += g;
-            g_t += g * t[i];
-            heat_sum += heat[i];
-        }
-        result = Py_BuildValue("(dddddn)", m_h, m_sum, g_sum, g_t, heat_sum, n_dry);
-    }
+    result = Py_BuildValue("(dddddn)", m_h, m_sum, g_sum, g_t, heat_sum, n_dry);
 done:
-    for (int i = 0; i < 7; i++)
-        if (got & (1 << i)) PyBuffer_Release(&v[i]);
+    release(&b);
     return result;
 }
 
@@ -311,10 +298,7 @@ static void basis_at(int kind, double T, const double *w, double *b) {
 /* node_terms(kind, coef, w, temp_k, out): out (rows x n) = coef (rows x 8) times the
  * basis `kind` (above) at each of the n temp_k; w: the Gaussian terms' -1/width^2 (2). */
 static PyObject *node_terms(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "node_terms takes 5 arguments");
-        return NULL;
-    }
+    if (arity("node_terms", nargs, 5) < 0) return NULL;
     const long kind = PyLong_AsLong(args[0]);
     if (kind == -1 && PyErr_Occurred()) return NULL;
     if (kind != ICE_BASIS && kind != LAYER_BASIS) {
@@ -322,39 +306,33 @@ static PyObject *node_terms(PyObject *self, PyObject *const *args, Py_ssize_t na
                      LAYER_BASIS, kind);
         return NULL;
     }
-    Py_buffer c, w, t, out;
+    Buffers b = {.held = 0};
     PyObject *result = NULL;
-    if (get_vec(args[1], &c, -1, 0, "coef") < 0) return NULL;
-    const Py_ssize_t rows = c.len / 64;
-    if (rows < 1 || c.len != rows * 64) {
+    Py_ssize_t items, n;
+    const double *k = take(&b, args[1], "d", -1, 0, "coef", &items), *w, *tk;
+    double *o;
+    if (k == NULL) goto done;
+    const Py_ssize_t rows = items / 8;
+    if (rows < 1 || items != rows * 8) {
         PyErr_SetString(PyExc_ValueError, "coef: rows of 8 values expected");
-        goto out_c;
+        goto done;
     }
-    if (get_vec(args[2], &w, 2, 0, "w") < 0) goto out_c;
-    if (get_vec(args[3], &t, -1, 0, "temp_k") < 0) goto out_w;
-    const Py_ssize_t n = t.len / 8;
-    if (get_vec(args[4], &out, rows * n, 1, "out") < 0) goto out_t;
-    {
-        const double *k = c.buf, *tk = t.buf;
-        double *o = out.buf, b[8];
-        for (Py_ssize_t i = 0; i < n; i++) {
-            basis_at((int)kind, tk[i], w.buf, b);
-            for (Py_ssize_t r = 0; r < rows; r++) {
-                const double *kr = k + 8 * r;
-                double acc = 0.0;
-                for (int j = 0; j < 8; j++) acc += kr[j] * b[j];
-                o[r * n + i] = acc;
-            }
+    if ((w = take(&b, args[2], "d", 2, 0, "w", NULL)) == NULL) goto done;
+    if ((tk = take(&b, args[3], "d", -1, 0, "temp_k", &n)) == NULL) goto done;
+    if ((o = take(&b, args[4], "d", rows * n, 1, "out", NULL)) == NULL) goto done;
+    double basis[8];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        basis_at((int)kind, tk[i], w, basis);
+        for (Py_ssize_t r = 0; r < rows; r++) {
+            const double *kr = k + 8 * r;
+            double acc = 0.0;
+            for (int j = 0; j < 8; j++) acc += kr[j] * basis[j];
+            o[r * n + i] = acc;
         }
-        result = Py_NewRef(Py_None);
     }
-    PyBuffer_Release(&out);
-out_t:
-    PyBuffer_Release(&t);
-out_w:
-    PyBuffer_Release(&w);
-out_c:
-    PyBuffer_Release(&c);
+    result = Py_NewRef(Py_None);
+done:
+    release(&b);
     return result;
 }
 
@@ -367,56 +345,41 @@ out_c:
  * slope = a x slope_per_k; writes the rows (a, b, slope, slope x T) to coef (4 x n).
  * Returns True if every a and b is 0 (the sample neither gives nor takes vapour). */
 static PyObject *rate_law(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    enum { N_VEC = 7 };
-    if (nargs != 10) {
-        PyErr_SetString(PyExc_TypeError, "rate_law takes 10 arguments");
-        return NULL;
-    }
-    const double eq7_min_k = PyFloat_AsDouble(args[8]);
-    if (eq7_min_k == -1.0 && PyErr_Occurred()) return NULL;
-    static const char *names[N_VEC] = {"ln_inv_sqrt_t", "ln_p7_sqrt", "ln_p2_sqrt",
-                                       "slope_per_k", "temp_k", "a_coef", "b_coef"};
-    Py_buffer v[N_VEC], wet, out;
-    int got = 0;
+    if (arity("rate_law", nargs, 10) < 0) return NULL;
+    double eq7_min_k;
+    if (floats(args + 8, 1, &eq7_min_k) < 0) return NULL;
+    static const char *names[7] = {"ln_inv_sqrt_t", "ln_p7_sqrt", "ln_p2_sqrt",
+                                   "slope_per_k", "temp_k", "a_coef", "b_coef"};
+    Buffers b = {.held = 0};
     PyObject *result = NULL;
-    if (get_vec(args[4], &v[4], -1, 0, names[4]) < 0) return NULL;
-    got = 1 << 4;
-    const Py_ssize_t n = v[4].len / 8;
-    for (int i = 0; i < N_VEC; i++) {
-        if (i == 4) continue;
-        if (get_vec(args[i], &v[i], n, 0, names[i]) < 0) goto done;
-        got |= 1 << i;
-    }
-    if (get_bools(args[7], &wet, n, "wet_nodes") < 0) goto done;
-    if (get_vec(args[9], &out, 4 * n, 1, "coef") < 0) {
-        PyBuffer_Release(&wet);
-        goto done;
-    }
-    {
-        const double *ln_inv = v[0].buf, *ln_p7 = v[1].buf, *ln_p2 = v[2].buf,
-                     *slope_k = v[3].buf, *t = v[4].buf, *a_coef = v[5].buf,
-                     *b_coef = v[6].buf;
-        const char *w = wet.buf;
-        double *a = out.buf, *b = a + n, *slope = a + 2 * n, *slope_t = a + 3 * n;
-        int any = 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            if (w[i]) {
-                a[i] = a_coef[i] * exp(t[i] >= eq7_min_k ? ln_p7[i] : ln_p2[i]);
-                b[i] = b_coef[i] * exp(ln_inv[i]);
-            } else {
-                a[i] = b[i] = 0.0;
-            }
-            slope[i] = a[i] * slope_k[i];
-            slope_t[i] = slope[i] * t[i];
-            any |= a[i] != 0.0 || b[i] != 0.0;
+    const double *v[7];
+    const char *wet;
+    double *a;
+    Py_ssize_t n;
+    if ((v[4] = take(&b, args[4], "d", -1, 0, names[4], &n)) == NULL) goto done;
+    for (int i = 0; i < 7; i++)
+        if (i != 4 && (v[i] = take(&b, args[i], "d", n, 0, names[i], NULL)) == NULL)
+            goto done;
+    if ((wet = take(&b, args[7], "?", n, 0, "wet_nodes", NULL)) == NULL) goto done;
+    if ((a = take(&b, args[9], "d", 4 * n, 1, "coef", NULL)) == NULL) goto done;
+    const double *ln_inv = v[0], *ln_p7 = v[1], *ln_p2 = v[2], *slope_k = v[3], *t = v[4],
+                 *a_coef = v[5], *b_coef = v[6];
+    double *bb = a + n, *slope = a + 2 * n, *slope_t = a + 3 * n;
+    int any = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (wet[i]) {
+            a[i] = a_coef[i] * exp(t[i] >= eq7_min_k ? ln_p7[i] : ln_p2[i]);
+            bb[i] = b_coef[i] * exp(ln_inv[i]);
+        } else {
+            a[i] = bb[i] = 0.0;
         }
-        result = Py_NewRef(any ? Py_False : Py_True);
+        slope[i] = a[i] * slope_k[i];
+        slope_t[i] = slope[i] * t[i];
+        any |= a[i] != 0.0 || bb[i] != 0.0;
     }
-    PyBuffer_Release(&out);
-    PyBuffer_Release(&wet);
+    result = Py_NewRef(any ? Py_False : Py_True);
 done:
-    for (int i = 0; i < N_VEC; i++)
-        if (got & (1 << i)) PyBuffer_Release(&v[i]);
+    release(&b);
     return result;
 }
 
@@ -425,27 +388,21 @@ done:
  * Plant._checked_vapour_step()'s test of a step: every |t_new - t_old| < max_step_dk
  * and every t_new > min_temp_k (a NaN fails both, so a non-finite step is redone). */
 static PyObject *plausible(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "plausible takes 4 arguments");
-        return NULL;
-    }
-    const double max_dk = PyFloat_AsDouble(args[2]);
-    if (max_dk == -1.0 && PyErr_Occurred()) return NULL;
-    const double min_k = PyFloat_AsDouble(args[3]);
-    if (min_k == -1.0 && PyErr_Occurred()) return NULL;
-    Py_buffer a, b;
-    if (get_vec(args[0], &a, -1, 0, "t_new") < 0) return NULL;
-    if (get_vec(args[1], &b, a.len / 8, 0, "t_old") < 0) {
-        PyBuffer_Release(&a);
-        return NULL;
-    }
-    const double *t = a.buf, *t0 = b.buf;
+    if (arity("plausible", nargs, 4) < 0) return NULL;
+    double bounds[2];
+    if (floats(args + 2, 2, bounds) < 0) return NULL;
+    Buffers b = {.held = 0};
+    PyObject *result = NULL;
+    Py_ssize_t n;
+    const double *t = take(&b, args[0], "d", -1, 0, "t_new", &n), *t0;
+    if (t == NULL || (t0 = take(&b, args[1], "d", n, 0, "t_old", NULL)) == NULL) goto done;
     int ok = 1;
-    for (Py_ssize_t i = 0; ok && i < a.len / 8; i++)
-        ok = fabs(t[i] - t0[i]) < max_dk && t[i] > min_k;
-    PyBuffer_Release(&b);
-    PyBuffer_Release(&a);
-    return Py_NewRef(ok ? Py_True : Py_False);
+    for (Py_ssize_t i = 0; ok && i < n; i++)
+        ok = fabs(t[i] - t0[i]) < bounds[0] && t[i] > bounds[1];
+    result = Py_NewRef(ok ? Py_True : Py_False);
+done:
+    release(&b);
+    return result;
 }
 
 static PyMethodDef methods[] = {
