@@ -91,6 +91,10 @@ class ResponseConfig:
     power_cycle: list[str] = param([], doc="retry: actuators commanded off for one cycle")
     sensor: str = param("", doc="switch_sensor: the reading replaced ...")
     substitute: str = param("", doc="switch_sensor: ... by this one")
+    cap: dict[str, float] | None = param(
+        None, doc="switch_sensor: actuator -> the most it may be commanded while the "
+        "substitution holds, proven safe whatever the substitute reads (required for "
+        "switch_sensor; {} only where no controller acts on the sensor)")
     doc: str = param("", doc="what it does")
 
 
@@ -257,6 +261,18 @@ def _check_responses(path: str, responses: Mapping[str, ResponseConfig],
             _check_name(f"{at}.substitute", r.substitute, telemetry)
             if r.sensor == r.substitute:
                 raise ConfigError(f"{at}.substitute", "must differ from sensor")
+            if r.cap is None:
+                raise ConfigError(f"{at}.cap", "a switch_sensor needs the actuator limits "
+                                  "that are safe whatever the substitute reads, e.g. "
+                                  "{heater_power_w: 0.8} (docs/fdir.md, 'Substitutions')")
+        if r.cap and r.action != "switch_sensor":
+            raise ConfigError(f"{at}.cap", "only a switch_sensor response caps actuators")
+        for a, limit in (r.cap or {}).items():
+            if a not in actuators:
+                raise ConfigError(f"{at}.cap.{a}", f"unknown actuator {a!r}; known: "
+                                  f"{', '.join(sorted(actuators))}")
+            if not 0.0 <= limit < float("inf"):
+                raise ConfigError(f"{at}.cap.{a}", f"must be a finite number >= 0, got {limit}")
         # the escalation chain must end (in a safe action or 'none'), never loop
         chain, nxt = [name], r
         while nxt.action != "safe" and nxt.escalate_to != "none":

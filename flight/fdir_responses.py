@@ -7,7 +7,10 @@ Actions (``action:`` of a response in configs/fdir.yaml):
   ``power_cycle`` are commanded off (0 / False) for one cycle first, then their
   previous (the controllers') value, forced.
 - ``switch_sensor``: the controllers and the sequencer see ``substitute`` in place of
-  ``sensor`` until the monitor clears (a substitution table the readings go through).
+  ``sensor`` until the monitor clears (a substitution table the readings go through),
+  and the actuators in the response's ``cap`` are held at or below their caps meanwhile:
+  a loop closed on a substitute cannot be trusted to keep the plant in its limits, so
+  the cap is a power proven safe whatever the substitute reads (docs/fdir.md).
 - ``abort_phase``: fire the state chart's ``abort`` trigger.
 - ``safe``: go SAFE with the monitor's reason (idempotent, never budget-limited).
 
@@ -56,6 +59,9 @@ class Responder:
         self.used: dict[tuple[str, str], int] = {}
         #: sensor -> (substitute, monitor that asked for it)
         self.substitutions: dict[str, tuple[str, str]] = {}
+        #: actuator -> the most it may be commanded while a substitution holds
+        self.caps: dict[str, float] = {}
+        self._sub_caps: dict[str, dict[str, float]] = {}  # sensor -> its response's caps
         self._power_off: set[str] = set()
         self._force_now = False
         self._force_next = False
@@ -105,7 +111,7 @@ class Responder:
         if r.action == "retry":
             detail["power_cycle"] = list(r.power_cycle)
         elif r.action == "switch_sensor":
-            detail.update(sensor=r.sensor, substitute=r.substitute)
+            detail.update(sensor=r.sensor, substitute=r.substitute, cap=dict(r.cap or {}))
         left = None if r.budget is None else r.budget - used - 1
         self.emit("fdir_response", monitor=ep.monitor, value=value, response=name,
                   action=r.action, budget_left=left, mission_time_s=now_s, **detail)
@@ -114,6 +120,8 @@ class Responder:
             self._force_now = True
         elif r.action == "switch_sensor":
             self.substitutions[r.sensor] = (r.substitute, ep.monitor)
+            self._sub_caps[r.sensor] = dict(r.cap or {})
+            self._update_caps()
         elif r.action == "abort_phase":
             self.fire("abort", reason)
         elif r.action == "safe":
@@ -128,8 +136,18 @@ class Responder:
         for sensor, (_, owner) in list(self.substitutions.items()):
             if owner == monitor:
                 del self.substitutions[sensor]
+                self._sub_caps.pop(sensor, None)
+                self._update_caps()
                 return sensor
         return None
+
+    def _update_caps(self) -> None:
+        """The caps of every substitution in force (the lowest where two cap one actuator)."""
+        caps: dict[str, float] = {}
+        for sub_caps in self._sub_caps.values():
+            for name, limit in sub_caps.items():
+                caps[name] = min(limit, caps.get(name, limit))
+        self.caps = caps
 
     def reset_budgets(self) -> None:
         """Give every budget back (the ground recovered from SAFE)."""
@@ -146,9 +164,13 @@ class Responder:
         return out
 
     def shape(self, commands: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
-        """This cycle's actuator commands with power-cycles applied, and whether every
-        command must be sent (forced) whether or not it changed."""
+        """This cycle's actuator commands with the substitutions' caps and power-cycles
+        applied, and whether every command must be sent (forced) whether or not it
+        changed."""
         out = dict(commands)
+        for name, limit in self.caps.items():
+            if out[name] > limit:
+                out[name] = limit
         force = self._force_now or self._force_next
         if force:
             self._force_now = False
