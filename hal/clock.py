@@ -15,19 +15,27 @@ _WALL_SLEEP = time.sleep  # noqa: TID251
 
 
 class WallClock:
-    """Monotonic wall time [s] since construction; ``sleep_until`` waits for a deadline."""
+    """Monotonic wall time [s] since construction, ``speed`` times faster (a bench board
+    emulated faster than real time); ``sleep_until`` waits for a deadline.
 
-    def __init__(self) -> None:
+    Raises:
+        ValueError: ``speed`` is not a finite number > 0.
+    """
+
+    def __init__(self, speed: float = 1.0) -> None:
+        if not 0.0 < speed < float("inf"):
+            raise ValueError(f"speed must be finite and > 0, got {speed}")
+        self.speed = float(speed)
         self._t0 = time.monotonic()
 
     def now_s(self) -> float:
-        return time.monotonic() - self._t0
+        return (time.monotonic() - self._t0) * self.speed
 
     def sleep_until(self, t_s: float) -> None:
         """Block until ``now_s() >= t_s`` (returns at once if it already is)."""
         delay = t_s - self.now_s()
         if delay > 0:
-            _WALL_SLEEP(delay)
+            _WALL_SLEEP(delay / self.speed)
 
 
 class ManualClock:

@@ -21,6 +21,7 @@ from hal.serial.icd import (
     CURRENT_LAYOUT,
     HK_LAYOUT,
     POWER_LAYOUT,
+    RESET_LAYOUT,
     SWITCH_LAYOUT,
     TIME_LAYOUT,
     TIME_SYNC_LAYOUT,
@@ -89,6 +90,16 @@ class Board:
     def ping(self, apid: int = Apid.SYSTEM) -> None:
         """PING ``apid``. Raises DeviceError / DeviceTimeout / LinkError."""
         self.command(apid, Service.PING)
+
+    def reset(self) -> dict[str, float]:
+        """RESET the board (a new session: every actuator off, fresh state); returns its
+        reply: ``lockstep`` (1/0), ``speed`` (board s per wall s), ``watchdog_s``.
+
+        Raises:
+            DeviceError: NACK (a board that predates RESET: UNKNOWN_SERVICE) or bad reply.
+            DeviceTimeout, LinkError: from the link.
+        """
+        return _unpack(RESET_LAYOUT, self.command(Apid.SYSTEM, Service.RESET), "RESET")
 
     def time_sync(self, dt_s: float) -> float:
         """Tell a lockstep board to advance by ``dt_s`` [s] (in steps of at most 60 s, each

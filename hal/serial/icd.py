@@ -35,6 +35,7 @@ class Service(IntEnum):
     PING = 0x01  # any APID: no payload -> ACK, no payload
     HOUSEKEEPING = 0x02  # SYSTEM: no payload -> ACK + HK_LAYOUT
     TIME_SYNC = 0x03  # SYSTEM: u32 dt_us -> the lockstep board advances by dt; ACK + u32 time_ms
+    RESET = 0x04  # SYSTEM: no payload -> every actuator off, a fresh session; ACK + RESET_LAYOUT
     SET_POWER = 0x10  # HEATER, TRAP_HEATER: u16 power [0.01 W]
     SET_ENABLE = 0x14  # HEATER, TRAP_HEATER: u8 load switch 0 open / 1 closed
     SET_OPEN = 0x11  # VALVE: u8 0 closed / 1 open
@@ -120,6 +121,15 @@ HK_LAYOUT = Layout((
     Field("cryocooler_on", "B", 1.0, 0.0, 1.0),
 ))
 TIME_SYNC_LAYOUT = Layout((Field("dt_s", "I", 1.0e-6, 1.0e-6, 60.0),))
+#: RESET reply: how the board keeps time and its link-loss watchdog, so the flight side
+#: can refuse a session whose time mode it does not share and follow the board's speed
+RESET_LAYOUT = Layout((
+    Field("lockstep", "B", 1.0, 0.0, 1.0),  # 1: TIME_SYNC moves the board; 0: its own clock
+    Field("speed", "H", 0.01, 0.01, 655.35),  # board seconds per wall second (1 on hardware)
+    Field("watchdog_s", "H", 0.01, 0.01, 655.35),  # link-loss timeout [s] (wall time)
+))
+#: time modes of :data:`RESET_LAYOUT`'s ``lockstep`` field
+TIME_MODE_OF_LOCKSTEP = {1.0: "lockstep", 0.0: "realtime"}
 TIME_LAYOUT = Layout((Field("time_s", "I", 1.0e-3, 0.0, 4294967.295),))
 POWER_LAYOUT = Layout((Field("power_w", "H", 0.01, 0.0, 655.35),))
 SWITCH_LAYOUT = Layout((Field("on", "B", 1.0, 0.0, 1.0),))
@@ -132,6 +142,7 @@ COMMANDS: dict[tuple[Apid, Service], tuple[Layout, Layout]] = {
     **{(apid, Service.PING): (EMPTY, EMPTY) for apid in Apid},
     (Apid.SYSTEM, Service.HOUSEKEEPING): (EMPTY, HK_LAYOUT),
     (Apid.SYSTEM, Service.TIME_SYNC): (TIME_SYNC_LAYOUT, TIME_LAYOUT),
+    (Apid.SYSTEM, Service.RESET): (EMPTY, RESET_LAYOUT),
     (Apid.HEATER, Service.SET_POWER): (POWER_LAYOUT, EMPTY),
     (Apid.TRAP_HEATER, Service.SET_POWER): (POWER_LAYOUT, EMPTY),
     (Apid.HEATER, Service.SET_ENABLE): (SWITCH_LAYOUT, EMPTY),

@@ -29,7 +29,14 @@ from hal.configschema import load, param
 from hal.errors import ConfigError, DeviceTimeout, HalError
 from hal.serial.board import CHANNELS, Board, make_device
 from hal.serial.framing import encode_frame, tc, tm
-from hal.serial.icd import HK_LAYOUT, TIME_SYNC_LAYOUT, Apid, Service, Status
+from hal.serial.icd import (
+    HK_LAYOUT,
+    TIME_MODE_OF_LOCKSTEP,
+    TIME_SYNC_LAYOUT,
+    Apid,
+    Service,
+    Status,
+)
 from hal.serial.link import Link, Nack
 from hal.serial.transport import SerialTransport, is_device_path
 from sims.clock import SimClock
@@ -180,6 +187,30 @@ def load_config(where: str, serial_cfg: Mapping[str, Any]) -> SerialConfig:
     return cfg
 
 
+def open_session(board: Board, where: str, time_mode: str) -> float:
+    """RESET the board (every actuator off, a fresh session: a run never starts from
+    what the last one left) and check that it keeps time as ``time_mode`` says.
+
+    Returns the board's speed (board seconds per wall second; 1 on hardware), which the
+    flight clock follows in real time so that flight and board agree on time.
+
+    Raises:
+        ConfigError: the board's time mode is not ``time_mode`` (names the key and the fix).
+        DeviceError: the board refused RESET (an older board: update its firmware).
+        DeviceTimeout, LinkError: from the link.
+    """
+    info = board.reset()
+    mode = TIME_MODE_OF_LOCKSTEP[info["lockstep"]]
+    if mode != time_mode:
+        fix = ("start the emulator with --lockstep, or set serial.time_mode: realtime"
+               if time_mode == "lockstep" else
+               "set serial.time_mode: lockstep, or start the emulator without --lockstep")
+        raise ConfigError(f"{where} serial.time_mode", f"{time_mode}, but the board runs "
+                          f"{mode}" + (f" x{info['speed']:g}" if mode == "realtime" else "")
+                          + f"; {fix}")
+    return info["speed"]
+
+
 def wait_for_board(board: Board, link: Link, clock: Any, url: str,
                    boot_timeout_s: float) -> None:
     """Open the session: PING SYSTEM at sequence count 0 (ICD 3, so the board forgets the
@@ -212,7 +243,8 @@ def build(where: str, serial_cfg: Mapping[str, Any], devices: Mapping[str, Any],
     given (a run directory); otherwise nothing is captured.
 
     Raises:
-        ConfigError: the ``serial:`` section or a device channel is wrong.
+        ConfigError: the ``serial:`` section or a device channel is wrong, or the board
+            keeps time otherwise than ``serial.time_mode`` says.
         LinkError: the port is missing, in use or refused.
         BoardSilent: the board does not answer PING within ``boot_timeout_s``.
     """
@@ -226,10 +258,12 @@ def build(where: str, serial_cfg: Mapping[str, Any], devices: Mapping[str, Any],
         link = Link(transport, wall, cfg.timeout_s, cfg.retries)
         board = Board(link)
         wait_for_board(board, link, wall, cfg.url, cfg.boot_timeout_s)
+        speed = open_session(board, where, cfg.time_mode)
         built = {role: make_device(board, role, devices[role].kind, channels[role])
                  for role in devices}
-        # mission time starts at 0 once the board is up (the link keeps its own clock)
-        clock: Any = SimClock() if cfg.time_mode == "lockstep" else WallClock()
+        # mission time starts at 0 once the board is up (the link keeps its own clock);
+        # in real time it runs at the board's speed, so flight and board agree on time
+        clock: Any = SimClock() if cfg.time_mode == "lockstep" else WallClock(speed)
         return SerialPlatform(board, built, cfg.time_mode, clock, transport.close, where)
     except BaseException:
         transport.close()

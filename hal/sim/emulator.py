@@ -10,6 +10,15 @@ a TCP port on 127.0.0.1 (:mod:`hal.sim.board_server`) in one of two time modes:
 - ``realtime``: the plant follows the injected clock times ``speed``, in fixed
   :data:`PLANT_STEP_S` steps; TIME_SYNC is refused with NOT_IN_MODE.
 
+Sessions: RESET (SYSTEM, the flight side sends it when it opens a session) turns every
+actuator off and, with a ``platform_factory``, gives the board a fresh plant (the
+mission's sample, the same seed) and restarts its clock, so two sessions on one emulator
+see the same payload; its reply says the board's time mode, speed and watchdog.
+
+Link-loss watchdog: once a session has sent a TC, the board turns every actuator off by
+itself when no valid TC has arrived for ``watchdog_s`` of wall time (a flight computer
+that died must not leave the payload heating); the next TC re-arms it.
+
 Duplicates: per APID the board keeps the sequence count, the TC bytes and the reply of the
 last TC it answered; a retry (same APID, count and bytes) is not executed again, the
 stored reply is re-sent. A TC that reuses a count with other bytes (e.g. after a flight
@@ -21,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Literal
 
 from hal.clock import WallClock
@@ -34,6 +43,7 @@ from hal.sim.board_server import (
     PtyEndpoint,
     TcpEndpoint,
 )
+from hal.sim.board_tables import ACTUATORS, APIDS, HK_SOURCES, SERVICES, Statistics
 from hal.sim.platform import SimPlatform
 
 TimeMode = Literal["lockstep", "realtime"]
@@ -41,62 +51,8 @@ TimeMode = Literal["lockstep", "realtime"]
 PLANT_STEP_S = 0.1
 #: at most this many plant steps per poll, so a late plant never starves the link
 MAX_STEPS_PER_POLL = 500
-
-#: housekeeping field -> (device role, port method); cryocooler_on comes from plant inputs
-HK_SOURCES: dict[str, tuple[str, str]] = {
-    "heater_temp_k": ("heater_temp", "read_temp_k"),
-    "sample_temp_k": ("sample_temp", "read_temp_k"),
-    "trap_temp_k": ("trap_temp", "read_temp_k"),
-    "chamber_pressure_pa": ("chamber_pressure", "read_pressure_pa"),
-    "h2_tank_pressure_pa": ("h2_tank", "read_pressure_pa"),
-    "o2_tank_pressure_pa": ("o2_tank", "read_pressure_pa"),
-    "reservoir_mass_kg": ("reservoir", "read_mass_kg"),
-    "stack_voltage_v": ("electrolyzer", "read_voltage_v"),
-    "stack_current_a": ("electrolyzer", "read_current_a"),
-    "bus_power_w": ("power", "read_power_w"),
-    "bus_cap_w": ("power", "read_cap_w"),
-    "valve_open": ("valve", "read_open"),
-}
-#: actuator (APID, service) -> (device role, port method, TC field); switches take a bool
-ACTUATORS: dict[tuple[int, int], tuple[str, str, str]] = {
-    (icd.Apid.HEATER, icd.Service.SET_POWER): ("heater", "set_power_w", "power_w"),
-    (icd.Apid.TRAP_HEATER, icd.Service.SET_POWER): ("trap_heater", "set_power_w", "power_w"),
-    (icd.Apid.HEATER, icd.Service.SET_ENABLE): ("heater", "set_enabled", "on"),
-    (icd.Apid.TRAP_HEATER, icd.Service.SET_ENABLE): ("trap_heater", "set_enabled", "on"),
-    (icd.Apid.VALVE, icd.Service.SET_OPEN): ("valve", "set_open", "on"),
-    (icd.Apid.CRYOCOOLER, icd.Service.SET_ON): ("cryocooler", "set_on", "on"),
-    (icd.Apid.ELECTROLYZER, icd.Service.SET_CURRENT):
-        ("electrolyzer", "set_current_a", "current_a"),
-}
-_APIDS = frozenset(a.value for a in icd.Apid)
-_SERVICES = frozenset(s.value for s in icd.Service)
-
-
-@dataclass
-class Statistics:
-    """What the board saw and did (a snapshot; counts only grow)."""
-
-    frames_in: int = 0  # frames that decoded into a packet
-    bytes_in: int = 0
-    crc_errors: int = 0
-    cobs_errors: int = 0
-    too_long: int = 0
-    bad_packets: int = 0
-    empty_frames: int = 0
-    tcs: int = 0  # TCs handled, duplicates included
-    acks: int = 0
-    nacks: int = 0  # DEVICE_FAULT included
-    device_faults: int = 0
-    duplicates: int = 0  # retries answered from the stored reply
-    tm_ignored: int = 0  # packets of the wrong type (TM) received
-    frames_out: int = 0  # reply frames produced
-    bytes_out: int = 0  # bytes the transport wrote
-    tx_dropped: int = 0  # reply bytes nobody took
-    clients: int = 0
-    disconnects: int = 0
-    plant_steps: int = 0  # real-time steps
-    errors: list[str] = field(default_factory=list)  # the last few reasons, newest last
-
+#: default link-loss timeout [s of wall time] of the board's watchdog
+WATCHDOG_S = 2.0
 
 class _Nack(Exception):
     def __init__(self, status: icd.Status, reason: str) -> None:
@@ -111,22 +67,40 @@ class BoardEmulator:
         platform: the simulated devices and plant the board stands for.
         time_mode: ``"lockstep"`` (TIME_SYNC moves the plant) or ``"realtime"``.
         speed: real-time only: plant seconds per second of ``clock``.
-        clock: real-time only: wall time source (default :class:`hal.clock.WallClock`).
+        clock: wall time source of the real-time plant and of the watchdog (default
+            :class:`hal.clock.WallClock`).
+        platform_factory: builds a fresh platform for RESET (None: RESET only turns the
+            actuators off and keeps the plant).
+        watchdog_s: link-loss timeout [s of ``clock``].
+        on_event: called with one line for each reset and watchdog trip (e.g. print).
 
     Raises:
-        ValueError: unknown ``time_mode`` or ``speed`` not finite and > 0.
+        ValueError: unknown ``time_mode``; ``speed`` or ``watchdog_s`` outside
+            what RESET's reply can carry (0.01 .. 655.35).
     """
 
     def __init__(self, platform: SimPlatform, time_mode: TimeMode = "lockstep",
-                 speed: float = 1.0, clock: Clock | None = None) -> None:
+                 speed: float = 1.0, clock: Clock | None = None, *,
+                 platform_factory: Callable[[], SimPlatform] | None = None,
+                 watchdog_s: float = WATCHDOG_S,
+                 on_event: Callable[[str], object] | None = None) -> None:
         if time_mode not in ("lockstep", "realtime"):
             raise ValueError(f"time_mode must be 'lockstep' or 'realtime', got {time_mode!r}")
-        if not 0.0 < speed < math.inf:
-            raise ValueError(f"speed must be finite and > 0, got {speed}")
+        speed_f, watchdog_f = icd.RESET_LAYOUT.fields[1:]
+        if not speed_f.lo <= speed <= speed_f.hi:
+            raise ValueError(f"speed must be in [{speed_f.lo}, {speed_f.hi}], got {speed}")
+        if not watchdog_f.lo <= watchdog_s <= watchdog_f.hi:
+            raise ValueError(f"watchdog_s must be in [{watchdog_f.lo}, {watchdog_f.hi}] s, "
+                             f"got {watchdog_s}")
         self.platform = platform
         self.time_mode: TimeMode = time_mode
         self.speed = float(speed)
         self.clock: Clock = clock if clock is not None else WallClock()
+        self.watchdog_s = float(watchdog_s)
+        self._factory = platform_factory
+        self._on_event = on_event
+        self._last_tc_s = self.clock.now_s()
+        self._armed = False  # a session has sent a TC since the last trip or reset
         self._epoch_s = self.clock.now_s()
         self._steps_done = 0
         self._lock = threading.RLock()
@@ -149,6 +123,8 @@ class BoardEmulator:
                 s.tm_ignored += 1
                 return None
             s.tcs += 1
+            self._last_tc_s = self.clock.now_s()
+            self._armed = True
             if (packet.apid == icd.Apid.SYSTEM and packet.service == icd.Service.PING
                     and packet.seq == 0):
                 self._last.clear()  # a new session (ICD 3): forget the stored replies
@@ -174,9 +150,9 @@ class BoardEmulator:
 
     def _execute(self, p: Packet) -> bytes:
         """The ACK payload of TC ``p``. Raises _Nack with the status to send."""
-        if p.apid not in _APIDS:
+        if p.apid not in APIDS:
             raise _Nack(icd.Status.UNKNOWN_APID, "no such APID")
-        if p.service not in _SERVICES or (icd.Apid(p.apid), icd.Service(p.service)) \
+        if p.service not in SERVICES or (icd.Apid(p.apid), icd.Service(p.service)) \
                 not in icd.COMMANDS:
             raise _Nack(icd.Status.UNKNOWN_SERVICE, f"service {p.service:#04x}")
         tc_layout, _ = icd.COMMANDS[(icd.Apid(p.apid), icd.Service(p.service))]
@@ -198,6 +174,8 @@ class BoardEmulator:
             return b""
         if service == icd.Service.HOUSEKEEPING:
             return self._housekeeping()
+        if service == icd.Service.RESET:
+            return self._reset()
         if service == icd.Service.TIME_SYNC:
             if self.time_mode != "lockstep":
                 raise _Nack(icd.Status.NOT_IN_MODE, "the board runs on its own clock")
@@ -207,6 +185,50 @@ class BoardEmulator:
         value = args[name]
         getattr(self.platform.devices[role], method)(bool(value) if name == "on" else value)
         return b""
+
+    def _reset(self) -> bytes:
+        """A new session: every actuator off, a fresh plant (with a factory), the clock
+        restarted; the reply says how the board keeps time."""
+        if self._factory is not None:
+            self.platform = self._factory()
+            what = "a fresh plant"
+        else:
+            self._all_off()
+            what = "every actuator off"
+        self._epoch_s = self.clock.now_s()
+        self._steps_done = 0
+        self._stats.resets += 1
+        self._event(f"session reset: {what}")
+        return icd.RESET_LAYOUT.pack({"lockstep": float(self.time_mode == "lockstep"),
+                                      "speed": self.speed, "watchdog_s": self.watchdog_s})
+
+    def _all_off(self) -> list[str]:
+        """Command every actuator off; returns those that were on (``heater 24.8 W``)."""
+        inputs, was_on = self.platform.plant.inputs, []
+        for name in ("heater_power_w", "trap_heater_power_w", "electrolyzer_current_a"):
+            value = getattr(inputs, name)
+            if value > 0.0:
+                was_on.append(f"{name} {value:g}")
+        for name in ("valve_open", "cryocooler_on"):
+            if getattr(inputs, name):
+                was_on.append(name)
+        for role, method, arg in ACTUATORS.values():
+            getattr(self.platform.devices[role], method)(False if arg == "on" else 0.0)
+        return was_on
+
+    def _watch(self) -> None:
+        """The link-loss watchdog (under the lock): silent too long -> every actuator off."""
+        if self._armed and self.clock.now_s() - self._last_tc_s > self.watchdog_s:
+            self._armed = False
+            self._stats.watchdog_trips += 1
+            was_on = self._all_off()
+            if was_on:  # (a session that ended with everything off needs no word)
+                self._event(f"watchdog: no TC for {self.watchdog_s:g} s, every actuator "
+                            f"off (was on: {', '.join(was_on)})")
+
+    def _event(self, line: str) -> None:
+        if self._on_event is not None:
+            self._on_event(line)
 
     def _board_time(self) -> bytes:
         """u32 board time [ms]; it wraps after 2**32 ms (49.7 days), like a counter."""
@@ -254,10 +276,11 @@ class BoardEmulator:
     def poll(self) -> int:
         """Real time: step the plant by :data:`PLANT_STEP_S` for each step that the clock
         times ``speed`` says is due (at most :data:`MAX_STEPS_PER_POLL`). Returns the
-        steps taken; always 0 in lockstep."""
-        if self.time_mode != "realtime":
-            return 0
+        steps taken; always 0 in lockstep. Runs the link-loss watchdog first."""
         with self._lock:
+            self._watch()
+            if self.time_mode != "realtime":
+                return 0
             due_s = (self.clock.now_s() - self._epoch_s) * self.speed
             n = min(int(due_s / PLANT_STEP_S + 1e-9) - self._steps_done, MAX_STEPS_PER_POLL)
             for _ in range(n):

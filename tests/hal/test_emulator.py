@@ -583,7 +583,8 @@ def test_run_emulator_tcp():
     t, until, lines, rc = start_cli("tcp")
     try:
         assert len(lines) == 1
-        m = re.fullmatch(r"board emulator \(lockstep\) on socket://127\.0\.0\.1:(\d+)", lines[0])
+        m = re.fullmatch(r"board emulator \(lockstep, watchdog 2 s\) on "
+                         r"socket://127\.0\.0\.1:(\d+)", lines[0])
         assert m
         c = tcp_client(int(m.group(1)))
         assert_reply(exchange(c, frame(A.SYSTEM, 1, S.PING))[0], A.SYSTEM, 1, S.PING, ST.OK)
@@ -597,7 +598,7 @@ def test_run_emulator_tcp():
 def test_run_emulator_pty():
     t, until, lines, rc = start_cli("pty")
     try:
-        m = re.fullmatch(r"board emulator \(lockstep\) on (/dev/pts/\d+)", lines[0])
+        m = re.fullmatch(r"board emulator \(lockstep, watchdog 2 s\) on (/dev/pts/\d+)", lines[0])
         assert m
         c = pty_client(m.group(1))
         assert_reply(exchange(c, frame(A.SYSTEM, 1, S.PING))[0], A.SYSTEM, 1, S.PING, ST.OK)

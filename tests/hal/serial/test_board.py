@@ -457,7 +457,9 @@ class MiniBoard(threading.Thread):
             for p in dec.feed(os.read(self.master, 4096)):
                 self.got.append(p)
                 payload = {Service.HOUSEKEEPING: HK_RAW,
-                           Service.TIME_SYNC: b"\x00\x00\x00\x64"}.get(p.service, b"")
+                           Service.TIME_SYNC: b"\x00\x00\x00\x64",
+                           # lockstep, speed 1.00, watchdog 2.00 s
+                           Service.RESET: b"\x01\x00\x64\x00\xc8"}.get(p.service, b"")
                 os.write(self.master, encode_frame(
                     tm(p.apid, p.seq, p.service, Status.OK, payload).pack()))
 
@@ -480,9 +482,10 @@ def test_end_to_end_over_a_pty(tmp_path, pty):
         board.stop.set()
         board.join(1.0)
     services = [(pk.apid, pk.service) for pk in board.got]
-    assert services == [(Apid.SYSTEM, Service.PING), (Apid.SYSTEM, Service.HOUSEKEEPING),
+    assert services == [(Apid.SYSTEM, Service.PING), (Apid.SYSTEM, Service.RESET),
+                        (Apid.SYSTEM, Service.HOUSEKEEPING),
                         (Apid.HEATER, Service.SET_POWER), (Apid.SYSTEM, Service.TIME_SYNC),
                         (Apid.SYSTEM, Service.HOUSEKEEPING)]
     tx = (tmp_path / "run" / TX_CAPTURE).read_bytes()
     assert FrameDecoder().feed(tx) == board.got  # the capture holds exactly what was sent
-    assert len(FrameDecoder().feed((tmp_path / "run" / RX_CAPTURE).read_bytes())) == 5
+    assert len(FrameDecoder().feed((tmp_path / "run" / RX_CAPTURE).read_bytes())) == 6
