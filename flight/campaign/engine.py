@@ -4,7 +4,9 @@ Runs go through a :class:`concurrent.futures.Executor`: local processes by defau
 Dask cluster (``dask://HOST:PORT``) through ``Client(address).get_executor(pure=False)``.
 Each finished run appends one whole line to ``results.jsonl`` (flushed and synced), so
 the file is consistent whenever the campaign stops; running the same command on the same
-directory resumes, skipping the runs already there.
+directory resumes, skipping the runs already there, as long as the same code flies it
+(``campaign.yaml`` records :func:`flight.campaign.version.code_version`). One campaign at a
+time per directory: :func:`open_campaign` holds its lock (``DIR/.lock``) throughout.
 """
 
 from __future__ import annotations
@@ -24,15 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import yaml
-
-from flight.campaign.report import atomic_write
+from flight.campaign import version
+from flight.campaign.outdir import RESULTS, check_out_dir, check_resume, prepare_dir
 from flight.campaign.runner import blank_record, run_one
 from flight.campaign.spec import Campaign, RunSpec
+from flight.dirlock import lock_directory
 from hal.errors import ConfigError
-
-RESULTS = "results.jsonl"
-RESOLVED = "campaign.yaml"
 
 
 def _worker_init() -> None:
@@ -40,17 +39,36 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def check_executor(executor: str, workers: int | None) -> None:
+    """Check the executor's name and the worker count without starting anything.
+
+    Raises:
+        ConfigError: a worker count below 1, an unknown executor or a Dask address
+            without a host.
+    """
+    if workers is not None and workers < 1:
+        raise ConfigError("--workers", f"must be >= 1, got {workers}")
+    if executor == "local":
+        return
+    if executor.startswith(("dask://", "tcp://")):
+        if not executor.split("://", 1)[1].strip():
+            raise ConfigError("--executor", f"{executor!r} has no HOST:PORT")
+        return
+    raise ConfigError("--executor", f"unknown executor {executor!r}; use local or "
+                      "dask://HOST:PORT")
+
+
 @contextlib.contextmanager
 def make_executor(executor: str, workers: int | None) -> Iterator[tuple[Executor, str]]:
-    """``local`` -> a process pool of ``workers`` (default: the CPU count);
-    ``dask://HOST:PORT`` (or ``tcp://``) -> that Dask scheduler's executor.
+    """``local`` -> a process pool of ``workers`` (default: the CPU count; its processes
+    start with the first run); ``dask://HOST:PORT`` (or ``tcp://``) -> that Dask
+    scheduler's executor.
 
     Raises:
         ConfigError: an unknown executor, a bad worker count, Dask not installed or the
             scheduler not answering.
     """
-    if workers is not None and workers < 1:
-        raise ConfigError("--workers", f"must be >= 1, got {workers}")
+    check_executor(executor, workers)
     if executor == "local":
         n = workers or os.cpu_count() or 1
         pool = ProcessPoolExecutor(max_workers=n, initializer=_worker_init,
@@ -76,58 +94,6 @@ def make_executor(executor: str, workers: int | None) -> Iterator[tuple[Executor
             yield client.get_executor(pure=False), f"dask {address} ({n} workers)"
         finally:
             client.close()
-        return
-    raise ConfigError("--executor", f"unknown executor {executor!r}; use local or "
-                      "dask://HOST:PORT")
-
-
-def read_results(path: Path) -> list[dict[str, Any]]:
-    """The whole lines of a results file; a torn last line (a kill mid-write) is cut off
-    the file so appending goes on cleanly."""
-    if not path.exists():
-        return []
-    data = path.read_bytes()
-    records: list[dict[str, Any]] = []
-    good = 0
-    for line in data.splitlines(keepends=True):
-        if not line.endswith(b"\n"):
-            break
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
-        good += len(line)
-    if good != len(data):
-        with path.open("r+b") as f:
-            f.truncate(good)
-    return records
-
-
-def prepare_dir(campaign: Campaign, out_dir: Path) -> list[dict[str, Any]]:
-    """Create ``out_dir`` with the resolved ``campaign.yaml``, or check that the one there
-    is this campaign (same config, same input files); return the finished records.
-
-    Raises:
-        ConfigError: ``out_dir`` holds another campaign, or its inputs changed since.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    resolved = campaign.resolved()
-    path = out_dir / RESOLVED
-    if path.exists():
-        old = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        old.pop("source", None)
-        new = dict(resolved)
-        new.pop("source", None)
-        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-        if changed:
-            raise ConfigError(str(out_dir), f"holds results of a different campaign "
-                              f"(differs in: {', '.join(changed)}); choose another --out "
-                              "or remove that directory")
-    else:
-        atomic_write(path, yaml.safe_dump(resolved, sort_keys=False).encode("utf-8"))
-    records = read_results(out_dir / RESULTS)
-    ids = {r.run_id for r in campaign.runs}
-    return [r for r in records if r.get("run_id") in ids]
 
 
 @dataclass
@@ -236,19 +202,81 @@ class CampaignResult:
     resumed_runs: int = 0
 
 
+@dataclass
+class Session:
+    """An open campaign: validated, its executor up, its directory locked and prepared."""
+
+    campaign: Campaign
+    out_dir: Path
+    executor: Executor
+    label: str
+    #: records found finished in results.jsonl (the runs a resume skips)
+    done: list[dict[str, Any]]
+    #: the running code's version, as recorded in campaign.yaml (version.code_version)
+    code_version: dict[str, str]
+
+
+@contextlib.contextmanager
+def open_campaign(campaign: Campaign, out_dir: Path, executor: str = "local",
+                  workers: int | None = None, rerun_all: bool = False) -> Iterator[Session]:
+    """Check everything, then start the executor, lock ``out_dir`` and prepare it.
+
+    Nothing is created or written before the worker count, the executor (a Dask
+    scheduler must answer) and ``out_dir`` (fit to be a campaign directory, and if it is
+    one, of this campaign and this code) passed their checks, so a rejected campaign
+    leaves nothing behind. The directory stays locked (``DIR/.lock``) until the block
+    ends: write the reports inside it. ``rerun_all`` discards the results there.
+
+    Raises:
+        ConfigError: a bad worker count or executor, an unusable ``out_dir``, one that
+            holds another campaign or results of other code (without ``rerun_all``).
+        DirectoryBusy: another live process runs a campaign in ``out_dir``.
+    """
+    check_executor(executor, workers)
+    check_out_dir(out_dir)
+    code = version.code_version()
+    check_resume(campaign, out_dir, code, rerun_all)  # again under the lock, to be sure
+    with make_executor(executor, workers) as (ex, label), \
+            lock_directory(out_dir, "campaign"):
+        done = prepare_dir(campaign, out_dir, code, rerun_all)
+        yield Session(campaign, out_dir, ex, label, done, code)
+
+
 def run_campaign(campaign: Campaign, out_dir: Path, executor: str = "local",
                  workers: int | None = None, progress: bool = True,
                  clock: Callable[[], float] = time.perf_counter,
-                 stream: IO[str] | None = None) -> CampaignResult:
-    """Fly every run of ``campaign`` not yet in ``out_dir/results.jsonl``.
+                 stream: IO[str] | None = None, rerun_all: bool = False) -> CampaignResult:
+    """:func:`open_campaign` and :func:`fly` it; the lock is gone when this returns.
+
+    Raises:
+        ConfigError: as :func:`open_campaign`.
+        DirectoryBusy: another live process runs a campaign in ``out_dir``.
+    """
+    result: CampaignResult | None = None
+    try:
+        with open_campaign(campaign, out_dir, executor, workers, rerun_all) as session:
+            result = fly(session, progress, clock, stream)
+    except KeyboardInterrupt:  # while stopping the executor
+        if result is None:
+            raise
+        result.interrupted = True
+    assert result is not None
+    return result
+
+
+def fly(session: Session, progress: bool = True,
+        clock: Callable[[], float] = time.perf_counter,
+        stream: IO[str] | None = None) -> CampaignResult:
+    """Fly every run of the session's campaign not yet in ``results.jsonl``.
 
     Ctrl-C stops submitting, waits for the runs in flight (a second Ctrl-C abandons
     them) and returns with ``interrupted`` set; the results file stays whole.
 
     Raises:
-        ConfigError: ``out_dir`` holds another campaign; the executor is unusable.
+        OSError: the results file cannot be written.
     """
-    done = prepare_dir(campaign, out_dir)
+    campaign, out_dir, ex, done = session.campaign, session.out_dir, session.executor, \
+        session.done
     finished = {r["run_id"] for r in done}
     todo = [s for s in campaign.runs if s.run_id not in finished]
     tally = Tally(planned=len(campaign.runs))
@@ -258,43 +286,40 @@ def run_campaign(campaign: Campaign, out_dir: Path, executor: str = "local",
     bar = ProgressBar(tally, clock, stream, progress)
     t0 = clock()
     interrupted = False
-    label = executor
     fd = os.open(out_dir / RESULTS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        with make_executor(executor, workers) as (ex, label):
-            pending: dict[Future[Any], RunSpec] = {}
-            for spec in todo:
-                pending[ex.submit(run_one, spec)] = spec
-            bar.update()
-            while pending:
-                try:  # Ctrl-C may come anywhere in here: only whole lines reach the file
-                    finished_now, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in finished_now:
-                        spec = pending.pop(fut)
-                        try:
-                            record, files = fut.result()
-                        except Exception as exc:  # noqa: BLE001 - the executor lost it
-                            record, files = _infra_error(spec, exc), {}
-                        _write_run_files(out_dir, record, files)
-                        record = _clean(record)
-                        _append_line(fd, json.dumps(record, allow_nan=False))
-                        records.append(record)
-                        tally.add(record)
-                        bar.update()
-                except KeyboardInterrupt:
-                    if interrupted:  # second Ctrl-C: abandon the runs in flight
-                        break
-                    interrupted = True
-                    for fut in pending:
-                        fut.cancel()
-                    pending = {f: s for f, s in pending.items() if not f.cancelled()}
-                    print(f"\nthermine: stopping: waiting for {len(pending)} run(s) in "
-                          "flight (Ctrl-C again to abandon them)", file=bar.stream, flush=True)
-    except KeyboardInterrupt:  # while starting or stopping the executor
+        pending: dict[Future[Any], RunSpec] = {}
+        for spec in todo:
+            pending[ex.submit(run_one, spec)] = spec
+        bar.update()
+        while pending:
+            try:  # Ctrl-C may come anywhere in here: only whole lines reach the file
+                finished_now, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished_now:
+                    spec = pending.pop(fut)
+                    try:
+                        record, files = fut.result()
+                    except Exception as exc:  # noqa: BLE001 - the executor lost it
+                        record, files = _infra_error(spec, exc), {}
+                    _write_run_files(out_dir, record, files)
+                    record = _clean(record)
+                    _append_line(fd, json.dumps(record, allow_nan=False))
+                    records.append(record)
+                    tally.add(record)
+                    bar.update()
+            except KeyboardInterrupt:
+                if interrupted:  # second Ctrl-C: abandon the runs in flight
+                    break
+                interrupted = True
+                for fut in pending:
+                    fut.cancel()
+                pending = {f: s for f, s in pending.items() if not f.cancelled()}
+                print(f"\nthermine: stopping: waiting for {len(pending)} run(s) in "
+                      "flight (Ctrl-C again to abandon them)", file=bar.stream, flush=True)
+    except KeyboardInterrupt:  # while submitting (the local pool starts its processes)
         interrupted = True
     finally:
         os.close(fd)
     bar.update(final=True)
     records.sort(key=lambda r: r["index"])
-    return CampaignResult(records, tally, interrupted, label, clock() - t0, len(done))
-
+    return CampaignResult(records, tally, interrupted, session.label, clock() - t0, len(done))

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shlex
 import statistics
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from flight.campaign.outdir import atomic_write
 from flight.campaign.spec import NOMINAL
+from flight.campaign.version import short
 
 OUTCOMES = ("pass", "fail", "error", "timeout")
 TRACEBACK_LINES = 30
@@ -255,9 +255,14 @@ def _dispersion_rows(records: list[dict[str, Any]]) -> list[tuple[str, int, floa
             for k, vs in sorted(values.items())]
 
 
-def verdict(counts: Counter[str], planned: Any = None) -> str:
-    """'GREEN: 96/96 passed', 'RED: 3 failed, 1 error of 96', or 'NO RESULTS: ...'."""
+def verdict(counts: Counter[str], planned: Any = None, interrupted: bool = False) -> str:
+    """'GREEN: 96/96 passed', 'RED: 3 failed, 1 error of 96', 'NO RESULTS: ...', or for
+    an interrupted campaign (no verdict) 'INTERRUPTED: 40 of 96 runs flown (...)'."""
     total = sum(counts.values())
+    if interrupted:
+        return (f"INTERRUPTED: {total} of {planned if planned is not None else '?'} runs "
+                f"flown ({', '.join(f'{counts[o]} {o}' for o in OUTCOMES)}); run the same "
+                "command to resume")
     if total == 0:
         return f"NO RESULTS: no runs finished yet (0/{planned if planned is not None else '?'})"
     partial = (f" (incomplete: {total} of {planned} planned runs done)"
@@ -278,6 +283,7 @@ def _header(meta: dict[str, Any], done: int) -> list[tuple[str, str]]:
         ("mission", str(meta.get("mission", "—"))),
         ("hardware", str(meta.get("hardware", "—"))),
         ("created (UTC)", str(meta.get("created_utc", "—"))),
+        ("code version", short(meta["code_version"]) if meta.get("code_version") else "—"),
         ("runs done / planned", f"{done} / {meta.get('planned_runs', '?')}"),
         ("workers", str(meta.get("workers", "—"))),
         ("executor", str(meta.get("executor", "—"))),
@@ -304,7 +310,7 @@ def summarize(out_dir: Path, meta: dict[str, Any], records: list[dict[str, Any]]
     if NOMINAL in s.faults:  # nominal first, the rest in matrix order
         s.faults.remove(NOMINAL)
         s.faults.insert(0, NOMINAL)
-    s.verdict = verdict(s.counts, meta.get("planned_runs"))
+    s.verdict = verdict(s.counts, meta.get("planned_runs"), bool(meta.get("interrupted")))
     s.header = _header(meta, len(recs))
     s.latency = _latency_rows(recs, s.faults)
     s.issues = [_issue(r, meta, s.out_dir)
@@ -331,12 +337,14 @@ def totals_line(counts: Counter[str]) -> str:
 # ---------------------------------------------------------------- terminal table
 
 
-def outcome_table(records: list[dict[str, Any]]) -> str:
+def outcome_table(records: list[dict[str, Any]], planned: int | None = None,
+                  interrupted: bool = False) -> str:
     """A plain-text table for the terminal: faults (rows) x triggers (columns), cells
-    "passed/total" ('*' marks cells with non-pass runs), then a pass/fail/error/timeout line."""
-    s = summarize(Path("."), {}, records)
+    "passed/total" ('*' marks cells with non-pass runs), then a pass/fail/error/timeout line
+    and the verdict (``INTERRUPTED: ...`` when ``interrupted``, never GREEN)."""
+    s = summarize(Path("."), {"planned_runs": planned, "interrupted": interrupted}, records)
     if not s.records:
-        return "no runs finished yet"
+        return "no runs finished yet" + (f"\n{s.verdict}" if interrupted else "")
     rows = [["fault", *s.triggers]]
     for f in s.faults:
         row = [f]
@@ -354,22 +362,6 @@ def outcome_table(records: list[dict[str, Any]]) -> str:
 
 
 # ---------------------------------------------------------------- files
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same directory and ``os.replace``.
-
-    Raises:
-        OSError: the directory is not writable (the temp file is removed).
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_reports(out_dir: Path, meta: dict[str, Any],

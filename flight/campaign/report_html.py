@@ -141,6 +141,7 @@ td.num{text-align:right}td.bad{background:#f8d0d0;font-weight:bold}td.ok{backgro
 pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap}
 .verdict{font-size:1.3em;font-weight:bold;padding:.4em .8em;display:inline-block}
 .GREEN{background:#d6f0d6}.RED{background:#f8d0d0}.NO{background:#eee}
+.INTERRUPTED{background:#fbe7b5}
 section.issue{border-left:4px solid #c33;padding-left:1em;margin:1.5em 0}img{max-width:100%}"""
 
 

@@ -208,6 +208,7 @@ def load_campaign(path: str | Path) -> Campaign:
     data = _shorthands(_seeds(read_yaml(path), where))
     data.pop("source", None)
     data.pop("inputs_sha256", None)
+    data.pop("code_version", None)  # written by the engine into campaign.yaml
     cfg = load(CampaignConfig, data, where)
     if not cfg.seeds:
         raise ConfigError(f"{where} seeds", "at least one seed")

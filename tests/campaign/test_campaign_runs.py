@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
-from flight.campaign.engine import RESULTS, read_results, run_campaign
+from flight.campaign.engine import run_campaign
+from flight.campaign.outdir import RESULTS, read_results
 from flight.campaign.runner import run_one
 from flight.campaign.spec import load_campaign
 from flight.cli import main
@@ -174,7 +175,8 @@ def test_a_run_is_a_pure_function_of_its_spec(tmp_path: Path) -> None:
     assert a["detection_latency_s"] == b["detection_latency_s"]
 
 
-def test_cli_runs_reports_and_exits_red_on_a_failure(tmp_path: Path, capsys) -> None:
+def test_cli_runs_reports_and_exits_red_on_a_failure(tmp_path: Path, capsys,
+                                                     pinned_code_version: dict) -> None:
     p = campaign_file(tmp_path)
     out = tmp_path / "cli"
     code = main(["campaign", str(p), "--workers", "2", "--out", str(out), "--quiet"])
@@ -185,14 +187,25 @@ def test_cli_runs_reports_and_exits_red_on_a_failure(tmp_path: Path, capsys) -> 
         assert (out / name).exists(), name
     resolved = yaml.safe_load((out / "campaign.yaml").read_text())
     assert resolved["mission"] == str(QUICK) and len(resolved["inputs_sha256"]) >= 3
+    # the code that flew it (conftest pins the real code_version for the session)
+    assert resolved["code_version"] == pinned_code_version
+    sha = pinned_code_version["source_sha256"]
+    for name in ("report.md", "report.html"):
+        report = (out / name).read_text()
+        assert f"git {pinned_code_version['describe']}, thermine " in report and sha in report
 
 
-def test_cli_bad_campaign_exits_2_naming_the_key(tmp_path: Path, capsys) -> None:
+def test_cli_bad_campaign_exits_2_naming_the_key(tmp_path: Path, monkeypatch,
+                                                 capsys) -> None:
+    """From tmp_path: the default output (runs/campaign-t) must not land in the repo, and
+    a rejected campaign creates none at all."""
+    monkeypatch.chdir(tmp_path)
     p = campaign_file(tmp_path, workers=2)
     assert main(["campaign", str(p)]) == 2
     assert "workers: unknown key" in capsys.readouterr().err
     assert main(["campaign", str(campaign_file(tmp_path)), "--workers", "0"]) == 2
     assert main(["campaign", str(campaign_file(tmp_path)), "--executor", "slurm"]) == 2
+    assert not (tmp_path / "runs").exists()
 
 
 def test_ctrl_c_leaves_whole_lines_and_the_same_command_resumes(tmp_path: Path) -> None:
@@ -214,13 +227,16 @@ def test_ctrl_c_leaves_whole_lines_and_the_same_command_resumes(tmp_path: Path) 
             break
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    text, err = proc.communicate(timeout=120)
     assert proc.returncode == 4, err
     assert "resume" in err
     data = (out / RESULTS).read_bytes()
     assert data.endswith(b"\n")
     done = [json.loads(line) for line in data.splitlines()]
     assert 1 <= len(done) < 8
+    # every run flown so far passed, yet it is no verdict: never GREEN
+    assert "GREEN" not in text and f"INTERRUPTED: {len(done)} of 8 runs flown" in text, text
+    assert f"INTERRUPTED: {len(done)} of 8 runs flown" in (out / "report.md").read_text()
     again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert again.returncode == 0, again.stdout + again.stderr
     final = read_results(out / RESULTS)

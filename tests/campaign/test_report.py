@@ -130,6 +130,32 @@ def test_green_when_all_pass(tmp_path: Path) -> None:
     assert "None: every run passed." in md
 
 
+def test_an_interrupted_campaign_is_never_green(tmp_path: Path) -> None:
+    """Every run flown so far passed, but 5 of 8 were never flown: the terminal table and
+    both reports say INTERRUPTED with how many were flown, not GREEN."""
+    rs = [rec(i, outcome="pass") for i in range(3)]
+    table = outcome_table(rs, planned=8, interrupted=True)
+    assert "GREEN" not in table
+    assert table.splitlines()[-1] == ("INTERRUPTED: 3 of 8 runs flown (3 pass, 0 fail, "
+                                      "0 error, 0 timeout); run the same command to resume")
+    empty = outcome_table([], planned=8, interrupted=True).splitlines()
+    assert empty[0] == "no runs finished yet"
+    assert empty[-1].startswith("INTERRUPTED: 0 of 8 runs flown (0 pass, 0 fail")
+    paths = write_reports(tmp_path, {**META, "planned_runs": 8, "interrupted": True}, rs)
+    md, page = paths["report.md"].read_text(), paths["report.html"].read_text()
+    assert "**Verdict: INTERRUPTED: 3 of 8 runs flown" in md and "GREEN" not in md
+    assert '<p class="verdict INTERRUPTED">Verdict: INTERRUPTED: 3 of 8' in page
+    assert "GREEN: 3/3" not in page
+
+
+def test_the_code_version_is_in_both_reports(tmp_path: Path) -> None:
+    code = {"describe": "1a2b3c4-dirty", "package": "0.1.0", "source_sha256": "5e" * 32}
+    paths = write_reports(tmp_path, {**META, "code_version": code}, [rec(0)])
+    line = f"git 1a2b3c4-dirty, thermine 0.1.0, source sha256 {'5e' * 32}"
+    assert f"| code version | {line} |" in paths["report.md"].read_text()
+    assert line in paths["report.html"].read_text()
+
+
 def test_junit_counts_and_cases(tmp_path: Path, records: list[dict[str, Any]]) -> None:
     records[0]["error"] = "boom \x1b[31mred\x1b[0m \x00"  # control characters must not break XML
     records[0]["outcome"] = "error"
