@@ -34,6 +34,7 @@ from flight.io import (
     ActuatorWriter,
     SensorReader,
 )
+from flight.safing import safe_the_payload
 from flight.sequencer import Sequencer, leaf_states, load_chart
 from flight.subsystems import Subsystems
 from flight.summary import build_summary
@@ -167,30 +168,55 @@ class Run:
             self.telemetry, observers=[self.faults.observe],
             safe_soak_s=SAFE_SOAK_S if scheduler else 0.0)
 
+    def request_stop(self, why: str) -> None:
+        """End the run safely after the cycle in progress (signal-handler safe)."""
+        self.executive.request_stop(why)
+
     def fly(self, until_s: float | None = None, progress: ProgressFn | None = None,
             wall_clock: Callable[[], float] = time.perf_counter) -> dict[str, Any]:
-        """Fly to completion, SAFE or the time limit; write summary.json; return it."""
+        """Fly to completion, SAFE, the time limit or a stop request; leave the payload
+        safe and say whether the board confirmed it; write summary.json; return it.
+
+        Raises:
+            Exception: a bug in a cycle, after the payload was safed and summary.json
+                written with ``end_reason: error`` (and the error).
+        """
         cfg = self.inputs.mission
         end_s = cfg.max_duration_s if until_s is None else min(until_s, cfg.max_duration_s)
         self.events.emit("run_start", mission=cfg.name, seed=cfg.seed,
                          hardware=str(self.inputs.hardware_path),
                          backend=self.inputs.hardware.backend)
         t0 = wall_clock()
+        error: Exception | None = None
         try:
             reason = self.executive.run(end_s, progress)
+        except Exception as exc:  # a bug: still safe the payload and say how it ended
+            reason, error = "error", exc
         finally:
             wall_s = wall_clock() - t0
             self.telemetry.close()
-            # leave the payload safe whatever happened: a bench board keeps its last
-            # commands after the flight software stops
-            self.writer.apply(SAFE_COMMANDS, force=True)
-        now = self.platform.clock.now_s()
-        self.events.emit("run_end", reason=reason, state=self.sequencer.state)
+            # leave the payload safe whatever happened (a bench board keeps its last
+            # commands after the flight software stops), and prove it
+            now = self.platform.clock.now_s()
+            truth = self.platform.truth()  # (before the read-back cycle moves the plant)
+            safing = safe_the_payload(
+                lambda: self.writer.apply(SAFE_COMMANDS, force=True),
+                lambda: self.platform.advance(self.executive.dt_s),
+                self.executive.reader.read_all)
+        self.events.emit("safing", **safing.as_dict())
+        self.events.emit("run_end", reason=reason, state=self.sequencer.state,
+                         stop=self.executive.stop_requested)
         self.events.close()
-        summary = build_summary(self.sequencer, self.platform.truth(), cfg.seed, now, wall_s)
+        summary = build_summary(self.sequencer, truth, cfg.seed, now, wall_s)
         summary["end_reason"] = reason
+        summary["stop_signal"] = self.executive.stop_requested
+        summary["safing"] = safing.as_dict()
+        if error is not None:
+            summary["error"] = f"{type(error).__name__}: {error}"
         summary["fdir_records"] = self.fdir.records
         summary.update(self.faults.finish(now, self.sequencer.state, self.sequencer.complete))
         (self.out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         self.platform.close()
+        if error is not None:
+            raise error
         return summary

@@ -1,14 +1,18 @@
 """The ``thermine`` command line: run, plot, states, checkout, emulate, campaign, bench.
 
-Exit codes: 0 mission complete; 1 ended in SAFE; 2 bad input (config, arguments);
-3 internal error; 4 stopped before completion (``--until`` or the mission's
-``max_duration_s``) without SAFE.
+Exit codes: 0 mission complete; 1 ended in SAFE; 2 bad input or an operator error
+(config, arguments, a port or run directory in use, the board's time mode); 3 internal
+error (a bug); 4 stopped before completion (``--until`` or the mission's
+``max_duration_s``) without SAFE; 130 stopped by SIGINT (Ctrl-C), 143 by SIGTERM, the
+payload safed first.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import shutil
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -17,6 +21,8 @@ from typing import Any
 from hal.errors import ConfigError, HalError
 
 EXIT_COMPLETE, EXIT_SAFE, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INCOMPLETE = 0, 1, 2, 3, 4
+#: 128 + the signal's number, the shell's convention
+EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
 DEFAULT_MISSION = Path("configs/missions/nominal.yaml")
 DEFAULT_HARDWARE = Path("configs/hardware/sim.yaml")
 
@@ -51,7 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     timing.add_argument("--lockstep", action="store_true",
                         help="the plant advances only on TIME_SYNC from the flight side")
     timing.add_argument("--speed", type=float, default=1.0,
-                        help="real time, N times faster (default 1)")
+                        help="real time, N times faster (default 1; 0.01..655.35): the "
+                        "flight side reads the speed at session start and follows it")
+    e.add_argument("--watchdog-s", type=float, default=2.0, metavar="SECONDS",
+                   help="turn every actuator off after this long without a TC from the "
+                   "flight side (link-loss watchdog, wall time; default 2)")
     e.add_argument("--mission", type=Path, default=Path("configs/missions/quick.yaml"),
                    help="mission YAML whose sample the board's plant holds")
     e.add_argument("--hardware", type=Path, default=DEFAULT_HARDWARE,
@@ -101,11 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "emulate":
             from hal.sim.emulator_cli import run_emulator
 
-            if args.speed <= 0:
-                raise ConfigError("--speed", f"must be > 0, got {args.speed}")
             return run_emulator(args.mission, args.hardware,
                                 "tcp" if args.tcp is not None else "pty",
-                                args.tcp or 0, args.lockstep, args.speed, args.seed)
+                                args.tcp or 0, args.lockstep, args.speed, args.seed,
+                                watchdog_s=args.watchdog_s)
         if args.cmd == "campaign":
             from flight.campaign.cli import main as campaign_main
 
@@ -126,8 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     except HalError as exc:  # the hardware is not there or not answering
         print(f"thermine: hardware error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        return EXIT_COMPLETE
+    except KeyboardInterrupt:  # before a run started (loading, connecting): nothing commanded
+        print("thermine: interrupted before anything was commanded", file=sys.stderr)
+        return EXIT_SIGNAL[signal.SIGINT]
     except Exception:  # a bug, not bad input: say so plainly, with the evidence
         traceback.print_exc()
         print("thermine: internal error (a bug: please report it with the lines above)",
@@ -137,8 +147,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_dir(args: argparse.Namespace, mission_name: str) -> Path:
     if args.out is not None:
+        if args.out.exists() and not args.out.is_dir():
+            raise ConfigError(f"--out {args.out}", "is a file, not a directory; choose "
+                              "another --out")
         if (args.out / "summary.json").exists():
-            raise ConfigError(str(args.out), "already holds a finished run; choose another --out")
+            raise ConfigError(f"--out {args.out}", "already holds a finished run; choose "
+                              "another --out")
         return args.out
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     base = Path("runs") / f"{stamp}-{mission_name}"
@@ -149,35 +163,98 @@ def _run_dir(args: argparse.Namespace, mission_name: str) -> Path:
     return out
 
 
+class _StopOnSignal:
+    """SIGINT and SIGTERM end the run safely: the first asks the run to stop after the
+    cycle in progress (then it safes the payload, reads back, writes the summary); any
+    later one is noted and skips only what follows the summary (the plot), never the
+    safing. The previous handlers are restored on exit."""
+
+    def __init__(self, run: Any) -> None:
+        self.run = run
+        self.signals: list[int] = []
+        self._old: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.signals.append(signum)
+        if len(self.signals) == 1:
+            self.run.request_stop(signal.Signals(signum).name)
+
+    def __enter__(self) -> _StopOnSignal:
+        for sig in EXIT_SIGNAL:
+            self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+    @property
+    def first(self) -> int | None:
+        return self.signals[0] if self.signals else None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """``thermine run``: validate, fly, summarise."""
+    """``thermine run``: validate, lock the run directory, fly, safe, summarise."""
     from flight.app import Run, load_inputs
+    from flight.dirlock import lock_directory
 
     if args.until is not None and not args.until > 0:
         raise ConfigError("--until", f"must be > 0 s, got {args.until}")
     inputs = load_inputs(args.mission, args.hardware, args.seed, args.faults)
     out = _run_dir(args, inputs.mission.name)
-    run = Run(inputs, out)
+    created = not out.exists()
+    lock = lock_directory(out, "run")
+    try:
+        try:
+            run = Run(inputs, out)
+        except BaseException:  # nothing flew: leave no half-made run directory behind
+            lock.release()
+            if created:
+                shutil.rmtree(out, ignore_errors=True)
+            raise
+        return _fly(run, args, out)
+    finally:
+        lock.release()
+
+
+def _fly(run: Any, args: argparse.Namespace, out: Path) -> int:
+    inputs = run.inputs
     progress = None
     if not args.quiet:
         print(f"thermine: flying '{inputs.mission.name}' (seed {inputs.mission.seed}) on "
               f"{inputs.hardware.backend} backend -> {out}")
         run.events.listeners.append(_print_event)
         progress = _print_progress
-    try:
-        summary = run.fly(until_s=args.until, progress=progress)
-    except Exception:  # an internal error: keep the evidence, say where it is
-        (out / "error.txt").write_text(traceback.format_exc())
-        print(f"thermine: internal error; traceback in {out / 'error.txt'}", file=sys.stderr)
-        return EXIT_INTERNAL
-    if args.plot:
-        from flight.plot import plot_run
+    with _StopOnSignal(run) as stop:
+        try:
+            summary = run.fly(until_s=args.until, progress=progress)
+        except Exception:  # an internal error: keep the evidence, say where it is
+            (out / "error.txt").write_text(traceback.format_exc())
+            print(f"thermine: internal error; traceback in {out / 'error.txt'}; the payload "
+                  "was safed first (summary.json says how)", file=sys.stderr)
+            return EXIT_INTERNAL
+        if args.plot and len(stop.signals) < 2:
+            from flight.plot import plot_run
 
-        plot_run(out)
+            plot_run(out)
     _print_summary(summary, out)
+    if stop.first is not None:
+        name = signal.Signals(stop.first).name
+        print(f"thermine: interrupted by {name} at t={summary['mission_time_s']:.1f} s in "
+              f"{summary['final_state']}; {_safing_line(summary)}; summary in "
+              f"{out / 'summary.json'}", file=sys.stderr)
+        return EXIT_SIGNAL[stop.first]
     if summary["mission_complete"]:
         return EXIT_COMPLETE
     return EXIT_SAFE if summary["final_state"] == "SAFE" else EXIT_INCOMPLETE
+
+
+def _safing_line(summary: dict[str, Any]) -> str:
+    from flight.safing import SafingReport
+
+    s = summary["safing"]
+    return SafingReport(s["commanded"], s["confirmed"], s["failed_writes"], s["readback"],
+                        s["problems"]).line()
 
 
 def _print_event(event: str, fields: dict[str, Any]) -> None:
@@ -219,6 +296,10 @@ def _print_summary(s: dict[str, Any], out: Path) -> None:
     ]
     if s.get("safe_reason"):
         lines.append(f"SAFE because       {s['safe_reason']}")
+    if s.get("end_reason") == "interrupted":
+        lines.append(f"ended by           {s.get('stop_signal')} (operator)")
+    if s.get("safing") and not s["safing"]["confirmed"]:
+        lines.append(f"payload            {_safing_line(s)}")
     lines.append(f"results in         {out}")
     print("\n".join(lines))
 

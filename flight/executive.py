@@ -49,6 +49,9 @@ class Executive:
         self.safe_soak_s = safe_soak_s
         self.cycles = 0
         self.end_reason = ""
+        #: set by :meth:`request_stop` (e.g. from a signal handler): the run ends after
+        #: the cycle in progress
+        self.stop_requested: str | None = None
         #: what was sent to the actuators last cycle (FDIR reads it as ``cmd_*``)
         self.last_commands: dict[str, Any] = dict(subsystems.outputs)
 
@@ -83,11 +86,19 @@ class Executive:
             observe(now, state, raw)
         self.cycles += 1
 
+    def request_stop(self, why: str) -> None:
+        """End the run after the cycle in progress (safe to call from a signal handler:
+        it only sets a flag the loop reads between cycles)."""
+        if self.stop_requested is None:
+            self.stop_requested = why
+
     def run(self, end_s: float, progress: ProgressFn | None = None,
             progress_every_s: float = 600.0) -> str:
-        """Cycle until complete, ``end_s`` of mission time, or SAFE with nothing queued.
+        """Cycle until complete, ``end_s`` of mission time, SAFE with nothing queued, or a
+        stop request.
 
-        Returns the reason the run ended: ``complete``, ``safe`` or ``time_limit``.
+        Returns the reason the run ended: ``complete``, ``safe``, ``time_limit`` or
+        ``interrupted``.
         """
         now_s, cycle, seq = self.platform.clock.now_s, self.cycle, self.sequencer
         advance, dt_s = self.platform.advance, self.dt_s
@@ -101,6 +112,9 @@ class Executive:
                 next_progress = now + progress_every_s
             if seq.complete:
                 self.end_reason = "complete"
+                break
+            if self.stop_requested is not None:
+                self.end_reason = "interrupted"
                 break
             if seq.state != "SAFE":
                 safe_since = None

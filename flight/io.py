@@ -88,10 +88,13 @@ class ActuatorWriter:
         self._last: dict[str, Any] = {}
         self._emit = emit
 
-    def apply(self, commands: Mapping[str, Any], force: bool = False) -> None:
-        """Send changed commands (all of them with ``force``); a failed write is an event."""
+    def apply(self, commands: Mapping[str, Any], force: bool = False) -> list[str]:
+        """Send changed commands (all of them with ``force``); a failed write is an event.
+
+        Returns the names of the commands whose write failed (most cycles: none)."""
         if not force and commands == self._last:
-            return  # nothing changed (most cycles): one comparison of the two tables
+            return []  # nothing changed (most cycles): one comparison of the two tables
+        failed: list[str] = []
         for name, write in self._writes.items():
             value = commands[name]
             if not force and self._last.get(name) == value:
@@ -101,5 +104,7 @@ class ActuatorWriter:
             except HalError as exc:
                 self._emit("actuator_failed", command=name, value=value, error=str(exc))
                 self._last.pop(name, None)  # try again next cycle
+                failed.append(name)
             else:
                 self._last[name] = value
+        return failed

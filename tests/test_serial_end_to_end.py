@@ -57,8 +57,10 @@ def test_quick_mission_completes_over_the_wire(flown) -> None:
     assert caught > 0.99 * truth["ice_initial_kg"] and truth["electrolyzed_kg"] > 0.0
     assert truth["o2_kg"] / truth["h2_kg"] == pytest.approx(31.9988 / 2 / 2.01588, rel=1e-9)
     assert abs(truth["mass_balance_error_kg"]) < 1e-9 * truth["ice_initial_kg"]
-    # lockstep: the board's clock is the flight's mission time
-    assert truth["time_s"] == pytest.approx(summary["mission_time_s"], abs=1e-6)
+    # lockstep: the board's clock is the flight's mission time, plus the one cycle of
+    # read-back after the end-of-run safing
+    assert truth["time_s"] == pytest.approx(summary["mission_time_s"] + 0.1, abs=1e-6)
+    assert summary["safing"]["state"] == "safe"
 
 
 def test_link_statistics_reach_telemetry_and_the_link_was_clean(flown) -> None:
