@@ -8,8 +8,9 @@ the latent heat (eq. 5), the ice's enthalpy (the integral of eq. 4) and the fact
 6143.7 K). In logarithms where needed, each is a linear combination of eight functions
 of T: 1, T, T^2, 1/T, 1/T^2, ln T and two Gaussians exp(-(T/T0)^2). So those eight and
 their combinations are evaluated in one pass over the nodes in compiled code
-(:mod:`sims._kernels`): evaluating the laws one by one in numpy takes ~35 array
-operations, whose cost at this size is per operation, not per node. The formulas are
+(:mod:`sims.compiled`: the C kernels, or their numpy fallback where they are not built):
+evaluating the laws one by one in numpy takes ~35 array operations, whose cost at this
+size is per operation, not per node. The formulas are
 those of :mod:`sims.ice` with the constants multiplied through; the results agree with
 its functions to rounding (tested).
 """
@@ -59,7 +60,7 @@ class IceNodes:
         """The rows named above (``LN_INV_SQRT_T`` ... ``SLOPE_PER_K``) at the temperatures
         ``t`` [K], shape ``(n,)`` C-contiguous float64, finite and > 0 (unchecked: the
         plant's hot loop). A new array each call, from the eight functions and the
-        product in compiled code (:mod:`sims._kernels`, one pass over the nodes).
+        product in one kernel call (:mod:`sims.compiled`, one pass over the nodes).
 
         Raises:
             ValueError: if ``t`` is not a C-contiguous float64 array of ``n`` values.

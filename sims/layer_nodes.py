@@ -6,10 +6,11 @@ enthalpy: Hayne et al. (2017) app. A's polynomial and its integral
 (:func:`sims.regolith.heat_capacity_j_kg_k`), Murphy & Koop (2005) eq. 4 and its
 integral (:func:`sims.ice.ice_heat_capacity_j_kg_k`). All four are linear combinations
 of eight functions of T: 1, T ... T^5, g = exp(-(T/125.1)^2) and T g. Those are
-evaluated and combined in one pass over the layers in compiled code
-(:mod:`sims._kernels`; in numpy, ~40 array operations whose cost at this size is per
-operation, not per layer). Same formulas, constants multiplied through; equal to the
-:mod:`sims.regolith` and :mod:`sims.ice` functions to rounding (tested). Enthalpies have
+evaluated and combined in one pass over the layers in compiled code (:mod:`sims.compiled`:
+the C kernels, or their numpy fallback where they are not built; in numpy one by one,
+~40 array operations whose cost at this size is per operation, not per layer). Same
+formulas, constants multiplied through; equal to the :mod:`sims.regolith` and
+:mod:`sims.ice` functions to rounding (tested). Enthalpies have
 those modules' references (0 at 0 K for the regolith).
 """
 
@@ -51,7 +52,7 @@ class LayerNodes:
         """The rows ``CP_REGOLITH``, ``CP_ICE`` [J/(kg K)], ``H_REGOLITH``, ``H_ICE`` [J/kg]
         at the temperatures ``t`` [K], shape ``(n,)`` C-contiguous float64, finite and > 0
         (unchecked: the plant's hot loop). A new array each call, from the eight
-        functions and the product in compiled code (:mod:`sims._kernels`).
+        functions and the product in one kernel call (:mod:`sims.compiled`).
 
         Raises:
             ValueError: if ``t`` is not a C-contiguous float64 array of ``n`` values.

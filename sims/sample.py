@@ -242,7 +242,8 @@ class Sample(EnergyLedger):
             np.multiply(coef[0], (_B_K * inv_t - _HALF) * inv_t, out=coef[2])
             np.multiply(coef[2], t_old, out=coef[3])
             self._slope_stale = False
-        # the coupled solve, in one call (sims/_kernels.c):
+        # the coupled solve, in one kernel call (sims.compiled: sims/_kernels.c, or its
+        # numpy fallback sims/kernels_numpy.py):
         # - a layer that empties within the step gives what it has, as a fixed source:
         #   (a, b, slope, slope x T) = (ice / dt, 0, 0, 0); a dry layer (a dt >= its ice,
         #   0) counts as one;
@@ -304,10 +305,11 @@ class Sample(EnergyLedger):
         props = self._ice_props()
         if gas_temp_k != self._b_gas_k:
             self._b_coef, self._b_gas_k = self._g_vap * gas_temp_k, gas_temp_k
-        # in one pass (sims/_kernels.c): a = _a_coef p_sat/sqrt T (eq. 7, or the joined eq.
-        # 2 below 110 K), b = _b_coef / sqrt T; a layer without ice gives none (a = 0), nor
-        # does it take any in conduct(), which treats it as one emptying within the step
-        # (its ice, 0, is <= a dt): b = 0 too; slope = d a / dT [kg/s/K], slope x T
+        # in one kernel call (sims.compiled): a = _a_coef p_sat/sqrt T (eq. 7, or the
+        # joined eq. 2 below 110 K), b = _b_coef / sqrt T; a layer without ice gives none
+        # (a = 0), nor does it take any in conduct(), which treats it as one emptying
+        # within the step (its ice, 0, is <= a dt): b = 0 too; slope = d a / dT
+        # [kg/s/K], slope x T
         coef = np.empty((4, t.size))
         self._inert = _kernels.rate_law(
             props[ice_nodes.LN_INV_SQRT_T], props[ice_nodes.LN_P7_SQRT],
@@ -339,7 +341,7 @@ class Sample(EnergyLedger):
         h_ice = self._ice_props()[ice_nodes.ENTHALPY_J_KG, 1:]
         predicted = mass_kg is self._out_pred  # the solve took exactly this latent heat
         heat_j = self._sink_pred_j if predicted else mass_kg * self._lat[1:]
-        # in one pass (sims/_kernels.c): the ice left, max(ice - mass, 0), which nodes
+        # in one kernel call (sims.compiled): the ice left, max(ice - mass, 0), which nodes
         # still hold ice, and the ledger's sums: mass x h_ice, mass, gross (deposits back
         # into the sample not counted), gross x T and the latent heat
         ice_kg = np.empty(t.size)

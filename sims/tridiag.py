@@ -1,11 +1,12 @@
-"""Tridiagonal solves for the sample's heat network, in compiled code.
+"""Tridiagonal solves for the sample's heat network, in compiled code when it is built.
 
 The sample's implicit step solves ``A x = b`` once per thermal step, ``A`` tridiagonal
-with ~31 rows. A Thomas sweep in Python costs ~20-28 us there (a Python float operation
-per element) and numpy cannot vectorise it; :mod:`sims._kernels` does it for ~1 us
-including the call. Thomas elimination without pivoting: exact for the diagonally
-dominant ``C/dt + Laplacian`` of the heat network (any positive capacities and
-conductances); a zero pivot (non-physical input) raises.
+with ~31 rows. A Thomas sweep in Python costs ~10-28 us there (a Python float operation
+per element) and numpy cannot vectorise it; the C kernels (:mod:`sims.compiled`) do it
+for ~1 us including the call, and the numpy fallback runs the same sweep in Python.
+Thomas elimination without pivoting: exact for the diagonally dominant ``C/dt +
+Laplacian`` of the heat network (any positive capacities and conductances); a zero pivot
+(non-physical input) raises.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def solve_conductance_network(neg_g: NDArray[np.float64], diag: NDArray[np.float
         FloatingPointError: if ``A`` is singular (a zero pivot: only with non-physical
             input, e.g. a zero heat capacity and zero conductances).
         ValueError: if the shapes do not agree, or ``n`` is over
-            ``sims._kernels.MAX_NODES``.
+            ``sims.compiled.kernels.MAX_NODES``.
     """
     n = diag.shape[0]
     if diag.ndim != 1 or neg_g.shape != (n - 1,) or rhs.shape[-1] != n or rhs.ndim > 2:

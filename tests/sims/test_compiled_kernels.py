@@ -1,6 +1,9 @@
-"""The compiled kernels (sims/_kernels.c) against references written out in numpy, and
-the errors they give for bad arguments. The physics each kernel carries is also tested
-through the public functions (tests/sims/test_kernels.py, test_sample.py, ...)."""
+"""The plant's kernels on both paths (the C extension sims/_kernels.c and its numpy
+fallback sims/kernels_numpy.py; the ``kernels`` fixture, tests/sims/conftest.py) against
+references written out in numpy, and the errors they give for bad arguments. The physics
+each kernel carries is also tested through the public functions (tests/sims/
+test_kernels.py, test_sample.py, ...); the two paths against each other in
+tests/sims/test_kernel_paths.py."""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import numpy as np
 import pytest
 
 from sims import compiled
-from sims.compiled import kernels
 
 
 def _dense(off: np.ndarray, diag: np.ndarray) -> np.ndarray:
@@ -42,7 +44,7 @@ def _coupled_reference(cap, t_old, off, base, lat, coef, ice, heater_net_w, volu
 
 
 @pytest.mark.parametrize("emptying", [False, True])
-def test_coupled_step_is_the_dense_solution(emptying: bool) -> None:
+def test_coupled_step_is_the_dense_solution(emptying: bool, kernels) -> None:
     """One Thomas sweep for two right-hand sides and a Sherman-Morrison update give what
     a dense solve of the whole (n + 1)-unknown system gives, emptying layers included."""
     rng = np.random.default_rng(3)
@@ -75,7 +77,7 @@ def test_coupled_step_is_the_dense_solution(emptying: bool) -> None:
         np.testing.assert_allclose(out[[1, 6, 7, 10]], ice[[0, 5, 6, 9]], rtol=1e-15)
 
 
-def test_sublimate_kernel_is_the_ledger_in_numpy() -> None:
+def test_sublimate_kernel_is_the_ledger_in_numpy(kernels) -> None:
     rng = np.random.default_rng(5)
     n = 30
     ice = rng.uniform(0.0, 1e-5, n)
@@ -96,7 +98,7 @@ def test_sublimate_kernel_is_the_ledger_in_numpy() -> None:
                                rtol=1e-12)
 
 
-def test_solve_with_several_right_hand_sides_and_aliasing_shapes() -> None:
+def test_solve_with_several_right_hand_sides_and_aliasing_shapes(kernels) -> None:
     rng = np.random.default_rng(7)
     off, diag = -rng.uniform(0.1, 1.0, 4), rng.uniform(3.0, 4.0, 5)
     rhs = rng.normal(size=(3, 5))
@@ -105,7 +107,7 @@ def test_solve_with_several_right_hand_sides_and_aliasing_shapes() -> None:
     np.testing.assert_allclose(x, np.linalg.solve(_dense(off, diag), rhs.T).T, rtol=1e-13)
 
 
-def test_kernels_name_the_bad_argument() -> None:
+def test_kernels_name_the_bad_argument(kernels) -> None:
     """Wrong lengths, dtypes, layouts and read-only outputs are ValueErrors naming the
     argument; nothing is written."""
     n = 5
@@ -134,15 +136,16 @@ def test_kernels_name_the_bad_argument() -> None:
         kernels.coupled_step(1.0)
 
 
-def test_a_module_built_from_another_source_is_refused() -> None:
-    built = compiled.kernels.SOURCE_SHA256
+def test_a_module_built_from_another_source_is_refused(c_kernels) -> None:
+    built = c_kernels.SOURCE_SHA256
     assert built == compiled.source_sha256()  # this checkout's module is current
     compiled.check_build(built, None)  # (an installed wheel: no source to compare)
-    with pytest.raises(ImportError, match="built from another version of _kernels.c.*make"):
+    with pytest.raises(ImportError, match="built from another version of _kernels.c.*make"
+                       ".*THERMINE_KERNELS=numpy"):
         compiled.check_build("0" * 64, built)
 
 
-def test_step_plausibility_test() -> None:
+def test_step_plausibility_test(kernels) -> None:
     """A step is kept when every node moved less than the bound and stays above the
     floor; a NaN anywhere fails it (so a non-finite step is redone)."""
     old = np.array([100.0, 200.0, 300.0])
@@ -157,14 +160,15 @@ def test_step_plausibility_test() -> None:
 
 def test_the_most_layers_the_params_allow_fit_the_kernels() -> None:
     """plant.sample.layers' upper bound (plus the plate) is within the kernels' scratch:
-    a 400-layer sample heats and conserves water through them."""
+    a 400-layer sample heats and conserves water through them (the kernels this process
+    runs, sims.compiled.KERNELS)."""
     import dataclasses
 
     from sims.params import PlantParams, SampleParams
     from sims.plant import Plant
 
     layers_max = SampleParams.__dataclass_fields__["layers"].metadata["max"]
-    assert layers_max + 1 <= kernels.MAX_NODES
+    assert layers_max + 1 <= compiled.kernels.MAX_NODES
     p = PlantParams()
     plant = Plant(dataclasses.replace(p, sample=dataclasses.replace(p.sample,
                                                                     layers=layers_max)))

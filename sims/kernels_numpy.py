@@ -1,0 +1,409 @@
+"""The plant's kernels in numpy and Python: the fallback for ``sims/_kernels.c``.
+
+The same six functions as the C extension :mod:`sims._kernels` (``solve``,
+``coupled_step``, ``sublimate``, ``rate_law``, ``node_terms``, ``plausible``) and its
+constants, with the same positional arguments, in-place outputs, return values and
+errors (a ``ValueError`` naming a bad array: length, dtype, C-contiguity, writability; a
+``FloatingPointError`` on a zero pivot; a ``TypeError`` on the wrong number of
+arguments). :mod:`sims.compiled` picks this module when the C one is not built (no C
+compiler at install) or ``THERMINE_KERNELS=numpy``; see docs/physics.md, "Numerics".
+
+The arithmetic is the C's, operation by operation, so the two agree to the last bit on
+x86-64 (tested: ``tests/sims/test_kernel_paths.py``, kernel by kernel and a whole
+mission's telemetry); where the compiler fuses ``a * b + c`` into one rounding (arm64
+by default; x86-64's baseline instruction set has no fused multiply-add), to rounding:
+
+- elementwise expressions keep the C's operand order and grouping (numpy's ``+ - * /``
+  on float64 round exactly as C's do);
+- every sum is the C's left-to-right loop: ``np.add.accumulate`` (sequential, unlike
+  ``np.sum``'s pairwise summation), plus ``0.0`` as the C's accumulator starts at it;
+- ``exp`` and ``log`` are the C library's, through :mod:`math` on Python floats (numpy
+  has its own SIMD versions, which may differ by an ulp); an argument outside
+  :mod:`math`'s domain (``log`` of 0, an ``exp`` overflow) falls back to numpy's
+  ``inf``/``nan``, as the C gives;
+- the Thomas sweeps are loops over Python floats, in the C's order.
+
+Like the C, a kernel gives ``inf`` and ``nan`` without a warning (numpy's are silenced
+for the call). The cost is the Python around the arithmetic: per call ~5-45 us where the
+C takes ~0.2-1.2 us, so a mission flies slower (figures in docs/physics.md), not
+differently.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+ICE_BASIS = 0  #: node_terms kind: (1, T, T^2, 1/T, 1/T^2, ln T, exp(w0 T^2), exp(w1 T^2))
+LAYER_BASIS = 1  #: node_terms kind: (1, T, T^2, T^3, T^4, T^5, g, T g), g = exp(w0 T^2)
+#: the most nodes a kernel takes: the C keeps its scratch on the stack; kept here so the
+#: two paths accept the same inputs (params: layers <= 400, plus the plate)
+MAX_NODES = 512
+
+_F64 = np.dtype(np.float64)
+_BOOL = np.dtype(np.bool_)
+_exp, _log, _isfinite = math.exp, math.log, math.isfinite
+F64Array = NDArray[np.float64]
+
+
+def _take(obj: Any, dtype: np.dtype, n: int, writable: bool, name: str) -> np.ndarray:
+    """``obj`` as a flat view of ``n`` items (``n < 0``: any number) of ``dtype``
+    (float64 or bool), C-contiguous, writable if asked; the C's ``take()``: a
+    ``ValueError`` naming the argument if it is not that."""
+    if type(obj) is np.ndarray:  # the usual case, checked at once
+        flags = obj.flags
+        if (flags.c_contiguous and (flags.writeable or not writable) and obj.dtype == dtype
+                and (n < 0 or obj.size == n)):
+            return obj if obj.ndim == 1 else obj.reshape(-1)
+    elif not isinstance(obj, np.ndarray):
+        try:  # any object with the buffer protocol, as the C takes
+            obj = np.asarray(memoryview(obj))
+        except TypeError:
+            obj = None
+    f64 = dtype is _F64
+    what = "float64" if f64 else "bool"
+    if obj is None or not obj.flags.c_contiguous or (writable and not obj.flags.writeable):
+        raise ValueError(f"{name}: a C-contiguous{', writable' if writable else ''} {what} "
+                         "array is needed")
+    if obj.dtype != dtype:
+        raise ValueError(f"{name}: {what} expected")
+    if n >= 0 and obj.size != n:
+        raise ValueError(f"{name}: {n} {'values' if f64 else 'bools'} expected, "
+                         f"got {obj.size}")
+    return obj if obj.ndim == 1 else obj.reshape(-1)
+
+
+def _as_float(x: Any) -> float:
+    """A float argument, as the C's ``PyFloat_AsDouble`` takes it (not from a string)."""
+    if type(x) is float:
+        return x
+    if isinstance(x, str | bytes | bytearray):
+        raise TypeError(f"must be real number, not {type(x).__name__}")
+    return float(x)
+
+
+def _arity(kernel: str, args: tuple, expected: int) -> None:
+    if len(args) != expected:
+        raise TypeError(f"{kernel} takes {expected} arguments")
+
+
+def _quiet(kernel: Callable[..., Any]) -> Callable[..., Any]:
+    """The kernel under ``np.errstate(all="ignore")``: the C's arithmetic gives ``inf`` and
+    ``nan`` without a word (the plant tests a step's result, ``plausible``), so numpy's
+    neither warns nor raises, whatever ``np.seterr`` says."""
+    @functools.wraps(kernel)
+    def quiet(*args: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return kernel(*args)
+    return quiet
+
+
+def _div(a: float, b: float) -> float:
+    """``a / b`` as C gives it (``inf`` or ``nan`` for ``b == 0``, not an exception)."""
+    return a / b if b else float(np.float64(a) / np.float64(b))
+
+
+def _each(func: Callable[[float], float], ufunc: np.ufunc, x: F64Array) -> F64Array:
+    """``func`` (:func:`math.exp`, :func:`math.log`: the C library's) at every element
+    of ``x`` (any shape); where :mod:`math` refuses (``log`` of 0 or less, an overflow)
+    numpy's ``ufunc`` for all of them, which gives C's ``inf``/``nan`` there instead."""
+    try:
+        return np.array([func(v) for v in x.ravel().tolist()]).reshape(x.shape)
+    except (ValueError, OverflowError):
+        return ufunc(x)
+
+
+def _sum_rows(a: F64Array) -> list[float]:
+    """Each row's sum, left to right from 0.0 (the C's ``acc = 0.0; acc += x``):
+    ``np.add.accumulate`` is sequential; ``+ 0.0`` turns an all ``-0.0`` row's ``-0.0``
+    into the C's ``0.0`` and changes nothing else."""
+    if a.shape[-1] == 0:
+        return [0.0] * a.shape[0]
+    return (np.add.accumulate(a, axis=-1)[..., -1] + 0.0).tolist()
+
+
+def _singular(row: int) -> FloatingPointError:
+    return FloatingPointError(f"tridiagonal system singular: zero pivot at row {row}")
+
+
+def _thomas(off: list[float], diag: list[float], rows: list[list[float]]) -> None:
+    """The C's ``thomas()``: ``A x = r`` for each list ``r`` in ``rows`` (replaced by
+    ``x``), ``A`` with ``diag`` on its diagonal and ``off`` on both off-diagonals.
+
+    Raises:
+        FloatingPointError: on a zero (or non-finite) pivot.
+    """
+    n = len(diag)
+    m = diag[0]
+    if m == 0.0 or not _isfinite(m):
+        raise _singular(0)
+    cp = [0.0] * n
+    if n > 1:
+        cp[0] = off[0] / m
+    if len(rows) == 1:  # (the loops unrolled for one and two right-hand sides)
+        (x,) = rows
+        x[0] = x[0] / m
+        for i in range(1, n):
+            a = off[i - 1]
+            m = diag[i] - a * cp[i - 1]
+            if m == 0.0 or not _isfinite(m):
+                raise _singular(i)
+            if i < n - 1:
+                cp[i] = off[i] / m
+            x[i] = (x[i] - a * x[i - 1]) / m
+        for i in range(n - 2, -1, -1):
+            x[i] -= cp[i] * x[i + 1]
+    elif len(rows) == 2:
+        x, y = rows
+        x[0] = x[0] / m
+        y[0] = y[0] / m
+        for i in range(1, n):
+            a = off[i - 1]
+            m = diag[i] - a * cp[i - 1]
+            if m == 0.0 or not _isfinite(m):
+                raise _singular(i)
+            if i < n - 1:
+                cp[i] = off[i] / m
+            x[i] = (x[i] - a * x[i - 1]) / m
+            y[i] = (y[i] - a * y[i - 1]) / m
+        for i in range(n - 2, -1, -1):
+            c = cp[i]
+            x[i] -= c * x[i + 1]
+            y[i] -= c * y[i + 1]
+    else:
+        for r in rows:
+            r[0] = r[0] / m
+        for i in range(1, n):
+            a = off[i - 1]
+            m = diag[i] - a * cp[i - 1]
+            if m == 0.0 or not _isfinite(m):
+                raise _singular(i)
+            if i < n - 1:
+                cp[i] = off[i] / m
+            for r in rows:
+                r[i] = (r[i] - a * r[i - 1]) / m
+        for i in range(n - 2, -1, -1):
+            c = cp[i]
+            for r in rows:
+                r[i] -= c * r[i + 1]
+
+
+@_quiet
+def solve(*args: Any) -> None:
+    """solve(off, diag, rhs, x): tridiagonal solve into x (see sims/tridiag.py).
+
+    ``x = A^-1 rhs``, ``A`` with ``diag`` (n, 1 to ``MAX_NODES``) on its diagonal and
+    ``off`` (n - 1) on both off-diagonals; ``rhs`` and ``x``: k x n values (k >= 1).
+    """
+    _arity("solve(off, diag, rhs, x)", args, 4)
+    diag = _take(args[1], _F64, -1, False, "diag")
+    n = diag.size
+    if n < 1 or n > MAX_NODES:
+        raise ValueError(f"diag: 1 to {MAX_NODES} rows, got {n}")
+    off = _take(args[0], _F64, n - 1, False, "off")
+    rhs = _take(args[2], _F64, -1, False, "rhs")
+    size = rhs.size
+    if size == 0 or size % n != 0:
+        raise ValueError(f"rhs: a multiple of {n} values expected, got {size}")
+    x = _take(args[3], _F64, size, True, "x")
+    rows = rhs.reshape(size // n, n).tolist()
+    _thomas(off.tolist(), diag.tolist(), rows)
+    x[:] = np.array(rows).reshape(-1)
+
+
+@_quiet
+def coupled_step(*args: Any) -> float:
+    """coupled_step(cap_over_dt, t_old, off, base_diag, lat, coef, ice_kg, temp, out_kg,
+    heater_net_w, volume_over_dt, vapour_over_dt, other_source_kg_s, other_sink_m3_s,
+    dt_s) -> rho
+
+    Sample.conduct()'s step with vapour (see there, and sims/_kernels.c): n nodes (the
+    plate first), ``coef`` rows (a, b, slope, slope x T) of n each, ``ice_kg`` of the
+    n - 1 layers. Writes the new temperatures to ``temp`` and the mass each node gives
+    the chamber to ``out_kg``; returns the end-of-step chamber density [kg/m^3].
+    """
+    _arity("coupled_step", args, 15)
+    heater_net_w, volume_over_dt, vapour_over_dt, other_source, other_sink, dt_s = (
+        _as_float(v) for v in args[9:])
+    t_old = _take(args[1], _F64, -1, False, "t_old")
+    n = t_old.size
+    if n < 2 or n > MAX_NODES:
+        raise ValueError(f"t_old: 2 to {MAX_NODES} nodes, got {n}")
+    cap = _take(args[0], _F64, n, False, "cap_over_dt")
+    off = _take(args[2], _F64, n - 1, False, "off")
+    base = _take(args[3], _F64, n, False, "base_diag")
+    lat = _take(args[4], _F64, n, False, "lat")
+    coef = _take(args[5], _F64, 4 * n, False, "coef")
+    ice = _take(args[6], _F64, n - 1, False, "ice_kg")
+    temp = _take(args[7], _F64, n, True, "temp")
+    out = _take(args[8], _F64, n, True, "out_kg")
+    # the coefficients of this step: coef, or a fixed source for an emptying layer
+    c = coef.reshape(4, n).copy()
+    ca, cb, cs, cst = c
+    emptying = ca[1:] * dt_s >= ice
+    if emptying.any():
+        ca[1:][emptying] = ice[emptying] / dt_s
+        c[1:, 1:][:, emptying] = 0.0
+    sum_a, sum_b, _, sum_st = _sum_rows(c)
+    # chamber: E rho = r0 + slope . T
+    e = volume_over_dt + sum_b + other_sink
+    r0 = vapour_over_dt + sum_a - sum_st + other_source
+    r0_e = _div(r0, e)
+    # (A - u v^T) T = rhs, A = base + lat x slope on the diagonal, u = lat x b / E,
+    # v = slope: solve A [x y] = [rhs u], then Sherman-Morrison
+    l_cb = lat * cb
+    x = (cap * t_old + (-(lat * ca) + r0_e * l_cb + lat * cst)).tolist()
+    y = (l_cb * _div(1.0, e)).tolist()
+    x[0] += heater_net_w
+    _thomas(off.tolist(), (base + lat * cs).tolist(), [x, y])
+    xy = np.array((x, y))
+    vx, vy = _sum_rows(xy * cs)
+    w = _div(vx, 1.0 - vy)
+    rho = _div(r0 + w, e)  # (slope . temp = vx + vy w = w)
+    t = xy[0] + xy[1] * w
+    temp[:] = t
+    out[:] = (ca + cs * (t - t_old) - cb * rho) * dt_s
+    return rho
+
+
+@_quiet
+def sublimate(*args: Any) -> tuple[float, float, float, float, float, int]:
+    """sublimate(ice_kg, mass_kg, h_ice_j_kg, temp_k, heat_j, ice_out, wet_nodes_out)
+    -> (sum mass x h_ice, sum mass, sum gross, sum gross x T, sum heat, dry layers)
+
+    Sample.sublimate()'s arithmetic (see there): n layers; ``ice_out`` = max(ice - mass,
+    0); ``wet_nodes_out`` (n + 1 bools, plate first: False) = ice_out > 0; gross =
+    max(mass, 0) (a NaN counts as 0 in both, as in the C).
+    """
+    _arity("sublimate", args, 7)
+    ice = _take(args[0], _F64, -1, False, "ice_kg")
+    n = ice.size
+    mass = _take(args[1], _F64, n, False, "mass_kg")
+    h = _take(args[2], _F64, n, False, "h_ice_j_kg")
+    t = _take(args[3], _F64, n, False, "temp_k")
+    heat = _take(args[4], _F64, n, False, "heat_j")
+    ice_out = _take(args[5], _F64, n, True, "ice_out")
+    wet = _take(args[6], _BOOL, n + 1, True, "wet_nodes_out")
+    left = ice - mass
+    wet_layers = left > 0.0
+    terms = np.empty((5, n))  # mass x h, mass, gross, gross x T, heat
+    np.multiply(mass, h, out=terms[0])
+    terms[1] = mass
+    terms[2] = 0.0
+    np.copyto(terms[2], mass, where=mass > 0.0)
+    np.multiply(terms[2], t, out=terms[3])
+    terms[4] = heat
+    ice_out[:] = 0.0
+    np.copyto(ice_out, left, where=wet_layers)
+    wet[0] = False
+    wet[1:] = wet_layers
+    m_h, m_sum, g_sum, g_t, heat_sum = _sum_rows(terms)
+    return m_h, m_sum, g_sum, g_t, heat_sum, n - int(np.count_nonzero(wet_layers))
+
+
+def _basis(kind: int, t: F64Array, w: F64Array) -> F64Array:
+    """The C's ``basis_at()`` at every temperature: rows of the eight functions."""
+    b = np.empty((8, t.size))
+    t2 = t * t
+    b[0] = 1.0
+    b[1] = t
+    b[2] = t2
+    if kind == ICE_BASIS:
+        inv = 1.0 / t
+        b[3] = inv
+        np.multiply(inv, inv, out=b[4])
+        b[5] = _each(_log, np.log, t)
+        b[6:] = _each(_exp, np.exp, np.multiply.outer(w, t2))
+    else:
+        np.multiply(t2, t, out=b[3])
+        np.multiply(t2, t2, out=b[4])
+        np.multiply(b[4], t, out=b[5])
+        b[6] = _each(_exp, np.exp, w[0] * t2)
+        np.multiply(b[6], t, out=b[7])
+    return b
+
+
+@_quiet
+def node_terms(*args: Any) -> None:
+    """node_terms(kind, coef, w, temp_k, out): sims.ice_nodes / sims.layer_nodes terms.
+
+    ``out`` (rows x n) = ``coef`` (rows x 8) times the basis ``kind`` (``ICE_BASIS`` or
+    ``LAYER_BASIS``) at each of the n ``temp_k``; ``w``: the Gaussian terms' -1/width^2.
+    """
+    _arity("node_terms", args, 5)
+    kind = operator.index(args[0])
+    if kind not in (ICE_BASIS, LAYER_BASIS):
+        raise ValueError(f"kind: {ICE_BASIS} (ice) or {LAYER_BASIS} (layer), got {kind}")
+    k = _take(args[1], _F64, -1, False, "coef")
+    rows = k.size // 8
+    if rows < 1 or k.size != rows * 8:
+        raise ValueError("coef: rows of 8 values expected")
+    w = _take(args[2], _F64, 2, False, "w")
+    t = _take(args[3], _F64, -1, False, "temp_k")
+    o = _take(args[4], _F64, rows * t.size, True, "out")
+    if t.size == 0:
+        return
+    # acc = 0.0; acc += coef[r, j] x basis[j] for j = 0 .. 7, as the C (a sequential
+    # accumulate over j, not a matrix product): terms[j, r, i] = coef[r, j] basis[j, i]
+    # (in place, row by row: np.add.accumulate over a leading axis is ~2x slower)
+    terms = k.reshape(rows, 8).T.reshape(8, rows, 1) * _basis(kind, t, w).reshape(8, 1, -1)
+    terms = terms.reshape(8, -1)
+    acc = terms[0] + 0.0
+    for term in terms[1:]:
+        acc += term
+    o[:] = acc
+
+
+@_quiet
+def rate_law(*args: Any) -> bool:
+    """rate_law(ln_inv_sqrt_t, ln_p7_sqrt, ln_p2_sqrt, slope_per_k, temp_k, a_coef,
+    b_coef, wet_nodes, eq7_min_k, coef) -> inert
+
+    Sample.vapour_coefficients()'s law at n nodes (see there): a = a_coef p_sat / sqrt T
+    (eq. 7 at or above ``eq7_min_k``, else the joined eq. 2), b = b_coef / sqrt T, both
+    0 where ``wet_nodes`` is False; slope = a x slope_per_k; writes (a, b, slope,
+    slope x T) to ``coef`` (4 x n). Returns True if every a and b is 0.
+    """
+    _arity("rate_law", args, 10)
+    eq7_min_k = _as_float(args[8])
+    t = _take(args[4], _F64, -1, False, "temp_k")
+    n = t.size
+    ln_inv = _take(args[0], _F64, n, False, "ln_inv_sqrt_t")
+    ln_p7 = _take(args[1], _F64, n, False, "ln_p7_sqrt")
+    ln_p2 = _take(args[2], _F64, n, False, "ln_p2_sqrt")
+    slope_k = _take(args[3], _F64, n, False, "slope_per_k")
+    a_coef = _take(args[5], _F64, n, False, "a_coef")
+    b_coef = _take(args[6], _F64, n, False, "b_coef")
+    wet = _take(args[7], _BOOL, n, False, "wet_nodes")
+    c = _take(args[9], _F64, 4 * n, True, "coef").reshape(4, n)
+    if n == 0:
+        return True
+    c[:2] = 0.0
+    if wet.any():  # (the exponentials at the wet nodes only, as the C)
+        ln_p = np.where(t >= eq7_min_k, ln_p7, ln_p2)
+        e = _each(_exp, np.exp, np.stack((ln_p[wet], ln_inv[wet])))
+        c[0, wet] = a_coef[wet] * e[0]
+        c[1, wet] = b_coef[wet] * e[1]
+    np.multiply(c[0], slope_k, out=c[2])
+    np.multiply(c[2], t, out=c[3])
+    return not (c[:2] != 0.0).any()
+
+
+@_quiet
+def plausible(*args: Any) -> bool:
+    """plausible(t_new, t_old, max_step_dk, min_temp_k): Plant's step test.
+
+    Every ``|t_new - t_old| < max_step_dk`` and every ``t_new > min_temp_k`` (a NaN
+    fails both, so a non-finite step is redone).
+    """
+    _arity("plausible", args, 4)
+    max_step_dk, min_temp_k = _as_float(args[2]), _as_float(args[3])
+    t = _take(args[0], _F64, -1, False, "t_new")
+    t0 = _take(args[1], _F64, t.size, False, "t_old")
+    return bool(((np.abs(t - t0) < max_step_dk) & (t > min_temp_k)).all())
