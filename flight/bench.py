@@ -50,6 +50,9 @@ def bench(mission: Path, hardware: Path, steps: int = 20000,
     figures["cycle_us"] = min(walls_s) / (summary["mission_time_s"] * cfg.cycle_hz) * 1e6
     print(f"thermine bench  ({pyplatform.python_implementation()} {pyplatform.python_version()}, "
           f"{pyplatform.machine()}, mission '{cfg.name}' at {cfg.cycle_hz:g} Hz)")
+    from sims.compiled import describe
+
+    print(f"  plant arithmetic      {describe()}")
     if "plant_step_us" in figures:
         print(f"  plant step            {figures['plant_step_us']:8.1f} us  "
               f"({figures['layers']:.0f} regolith layers, {steps} steps)")
