@@ -70,6 +70,9 @@ class MonitorConfig:
     window_s: float | None = param(None, 0.0, 1e6, "rate, noise, link: the window")
     sigma_above: float | None = param(None, 0.0, 1e12,
                                       "noise: standard deviation over the window above this")
+    sigma_below: float | None = param(None, 0.0, 1e12,
+                                      "noise: ... or below this (a reading frozen: a live "
+                                      "sensor always shows its own noise)")
     rate_above: float | None = param(None, 0.0, 1e12, "rate: |d value/dt| above this, per s")
     direction: str = param("either", choices=("rising", "falling", "either"), doc="rate")
     for_s: float | None = param(None, 0.0, 1e7, "crosscheck: condition held this long")
@@ -219,8 +222,9 @@ def check_monitors(path: str, monitors: Iterable[MonitorConfig],
         elif m.kind == "noise":
             need("window_s", m.window_s is not None and m.window_s > 0, "a noise monitor needs "
                  "window_s > 0 [s]")
-            need("sigma_above", m.sigma_above is not None and m.sigma_above > 0,
-                 "a noise monitor needs sigma_above > 0 [units]")
+            need("sigma_above", (m.sigma_above is not None and m.sigma_above > 0)
+                 or (m.sigma_below is not None and m.sigma_below > 0),
+                 "a noise monitor needs sigma_above > 0 or sigma_below > 0 [units]")
         elif m.kind == "crosscheck":
             need("when", bool(m.when), "a crosscheck needs at least one 'when' condition")
             need("for_s", m.for_s is not None, "a crosscheck needs for_s [s]")

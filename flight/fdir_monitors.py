@@ -311,13 +311,15 @@ class CrosscheckMonitor(Monitor):
 
 class NoiseMonitor(Monitor):
     """Bad when the standard deviation of ``telemetry`` over the last ``window_s`` is above
-    ``sigma_above`` (a sensor gone noisy; a steady signal barely moves in a few seconds).
+    ``sigma_above`` (a sensor gone noisy; a steady signal barely moves in a few seconds) or
+    below ``sigma_below`` (a reading frozen: a live sensor always shows its own noise).
     Running sums about the window's first value keep a cycle O(1) and well conditioned."""
 
     def __init__(self, cfg: MonitorConfig) -> None:
         super().__init__(cfg)
         self.span_s = float(cfg.window_s or 0.0)
-        self.limit = float(cfg.sigma_above or 0.0)
+        self.limit = float(cfg.sigma_above) if cfg.sigma_above else math.inf
+        self.floor = float(cfg.sigma_below or 0.0)
         self.reset()
 
     def reset(self) -> None:
@@ -351,16 +353,16 @@ class NoiseMonitor(Monitor):
         if n < 2 or s[0][0] > start_s:
             return _UNKNOWN
         var = (s2 - s1 * s1 / n) / (n - 1)
-        if var <= 0.0:  # (rounding: a steady signal)
-            return False, 0.0
-        sigma = _sqrt(var)
-        return sigma > self.limit, sigma
+        sigma = _sqrt(var) if var > 0.0 else 0.0  # (rounding: a steady signal)
+        return sigma > self.limit or sigma < self.floor, sigma
 
     def detail(self, now_s: float, value: Any) -> str:
         if value is None:
             return f"{self.telemetry} unknown"
+        bound = (f"limit {self.limit:g}" if value > self.limit
+                 else f"frozen: below {self.floor:g}")
         return (f"{self.telemetry} spread {value:.4g} (1 sigma) over {self.cfg.window_s:g} s "
-                f"(limit {self.limit:g})")
+                f"({bound})")
 
 
 class LinkMonitor(_WindowedMonitor):

@@ -33,7 +33,7 @@ CASES: list[tuple[str, str, str, dict[str, float], dict[str, Any], str, float]] 
      "h2_not_rising", 75.0),
     ("plant", "brownout", "", {}, {"on_state": "EXTRACT_CAPTURE"}, "bus_brownout", 6.0),
     ("device", "stuck", "heater_temp", {}, {"on_state": "EXTRACT_HEAT"},
-     "heater_not_heating", 130.0),
+     "heater_temp_frozen", 11.1),  # 10 s window + 10 samples; was heater_not_heating, 130 s
     ("device", "drift", "chamber_pressure", {"rate_per_s": 20.0},
      {"on_state": "EXTRACT_CAPTURE"}, "chamber_overpressure", 260.0),
     ("device", "noise", "trap_temp", {"sigma": 5.0}, {"on_state": "EXTRACT_CAPTURE"},
