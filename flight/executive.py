@@ -1,9 +1,9 @@
 """The executive: one fixed-rate cycle, the only place where mission time advances.
 
-    read sensors (through FDIR's sensor substitutions) -> update controllers -> step
-    sequencer (and due commands) -> FDIR monitors (raw readings, last cycle's commands,
-    platform diagnostics) -> apply actuator commands (through FDIR's power-cycles) ->
-    emit telemetry -> advance time
+    read sensors (through FDIR's sensor substitutions) -> due commands and the sequencer
+    (modes and phases) -> controllers, once -> FDIR monitors (raw readings, last cycle's
+    commands, platform diagnostics) -> apply actuator commands (through FDIR's caps and
+    power-cycles) -> emit telemetry -> advance time
 """
 
 from __future__ import annotations
@@ -63,18 +63,22 @@ class Executive:
         state_before = seq.state
         raw = self.reader.read_all()
         r = fdir.substitute(raw)
-        subsystems = self.subsystems
-        out = subsystems.update(r, self.dt_s)
+        # modes first: due commands and the state chart (its entry actions set the modes)
         seq.observe(now, r)
         self.commander.execute_due(now)
         seq.step()
+        state_planned = seq.state
+        subsystems = self.subsystems
+        out = subsystems.update(r, self.dt_s)  # then the controllers, once
         diagnostics = self.platform.diagnostics()
-        fdir.check(now, seq.state, raw, self.last_commands, diagnostics)
+        fdir.check(now, state_planned, raw, self.last_commands, diagnostics)
         state = seq.state
         changed = state != state_before
         entered_safe = changed and state == "SAFE"
-        if changed:  # new modes take effect in this very cycle
-            out = subsystems.update(r, self.dt_s)
+        if state != state_planned:
+            # FDIR moved the state (to SAFE): its modes act in this very cycle; no time
+            # passes (dt 0), so no integrator advances twice
+            out = subsystems.update(r, 0.0)
         if entered_safe:
             self.commander.disarm_all("entered SAFE")
         out, force = fdir.shape(out)
