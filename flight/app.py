@@ -13,20 +13,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from flight.commands import Commander, CommandError, load_dictionary, validate
-from flight.config import MissionConfig, load_mission
-from flight.executive import Executive, ProgressFn
-from flight.fault_injectors import FaultSession, build_injectors, catalogues
-from flight.faultplan import (
-    FaultPlan,
-    FaultScheduler,
-    build_time_sample,
-    load_plan,
-    parse_plan,
-)
-from flight.fdir import Fdir
-from flight.fdir_config import FdirTable, limits_as_monitors, load_table, resolve_path
-from flight.io import (
+from common.errors import ConfigError
+from flight.channels import (
     ACTUATORS,
     REQUIRED_DEVICES,
     SAFE_COMMANDS,
@@ -34,12 +22,24 @@ from flight.io import (
     ActuatorWriter,
     SensorReader,
 )
+from flight.commands import Commander, CommandError, load_dictionary, validate
+from flight.config import MissionConfig, load_mission
+from flight.executive import Executive, ProgressFn
+from flight.fdir.engine import Fdir
+from flight.fdir.table import FdirTable, limits_as_monitors, load_table, resolve_path
 from flight.safing import safe_the_payload
 from flight.sequencer import Sequencer, leaf_states, load_chart
 from flight.subsystems import Subsystems
-from flight.summary import build_summary
 from flight.telemetry import EventLog, TelemetryWriter
-from hal.errors import ConfigError
+from ground.harness.faultplan import (
+    FaultPlan,
+    FaultScheduler,
+    build_time_sample,
+    load_plan,
+    parse_plan,
+)
+from ground.harness.injectors import FaultSession, build_injectors, catalogues
+from ground.harness.summary import build_summary
 from hal.registry import HardwareConfig, build_platform, load_hardware
 
 #: a faulted run keeps flying this long in SAFE, so the oracles see whether SAFE holds

@@ -21,9 +21,10 @@ from typing import Any
 
 import yaml
 
-from hal.errors import ConfigError
+from common.dictionary import HERE as DICTIONARY_DIR
+from common.errors import ConfigError
 
-DICTIONARY_PATH = Path(__file__).with_name("commands.yaml")
+DICTIONARY_PATH = DICTIONARY_DIR / "commands.yaml"
 _TYPES: dict[str, type] = {"float": float, "int": int, "str": str, "bool": bool}
 #: default time [s] an ARM stays valid
 ARM_WINDOW_S = 30.0

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hal.configschema import load, param, read_yaml
-from hal.errors import ConfigError
+from common.errors import ConfigError
+from common.schema import load, param, read_yaml
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class LimitConfig:
 @dataclass(frozen=True)
 class TimedCommand:
     at_s: float = param(doc="mission time to execute at", lo=0.0)
-    name: str = param(doc="command name, see flight/commands.yaml")
+    name: str = param(doc="command name, see common/dictionary/commands.yaml")
     args: dict[str, Any] = param({}, doc="command arguments")
 
 

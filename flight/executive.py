@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flight.channels import ActuatorWriter, SensorReader
 from flight.commands import Commander
-from flight.fdir import Fdir
-from flight.io import ActuatorWriter, SensorReader
+from flight.fdir.engine import Fdir
 from flight.sequencer import Sequencer
 from flight.subsystems import Subsystems
 from flight.telemetry import TelemetryWriter

@@ -2,7 +2,7 @@
 
 Whatever ends a run (complete, SAFE, the time limit, an operator's signal, a bug), the
 last act of the flight software is the same: command every actuator off
-(:data:`flight.io.SAFE_COMMANDS`, forced, each write acknowledged by the device), let one
+(:data:`flight.channels.SAFE_COMMANDS`, forced, each write acknowledged by the device), let one
 more cycle of time pass so the board applies it and reports, read every sensor again,
 and check the readings against :data:`READBACK`. The result is the ``safing`` block of
 summary.json: a bench operator reads there whether the board confirmed it is safe, or

@@ -1,4 +1,4 @@
-"""Typed exceptions of the hardware layer (and the config errors every layer raises)."""
+"""Typed exceptions of the hardware layer (a config error is common.errors.ConfigError)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,3 @@ class DeviceError(HalError):
 
 class DeviceTimeout(DeviceError):
     """A device did not answer within its timeout."""
-
-
-class ConfigError(HalError):
-    """A config file is wrong: the message names the file, the key path and what was expected."""
-
-    def __init__(self, where: str, message: str) -> None:
-        super().__init__(f"{where}: {message}")
-        self.where = where

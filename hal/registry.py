@@ -2,7 +2,7 @@
 
     backend: sim            # or serial (the payload board or its emulator)
     plant: {...}            # sim only: overrides of sims.params.PlantParams
-    serial: {url: ...}      # serial only: hal.serial.platform.SerialConfig
+    serial: {url: ...}      # serial only: hal.serial.backend.SerialConfig
     devices:
       heater_temp: {kind: thermometer, channel: heater_temp_k, noise: 0.1}
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hal.configschema import load, param, read_yaml
-from hal.errors import ConfigError
+from common.errors import ConfigError
+from common.schema import load, param, read_yaml
 from hal.interfaces import KINDS, Platform
 
 BACKENDS = ("sim", "serial")
@@ -69,13 +69,13 @@ def build_platform(path: str | Path, cfg: HardwareConfig, sample: Mapping[str, A
         HalError: (serial) the port cannot be opened or the board does not answer.
     """
     if cfg.backend == "sim":
-        from hal.sim.platform import build
+        from hal.sim.backend import build
 
         return build(f"{path}:", cfg.plant, cfg.devices, sample, seed)
     if cfg.plant:
         raise ConfigError(f"{path}: plant", "sim only: on the serial backend the plant (if "
                           "any) belongs to the board emulator; remove this section")
-    from hal.serial.platform import build as build_serial
+    from hal.serial.backend import build as build_serial
 
     return build_serial(f"{path}:", cfg.serial, cfg.devices, capture_dir)
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from common.clock import SteppedClock
 from sims import ice, power
-from sims.clock import SimClock
 from sims.compiled import kernels as _kernels
 from sims.constants import M_H2O, R
 from sims.faults import PlantFaults
@@ -73,7 +73,7 @@ class Plant:
         self.stack = Stack(p.electrolyzer)
         self.vapour_kg = 0.0
         self.lost_kg = 0.0
-        self.clock = SimClock()
+        self.clock = SteppedClock()
         self.bus_power_w = 0.0
         self.brownout = False
         self.heater_power_w = 0.0  # granted (what went into the plate), not commanded
@@ -181,7 +181,7 @@ class Plant:
         trap.reservoir_kg -= split
         self.bus_power_w = cryo_w + trap_heater_w + heater_w + stack.current_a * stack.voltage_v
         clock = self.clock
-        if dt_s == clock._dt_s:  # SimClock.advance for the usual cycle, inlined: one tick
+        if dt_s == clock._dt_s:  # SteppedClock.advance for the usual cycle, inlined: one tick
             clock._ticks += 1
             clock._now_s = clock._start_s + clock._ticks * dt_s
         else:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flight.cli import main
 from flight.sequencer import leaf_states, load_chart
+from ground.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ROOT / "configs" / "missions" / "quick.yaml"
@@ -194,7 +194,7 @@ def test_bench_reports_the_best_and_median_of_its_flights(
     and campaign parts are measured elsewhere: skipped here)."""
     import re
 
-    mocker.patch("flight.bench_serial.bench_serial")
+    mocker.patch("ground.perf.serial.bench_serial")
     assert main(["bench", "--mission", str(QUICK), "--hardware", str(SIM), "--steps", "50",
                  "--flights", "2", "--campaign-runs", "0"]) == 0
     out = capsys.readouterr().out

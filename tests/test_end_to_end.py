@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from flight.app import Run, load_inputs
-from flight.io import ACTUATORS, SENSORS
+from flight.channels import ACTUATORS, SENSORS
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ROOT / "configs" / "missions" / "quick.yaml"

@@ -10,8 +10,8 @@ from typing import Any
 import yaml
 
 from flight.app import Run, load_inputs
-from hal.sim.board_server import load_board_platform
-from hal.sim.emulator import BoardEmulator
+from ground.gse.board_server import load_board_platform
+from ground.gse.emulator import BoardEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ROOT / "configs/missions/quick.yaml"

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 import yaml
 
+from common.schema import load
 from flight.app import Run, load_inputs
-from flight.campaign.dispersions import Targets, apply, draw
-from flight.campaign.spec import Dispersion
-from hal.configschema import load
+from ground.campaign.dispersions import Targets, apply, draw
+from ground.campaign.spec import Dispersion
 from sims.constants import STEFAN_BOLTZMANN
 from sims.params import PlantParams, SampleParams
 from sims.plant import Plant
@@ -47,7 +47,7 @@ def test_plate_thermometer_lost_in_capture_breaks_no_invariant(tmp_path: Path) -
 
 
 def test_fault_free_seed_1_payload_completes_without_a_trip(tmp_path: Path) -> None:
-    """Seed 1 of the campaigns' dispersions (built as flight/campaign/runner.py builds a
+    """Seed 1 of the campaigns' dispersions (built as ground/campaign/runner.py builds a
     run) is a well-conducting scoop (conductivity x 1.85) whose vapour load outruns even
     its strong cooler (lift x 1.2): the capture controller holds the healthy trap at
     trap_max_k (160 K) by throttling the valve. The old trap_not_cold (below 155 K after

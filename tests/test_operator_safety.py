@@ -21,17 +21,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flight.cli import main
-from flight.dirlock import lock_directory
-from hal.sim.board_server import load_board_platform
-from hal.sim.emulator import BoardEmulator
+from ground.cli import main
+from ground.dirlock import lock_directory
+from ground.gse.board_server import load_board_platform
+from ground.gse.emulator import BoardEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ROOT / "configs/missions/quick.yaml"
 NOMINAL = ROOT / "configs/missions/nominal.yaml"
 SIM = ROOT / "configs/hardware/sim.yaml"
 BENCH = ROOT / "configs/hardware/bench-emulator.yaml"
-THERMINE = [sys.executable, "-m", "flight.cli"]
+THERMINE = [sys.executable, "-m", "ground.cli"]
 WAIT_S = 30.0
 
 

@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from flight.app import Run, load_inputs
+from ground.gse.board_server import load_board_platform
+from ground.gse.emulator import BoardEmulator
 from hal.serial import icd
 from hal.serial.framing import FrameDecoder
-from hal.sim.board_server import load_board_platform
-from hal.sim.emulator import BoardEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ROOT / "configs/missions/quick.yaml"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flight.channels import SAFE_COMMANDS
 from flight.config import MissionConfig
-from flight.io import SAFE_COMMANDS
 from flight.subsystems.capture import CaptureController
 from flight.subsystems.electrolysis import ElectrolysisController
 from flight.subsystems.heater import HeaterController

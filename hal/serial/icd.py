@@ -1,7 +1,7 @@
 """The payload-board wire protocol as data: APIDs, services, payload layouts, error codes.
 
 This module is the single source of truth for both sides (the flight drivers in
-``hal/serial`` and the board emulator in ``hal/sim/emulator.py``); ``docs/icd.md``
+``hal/serial`` and the board emulator in ``ground/gse/emulator.py``); ``docs/icd.md``
 explains it for someone implementing the board on a microcontroller.
 
 Frame on the wire: ``COBS(space_packet || CRC16) || 0x00`` (see :mod:`hal.serial.framing`).

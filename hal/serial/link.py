@@ -12,7 +12,7 @@ the first try is accepted as the answer. Every other packet is counted and dropp
   whose service is not the one asked for.
 
 Nothing waits without a deadline: each try ends ``timeout_s`` after its send, measured on
-``clock.now_s()`` (the wall clock on a bench; a ManualClock advanced by a fake transport
+``clock.now_s()`` (the wall clock on a bench; a SteppedClock advanced by a fake transport
 in tests), and the transport's own read returns within its short port timeout. As a
 backstop against a clock that never moves, a try also ends after ``max_idle_reads``
 consecutive empty reads.

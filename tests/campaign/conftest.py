@@ -2,7 +2,7 @@
 
 Other engineers edit the source while the suite runs; a campaign resumed within a test
 would otherwise be refused as "flown by other code" whenever a file was saved between
-its two halves. The real :func:`flight.campaign.version.code_version` is computed once
+its two halves. The real :func:`ground.campaign.version.code_version` is computed once
 and pinned; tests of the function itself import it before this fixture runs, and tests
 of a code change patch it themselves.
 """
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from flight.campaign import version
+from ground.campaign import version
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 import yaml
 
-from flight.campaign.engine import run_campaign
-from flight.campaign.outdir import RESULTS, read_results
-from flight.campaign.runner import run_one
-from flight.campaign.spec import load_campaign
-from flight.cli import main
-from hal.errors import ConfigError
+from common.errors import ConfigError
+from ground.campaign.engine import run_campaign
+from ground.campaign.outdir import RESULTS, read_results
+from ground.campaign.runner import run_one
+from ground.campaign.spec import load_campaign
+from ground.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ROOT / "configs/missions/quick.yaml"
@@ -216,7 +216,7 @@ def test_ctrl_c_leaves_whole_lines_and_the_same_command_resumes(tmp_path: Path) 
               for i in range(8)]
     p = campaign_file(tmp_path, faults=faults)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "flight.cli", "campaign", str(p), "--workers", "1",
+    cmd = [sys.executable, "-m", "ground.cli", "campaign", str(p), "--workers", "1",
            "--out", str(out), "--quiet"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=ROOT)

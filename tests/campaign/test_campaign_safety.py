@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 import yaml
 
-from flight.campaign import version
-from flight.campaign.engine import open_campaign
-from flight.campaign.outdir import RESOLVED, RESULTS, check_out_dir, code_changed
-from flight.campaign.spec import load_campaign
-from flight.campaign.version import code_version  # the real one (conftest pins the module's)
-from flight.cli import main
-from flight.dirlock import LOCK_NAME, DirectoryBusy, lock_directory
+from ground.campaign import version
+from ground.campaign.engine import open_campaign
+from ground.campaign.outdir import RESOLVED, RESULTS, check_out_dir, code_changed
+from ground.campaign.spec import load_campaign
+from ground.campaign.version import code_version  # the real one (conftest pins the module's)
+from ground.cli import main
+from ground.dirlock import LOCK_NAME, DirectoryBusy, lock_directory
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ROOT / "configs/missions/quick.yaml"

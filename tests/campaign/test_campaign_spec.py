@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
+from common.errors import ConfigError
 from flight.app import load_inputs
-from flight.campaign.dispersions import Targets, apply
-from flight.campaign.runner import judge
-from flight.campaign.spec import NOMINAL, load_campaign
-from flight.fault_injectors import catalogues
-from hal.errors import ConfigError
+from ground.campaign.dispersions import Targets, apply
+from ground.campaign.runner import judge
+from ground.campaign.spec import NOMINAL, load_campaign
+from ground.harness.injectors import catalogues
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ROOT / "configs/missions/quick.yaml"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from common.errors import ConfigError
 from flight.app import Run, load_inputs
 from flight.commands import (
     ARM_WINDOW_S,
@@ -20,7 +21,6 @@ from flight.commands import (
     load_dictionary,
     validate,
 )
-from hal.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ROOT / "configs" / "missions" / "quick.yaml"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from flight import checkout as co
-from flight.cli import main
+from ground import checkout as co
+from ground.cli import main
 from hal.errors import DeviceTimeout
 
 ROOT = Path(__file__).resolve().parents[2]

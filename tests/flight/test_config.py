@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from common.errors import ConfigError
 from flight.app import load_inputs
+from flight.channels import REQUIRED_DEVICES
 from flight.config import SampleConfig
-from flight.io import REQUIRED_DEVICES
-from hal.errors import ConfigError
 from hal.registry import build_platform, load_hardware
 
 ROOT = Path(__file__).resolve().parents[2]

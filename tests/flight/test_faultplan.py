@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from flight.faultplan import (
+from common.errors import ConfigError
+from ground.harness.faultplan import (
     FaultScheduler,
     Injector,
     build_time_sample,
     load_plan,
     parse_plan,
 )
-from flight.oracles import Oracles
-from hal.errors import ConfigError
+from ground.harness.oracles import Oracles
 
 CATALOGUES = {
     "plant": {"heater_open_circuit": {}, "brownout": {"cap_factor": (0.3, 0.0, 1.0)}},

@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
+from common.clock import SteppedClock
 from flight.app import load_fdir, load_inputs
+from flight.channels import ACTUATORS, SAFE_COMMANDS, SENSORS, ActuatorWriter, SensorReader
 from flight.commands import Commander
 from flight.config import LimitConfig, MissionConfig
 from flight.executive import Executive
-from flight.fdir import Fdir
-from flight.fdir_config import FdirTable, limits_as_monitors
-from flight.io import ACTUATORS, SAFE_COMMANDS, SENSORS, ActuatorWriter, SensorReader
+from flight.fdir.engine import Fdir
+from flight.fdir.table import FdirTable, limits_as_monitors
 from flight.sequencer import Sequencer
 from flight.subsystems import Subsystems
-from hal.clock import ManualClock
 from hal.errors import DeviceError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -233,7 +233,7 @@ class Device:
 
 class Platform:
     def __init__(self, broken: str = "") -> None:
-        self.clock = ManualClock()
+        self.clock = SteppedClock()
         self.readings = dict(NOMINAL)
         self.devices: dict[str, Device] = {}
         for role, _ in [*SENSORS.values(), *ACTUATORS.values()]:

@@ -1,6 +1,6 @@
 """The engine's per-state fast path (nothing tripped) behaves exactly as its general loop.
 
-:meth:`flight.fdir.Fdir.check` evaluates an untripped table through per-state plans with
+:meth:`flight.fdir.engine.Fdir.check` evaluates an untripped table through per-state plans with
 inlined limit, stale and bound checks and carries the trips out in table order; the
 general loop samples every monitor in table order. Random traces (values near and beyond
 every threshold, None and NaN readings, state changes, link counters coming and going)
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from flight.app import load_inputs
-from flight.fdir import Fdir, inputs_of
+from flight.fdir.engine import Fdir, inputs_of
 
 REPO = Path(__file__).resolve().parents[2]
 STATES = ["IDLE", "EXTRACT_HEAT", "EXTRACT_CAPTURE", "EXTRACT_SECURE", "TRANSFER",

@@ -18,15 +18,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from common.clock import SteppedClock
 from flight.app import load_fdir
+from flight.channels import ACTUATORS, SENSORS, ActuatorWriter, SensorReader
 from flight.commands import Commander
 from flight.config import LimitConfig, MissionConfig
 from flight.executive import Executive
-from flight.fdir import Fdir
-from flight.io import ACTUATORS, SENSORS, ActuatorWriter, SensorReader
+from flight.fdir.engine import Fdir
 from flight.sequencer import Sequencer
 from flight.subsystems import Subsystems
-from hal.clock import ManualClock
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ROOT / "configs" / "missions" / "quick.yaml"
@@ -70,7 +70,7 @@ class Device:
 
 class Platform:
     def __init__(self) -> None:
-        self.clock = ManualClock()
+        self.clock = SteppedClock()
         self.readings = dict(NOMINAL)
         self.devices: dict[str, Device] = {}
         for role, _ in [*SENSORS.values(), *ACTUATORS.values()]:

@@ -11,17 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from common.errors import ConfigError
 from flight.app import state_names
-from flight.fdir import Fdir
-from flight.fdir_config import (
+from flight.channels import ACTUATORS, SENSORS
+from flight.fdir.engine import Fdir
+from flight.fdir.table import (
     BUILTIN_RESPONSES,
     FdirTable,
     MonitorConfig,
     ResponseConfig,
     load_table,
 )
-from flight.io import ACTUATORS, SENSORS
-from hal.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = {"heater_power_w": 25.0, "heater_enabled": True, "valve_open": False,

@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
+from common.errors import ConfigError
 from flight.app import load_inputs, state_names
-from flight.fdir import Fdir
-from flight.fdir_config import (
+from flight.channels import ACTUATORS, SENSORS
+from flight.fdir.engine import Fdir
+from flight.fdir.table import (
     BUILTIN_RESPONSES,
     ConditionConfig,
     ExpectConfig,
@@ -23,8 +25,6 @@ from flight.fdir_config import (
     detection_bound_s,
     load_table,
 )
-from flight.io import ACTUATORS, SENSORS
-from hal.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "configs" / "fdir.yaml"

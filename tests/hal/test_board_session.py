@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from hal.clock import ManualClock, WallClock
+from common.clock import SteppedClock, WallClock
+from ground.gse.board_server import BOARD_DEVICES
+from ground.gse.emulator import BoardEmulator
 from hal.registry import load_hardware
 from hal.serial import icd
 from hal.serial.framing import tc
-from hal.sim.board_server import BOARD_DEVICES
-from hal.sim.emulator import BoardEmulator
-from hal.sim.platform import SimPlatform, build
+from hal.sim.backend import SimPlatform, build
 
 REPO = Path(__file__).resolve().parents[2]
 SIM_YAML = REPO / "configs" / "hardware" / "sim.yaml"
@@ -29,7 +29,7 @@ def quiet_platform() -> SimPlatform:
 
 class Board:
     def __init__(self, **kw: object) -> None:
-        self.clock = ManualClock()
+        self.clock = SteppedClock()
         self.events: list[str] = []
         self.emu = BoardEmulator(quiet_platform(), clock=self.clock,
                                  on_event=self.events.append, **kw)  # type: ignore[arg-type]

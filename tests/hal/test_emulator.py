@@ -1,4 +1,4 @@
-"""hal.sim.emulator: the board side of the ICD, byte for byte, in-process and over TCP/pty."""
+"""ground.gse.emulator: the board side of the ICD, byte for byte, in-process and over TCP/pty."""
 
 from __future__ import annotations
 
@@ -16,16 +16,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hal.clock import ManualClock
-from hal.errors import ConfigError, DeviceError
+from common.clock import SteppedClock
+from common.errors import ConfigError
+from ground.gse.board_server import BOARD_DEVICES, load_board_platform
+from ground.gse.emulator import MAX_STEPS_PER_POLL, BoardEmulator
+from ground.gse.emulator_cli import run_emulator
+from hal.errors import DeviceError
 from hal.registry import load_hardware
 from hal.serial import icd
 from hal.serial.framing import FrameDecoder, Packet, encode_frame, tc, tm
 from hal.sim import devices as dev
-from hal.sim.board_server import BOARD_DEVICES, load_board_platform
-from hal.sim.emulator import MAX_STEPS_PER_POLL, BoardEmulator
-from hal.sim.emulator_cli import run_emulator
-from hal.sim.platform import SimPlatform, build
+from hal.sim.backend import SimPlatform, build
 
 REPO = Path(__file__).resolve().parents[2]
 SIM_YAML = REPO / "configs" / "hardware" / "sim.yaml"
@@ -293,7 +294,7 @@ def test_nacks(board: BoardEmulator, platform: SimPlatform, apid, service, paylo
 
 
 def test_time_sync_in_realtime_is_not_in_mode(platform: SimPlatform):
-    board = BoardEmulator(platform, "realtime", clock=ManualClock())
+    board = BoardEmulator(platform, "realtime", clock=SteppedClock())
     assert_reply(board.handle(tc(A.SYSTEM, 5, S.TIME_SYNC, u32(100_000))), A.SYSTEM, 5,
                  S.TIME_SYNC, ST.NOT_IN_MODE)
     assert platform.clock.now_s() == 0.0
@@ -351,7 +352,7 @@ def test_tm_is_ignored_and_counted(board: BoardEmulator):
 
 
 def test_realtime_follows_the_clock_times_speed(platform: SimPlatform):
-    clock = ManualClock(100.0)
+    clock = SteppedClock(100.0)
     board = BoardEmulator(platform, "realtime", speed=10.0, clock=clock)
     assert board.poll() == 0
     clock.advance(1.0)
@@ -494,7 +495,7 @@ def test_tcp_disconnect_reconnect_and_replacement(tcp_board):
 
 
 def test_realtime_board_over_tcp(platform: SimPlatform):
-    clock = ManualClock()
+    clock = SteppedClock()
     board = BoardEmulator(platform, "realtime", speed=10.0, clock=clock)
     port = board.serve_tcp(0)
     board.start()

@@ -1,7 +1,7 @@
-"""hal.faults: device injectors on sim devices, link injectors on a scripted byte pipe and
-end to end through the real link against the board emulator over TCP.
+"""ground.harness.faults: device injectors on sim devices, link injectors on a scripted byte
+pipe and end to end through the real link against the board emulator over TCP.
 
-Everything random is seeded (fault_rng); time is a ManualClock, except in the end-to-end
+Everything random is seeded (fault_rng); time is a SteppedClock, except in the end-to-end
 tests where the link's own wall-clock deadlines (timeout_s 0.2) bound every wait.
 """
 
@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 import yaml
 
-from hal.clock import ManualClock
-from hal.errors import DeviceTimeout, HalError
-from hal.faults import (
+from common.clock import SteppedClock
+from ground.gse.board_server import BOARD_DEVICES, load_board_platform
+from ground.gse.emulator import BoardEmulator
+from ground.harness.faults import (
     DEVICE_FAULT_KINDS,
     LINK_FAULT_KINDS,
     PORT_METHODS,
@@ -31,15 +32,14 @@ from hal.faults import (
     wrap_device,
     wrap_devices,
 )
-from hal.faults_link import FrameGate, corrupt_bytes
+from ground.harness.link_faults import FrameGate, corrupt_bytes
+from hal.errors import DeviceTimeout, HalError
 from hal.interfaces import KINDS, Thermometer, Valve
 from hal.registry import build_platform, load_hardware
+from hal.serial.backend import SerialPlatform
 from hal.serial.framing import FrameDecoder, encode_frame, tc, tm
 from hal.serial.icd import Apid, Service, Status
-from hal.serial.platform import SerialPlatform
-from hal.sim.board_server import BOARD_DEVICES, load_board_platform
-from hal.sim.emulator import BoardEmulator
-from hal.sim.platform import SimPlatform, build
+from hal.sim.backend import SimPlatform, build
 
 REPO = Path(__file__).resolve().parents[2]
 SIM_YAML = REPO / "configs" / "hardware" / "sim.yaml"
@@ -116,8 +116,8 @@ def test_pass_through_is_exact_for_noisy_devices() -> None:
 
 
 def test_flight_sensor_reader_sees_faults_activated_later() -> None:
-    """flight.io binds the port methods once; a fault activated afterwards still applies."""
-    from flight.io import SensorReader
+    """flight.channels binds the port methods once; a fault activated afterwards still applies."""
+    from flight.channels import SensorReader
 
     p = sim_platform()
     devices = wrap_devices(p.devices)
@@ -175,7 +175,7 @@ def test_drift_grows_linearly_on_the_injected_clock() -> None:
     p = sim_platform()
     inner = p.devices["trap_temp"]
     w = wrap_device(inner, "trap_temp")
-    clock = ManualClock(100.0)
+    clock = SteppedClock(100.0)
     w.activate("drift", {"rate_per_s": 0.05}, clock)
     assert w.read_temp_k() == inner.read_temp_k()
     for k in range(1, 6):
@@ -266,7 +266,7 @@ def test_clear_restores_exact_pass_through() -> None:
     p = sim_platform()
     inner = p.devices["electrolyzer"]
     w = wrap_device(inner, "electrolyzer")
-    clock = ManualClock()
+    clock = SteppedClock()
     w.activate("stuck")
     w.activate("bias", {"offset": 1.0})
     w.activate("drift", {"rate_per_s": 1.0}, clock)
@@ -308,7 +308,7 @@ def test_catalogue_defaults_are_in_range() -> None:
 def test_bad_kind_or_param_raises_value_error(kind: str, params: dict, match: str) -> None:
     w = wrap_device(sim_platform().devices["heater_temp"], "heater_temp")
     with pytest.raises(ValueError, match=match):
-        w.activate(kind, params, ManualClock(), fault_rng(1, "x"))
+        w.activate(kind, params, SteppedClock(), fault_rng(1, "x"))
     with pytest.raises(ValueError, match=match):
         validate_device_fault(kind, params)
 
@@ -341,9 +341,9 @@ def test_inapplicable_faults_raise_value_error() -> None:
 
 class FakePort:
     """A byte pipe: records writes; reads hand out queued bytes in ``chunk``-sized pieces,
-    and an empty read takes one port timeout (``tick_s``) on the ManualClock."""
+    and an empty read takes one port timeout (``tick_s``) on the SteppedClock."""
 
-    def __init__(self, clock: ManualClock, chunk: int = 1000, tick_s: float = 0.01) -> None:
+    def __init__(self, clock: SteppedClock, chunk: int = 1000, tick_s: float = 0.01) -> None:
         self.clock, self.chunk, self.tick_s = clock, chunk, tick_s
         self.written = bytearray()
         self.rx = bytearray()
@@ -380,8 +380,8 @@ def drain(t: FaultyTransport, port: FakePort, max_reads: int = 100000) -> bytes:
     return bytes(out)
 
 
-def link(chunk: int = 1000, seed: int = 1) -> tuple[FaultyTransport, FakePort, ManualClock]:
-    clock = ManualClock()
+def link(chunk: int = 1000, seed: int = 1) -> tuple[FaultyTransport, FakePort, SteppedClock]:
+    clock = SteppedClock()
     port = FakePort(clock, chunk)
     return FaultyTransport(port, clock, fault_rng(seed, "link")), port, clock
 
@@ -535,7 +535,7 @@ def test_link_catalogue_and_install_needs_a_serial_platform() -> None:
         for name, (default, lo, hi) in spec.items():
             assert lo < hi and (default is None or lo <= default <= hi), (kind, name)
     with pytest.raises(TypeError, match="SimPlatform"):
-        install_link_faults(sim_platform(), ManualClock(), fault_rng(1, "l"))
+        install_link_faults(sim_platform(), SteppedClock(), fault_rng(1, "l"))
 
 
 # ---- link faults end to end: real link, real transport, board emulator over TCP -----------

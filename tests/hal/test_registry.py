@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hal.errors import ConfigError
+from common.errors import ConfigError
 from hal.interfaces import KINDS, Clock
 from hal.registry import HardwareConfig, build_platform, load_hardware
 from hal.sim import devices as dev
@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 SIM_YAML = REPO / "configs" / "hardware" / "sim.yaml"
 SMALL = {"mass_kg": 0.02, "ice_mass_fraction": 0.056, "initial_temp_k": 40.0}
 
-# What flight needs (mirrors flight.io.REQUIRED_DEVICES without importing flight).
+# What flight needs (mirrors flight.channels.REQUIRED_DEVICES without importing flight).
 REQUIRED = {
     "heater_temp": "thermometer", "sample_temp": "thermometer", "trap_temp": "thermometer",
     "chamber_pressure": "pressure_gauge", "h2_tank": "pressure_gauge",
@@ -356,7 +356,7 @@ def test_truth_of_some_keys_is_the_whole_truth_restricted():
     """What the oracles ask for (a few keys, every second) equals those entries of the
     whole truth; the platform's own water balance entries can be asked too; an unknown
     key is a KeyError naming it."""
-    from flight.oracles import Oracles
+    from ground.harness.oracles import Oracles
 
     platform = sim_platform()
     platform.plant.inputs.heater_power_w = 20.0

@@ -38,7 +38,7 @@ def test_a_sensor_reads_its_channel_plus_its_noise_never_below_zero() -> None:
 def test_sensor_reader_reads_each_port_once_in_order_through_failures() -> None:
     """A failed read gives None and one event per sensor (the first time); every other
     sensor is still read, exactly once per cycle and in table order."""
-    from flight.io import REQUIRED_DEVICES, SENSORS, SensorReader
+    from flight.channels import REQUIRED_DEVICES, SENSORS, SensorReader
     from hal.errors import HalError
 
     calls: list[str] = []

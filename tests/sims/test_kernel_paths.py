@@ -325,7 +325,7 @@ def test_setup_builds_the_extension_optionally(tmp_path: Path) -> None:
 
 # ---- a whole mission on both paths ------------------------------------------------------
 def _fly_quick(out_dir: Path, env_kernels: str) -> subprocess.Popen:
-    return _run(["-m", "flight.cli", "run", "configs/missions/quick.yaml", "--out",
+    return _run(["-m", "ground.cli", "run", "configs/missions/quick.yaml", "--out",
                  str(out_dir), "--quiet"], env_kernels)
 
 

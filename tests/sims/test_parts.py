@@ -1,32 +1,32 @@
-"""Unit tests of the plant's parts: SimClock, power.allocate, Trap and Stack."""
+"""Unit tests of the plant's parts: SteppedClock, power.allocate, Trap and Stack."""
 
 import math
 
 import pytest
 
+from common.clock import SteppedClock
 from sims import electrolysis, power
-from sims.clock import SimClock
 from sims.constants import LATENT_FUSION_J_KG, M_H2, M_H2O, M_O2, F, R
 from sims.params import ElectrolyzerParams, TrapParams
 from sims.stack import Stack
 from sims.trap import MELT_TEMP_K, Trap
 
-# ---- SimClock -------------------------------------------------------------------------
+# ---- SteppedClock -------------------------------------------------------------------------
 
 
 def test_clock_starts_at_start_and_advances():
-    c = SimClock()
+    c = SteppedClock()
     assert c.now_s() == 0.0
     assert c.advance(0.5) == 0.5
     assert c.now_s() == 0.5
     assert c.advance(2.0) == 2.5
-    assert SimClock(100.0).now_s() == 100.0
-    assert SimClock(100.0).advance(1.0) == 101.0
+    assert SteppedClock(100.0).now_s() == 100.0
+    assert SteppedClock(100.0).advance(1.0) == 101.0
 
 
 def test_clock_does_not_drift_over_a_million_ticks():
     """10 Hz for ~28 h: counting ticks gives 1e5 s exactly, where summing 0.1 would not."""
-    c = SimClock()
+    c = SteppedClock()
     for _ in range(1_000_000):
         c.advance(0.1)
     assert c.now_s() == pytest.approx(1e5, abs=1e-9)
@@ -37,7 +37,7 @@ def test_clock_does_not_drift_over_a_million_ticks():
 
 
 def test_clock_changing_dt_keeps_time_continuous():
-    c = SimClock()
+    c = SteppedClock()
     for _ in range(10):
         c.advance(0.1)
     for _ in range(5):
@@ -51,7 +51,7 @@ def test_clock_changing_dt_keeps_time_continuous():
 
 @pytest.mark.parametrize("dt_s", [0.0, -0.1, -1e-300, math.nan])
 def test_clock_rejects_non_positive_dt(dt_s):
-    c = SimClock(5.0)
+    c = SteppedClock(5.0)
     with pytest.raises(ValueError, match="dt_s"):
         c.advance(dt_s)
     assert c.now_s() == 5.0
@@ -59,7 +59,7 @@ def test_clock_rejects_non_positive_dt(dt_s):
 
 def test_clock_rejects_negative_start():
     with pytest.raises(ValueError, match="start_s"):
-        SimClock(-1.0)
+        SteppedClock(-1.0)
 
 
 # ---- power.allocate -------------------------------------------------------------------

@@ -14,17 +14,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hal.clock import ManualClock, WallClock
-from hal.errors import ConfigError, DeviceError, DeviceTimeout
+from common.clock import SteppedClock, WallClock
+from common.errors import ConfigError
+from hal.errors import DeviceError, DeviceTimeout
 from hal.interfaces import KINDS
 from hal.registry import build_platform, load_hardware
+from hal.serial.backend import BoardSilent, SerialPlatform, wait_for_board
 from hal.serial.board import CHANNELS, Board, make_device
 from hal.serial.framing import FrameDecoder, encode_frame, tc, tm
 from hal.serial.icd import HK_LAYOUT, Apid, Service, Status
 from hal.serial.link import Link, Nack
-from hal.serial.platform import BoardSilent, SerialPlatform, wait_for_board
 from hal.serial.transport import RX_CAPTURE, TX_CAPTURE, LinkError, SerialTransport
-from sims.clock import SimClock
 
 REPO = Path(__file__).resolve().parents[3]
 BENCH_YAML = REPO / "configs" / "hardware" / "bench-emulator.yaml"
@@ -215,11 +215,11 @@ class Scripted:
 
 
 def platform(script, mode="lockstep", clock=None, retries=0):
-    link_clock = ManualClock()
+    link_clock = SteppedClock()
     t = Scripted(link_clock, script)
     board = Board(Link(t, link_clock, timeout_s=0.05, retries=retries))
     devs = {"heater_temp": make_device(board, "heater_temp", "thermometer", "heater_temp_k")}
-    mission_clock = clock or (SimClock() if mode == "lockstep" else link_clock)
+    mission_clock = clock or (SteppedClock() if mode == "lockstep" else link_clock)
     return SerialPlatform(board, devs, mode, mission_clock, t.close), t
 
 
@@ -257,7 +257,7 @@ def test_lockstep_against_a_realtime_board_is_a_config_error():
 
 
 def test_realtime_advance_waits_for_the_cycle_deadline_then_polls():
-    clock = ManualClock()
+    clock = SteppedClock()
     hk1 = encode_frame(tm(Apid.SYSTEM, 1, Service.HOUSEKEEPING, Status.OK, HK_RAW).pack())
     hk1_tc = encode_frame(tc(Apid.SYSTEM, 1, Service.HOUSEKEEPING).pack())
     p, t = platform([(HK_TC_0, hk_tm(0)), (hk1_tc, hk1), (HK_TC_2, hk_tm(2))], "realtime",
@@ -427,7 +427,7 @@ ACK_PING_0 = H("01 03 10 c0 01 03 01 01 03 bc 74 00")
 
 
 def test_every_boot_ping_opens_the_session_at_count_0():
-    clock = ManualClock()
+    clock = SteppedClock()
     t = Scripted(clock, [(PING_0, b""), (PING_0, b""), (PING_0, ACK_PING_0)])
     link = Link(t, clock, timeout_s=0.05, retries=0)
     wait_for_board(Board(link), link, clock, "socket://x", boot_timeout_s=1.0)
@@ -435,7 +435,7 @@ def test_every_boot_ping_opens_the_session_at_count_0():
 
 
 def test_boot_gives_up_after_boot_timeout_on_the_given_clock():
-    clock = ManualClock()
+    clock = SteppedClock()
     t = Scripted(clock, [(PING_0, b"")] * 6)
     link = Link(t, clock, timeout_s=0.05, retries=1)
     with pytest.raises(BoardSilent, match="after 4 tries: is the emulator running"):

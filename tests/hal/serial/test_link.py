@@ -2,12 +2,12 @@
 
 Each table row is (bytes flight must write, bytes the board then returns). The fake
 transport fails the test on any write that is not the next row, and advances a
-ManualClock by one port-read timeout per read, so deadlines pass without wall time.
+SteppedClock by one port-read timeout per read, so deadlines pass without wall time.
 """
 
 import pytest
 
-from hal.clock import ManualClock
+from common.clock import SteppedClock
 from hal.errors import DeviceError, DeviceTimeout
 from hal.serial.framing import FrameDecoder, encode_frame, tc, tm
 from hal.serial.icd import SEQ_MODULO, Apid, Service, Status
@@ -30,10 +30,10 @@ class ScriptedTransport:
     """A board that follows a script: (expected write, reply bytes) per exchange.
 
     Like a real port, a read returns at once when bytes are waiting; only a read that
-    finds nothing takes the port's read timeout (``tick_s`` on the ManualClock).
+    finds nothing takes the port's read timeout (``tick_s`` on the SteppedClock).
     """
 
-    def __init__(self, clock: ManualClock, script: list[tuple[bytes, bytes]],
+    def __init__(self, clock: SteppedClock, script: list[tuple[bytes, bytes]],
                  tick_s: float = 0.01, chunk: int = 1000) -> None:
         self.clock = clock
         self.script = list(script)
@@ -59,7 +59,7 @@ class ScriptedTransport:
 
 
 def make(script, retries=3, timeout_s=0.05, **kw):
-    clock = ManualClock()
+    clock = SteppedClock()
     t = ScriptedTransport(clock, script, **kw)
     return Link(t, clock, timeout_s=timeout_s, retries=retries), t
 
@@ -214,7 +214,7 @@ def test_a_clock_that_never_moves_still_cannot_hang_the_link():
 class EchoBoard:
     """Answers every TC with an ACK on its APID and count."""
 
-    def __init__(self, clock: ManualClock) -> None:
+    def __init__(self, clock: SteppedClock) -> None:
         self.clock = clock
         self.dec = FrameDecoder()
         self.rx = b""
@@ -233,7 +233,7 @@ class EchoBoard:
 
 
 def test_sequence_counts_wrap_at_2_pow_14_per_apid():
-    clock = ManualClock()
+    clock = SteppedClock()
     board = EchoBoard(clock)
     link = Link(board, clock)
     for _ in range(SEQ_MODULO + 2):
@@ -254,7 +254,7 @@ def test_stats_as_telemetry():
 
 
 def test_bad_arguments():
-    clock = ManualClock()
+    clock = SteppedClock()
     with pytest.raises(ValueError):
         Link(Silent(), clock, timeout_s=0.0)
     with pytest.raises(ValueError):

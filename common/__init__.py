@@ -1,0 +1,1 @@
+"""What every layer shares: the schema mechanism, ConfigError, the clocks, the dictionary."""

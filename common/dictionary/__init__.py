@@ -1,0 +1,176 @@
+"""The dictionary: one row per channel and event, validated at load; everything else is
+derived from it (DESIGN.md, "The dictionary").
+
+``channels.yaml`` lists the sensors flight reads, the actuators it commands and the
+board's status fields; ``events.yaml`` every event with its severity. The tables the
+rest of the code uses are views of the loaded :class:`Dictionary`:
+
+- :attr:`Dictionary.sensors`: telemetry name -> (device role, read method)
+- :attr:`Dictionary.actuators`: command name -> (device role, write method)
+- :attr:`Dictionary.safe_commands`: command name -> its SAFE value
+- :attr:`Dictionary.devices`: device role -> kind (what a hardware YAML must have)
+- :attr:`Dictionary.hk_fields`: the board's housekeeping fields, in order
+- :attr:`Dictionary.plausible`: checkout ranges, :attr:`Dictionary.severity`: events
+
+The dictionary in force is :data:`DICTIONARY`, read from this package, or from the
+directory named by the environment variable ``THERMINE_DICTIONARY`` (a copy with a new
+channel, say; read once, at import).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from common.errors import ConfigError
+from common.schema import load, param, read_yaml
+
+HERE = Path(__file__).resolve().parent
+HK_TYPES = {"u8": "B", "u16": "H", "u32": "I", "f32": "f"}
+KINDS = ("thermometer", "pressure_gauge", "mass_gauge", "heater", "valve", "cryocooler",
+         "electrolyzer", "power_monitor")
+SEVERITIES = ("info", "warning")
+
+
+@dataclass(frozen=True)
+class Device:
+    role: str = param(doc="device role in the hardware YAML (devices.<role>)")
+    kind: str = param(choices=KINDS, doc="device kind (hal/interfaces.py KINDS)")
+    read: str = param("", doc="sensor: the port method that reads it")
+    write: str = param("", doc="actuator: the port method that sets it")
+
+
+@dataclass(frozen=True)
+class Hk:
+    type: str = param(choices=tuple(HK_TYPES), doc="encoding in the housekeeping TM")
+    scale: float = param(1.0, 1e-12, 1e6, "SI value = raw x scale")
+    min: float = param(0.0, doc="lowest valid SI value")
+    max: float = param(1.0, doc="highest valid SI value")
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str = param(doc="telemetry name, SI unit in the name where it could be doubted")
+    unit: str = param(doc="SI unit, '-' for a state")
+    doc: str = param("", doc="what it is")
+    device: Device | None = param(None, doc="the device that reads or sets it")
+    hk: Hk | None = param(None, doc="its field in the board's housekeeping TM")
+    plausible: list[float] = param([], doc="sensor: [lo, hi] a checkout accepts at rest")
+    safe: Any = param(None, doc="actuator: its value in SAFE")
+
+
+@dataclass(frozen=True)
+class ChannelsFile:
+    sensors: list[Channel] = param([], doc="what flight reads, in telemetry order")
+    actuators: list[Channel] = param([], doc="what flight commands, in telemetry order")
+    status: list[Channel] = param([], doc="housekeeping fields flight does not read")
+
+
+@dataclass(frozen=True)
+class Event:
+    severity: str = param("info", choices=SEVERITIES, doc="log level")
+    fields: list[str] = param([], doc="the fields it carries")
+    doc: str = param("", doc="when it is emitted")
+
+
+@dataclass(frozen=True)
+class EventsFile:
+    events: dict[str, Event] = param({}, doc="every event by name")
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    """The loaded, validated dictionary; the derived tables are computed once."""
+
+    channels: ChannelsFile
+    events: dict[str, Event] = field(default_factory=dict)
+    source: Path = HERE
+
+    @cached_property
+    def sensors(self) -> dict[str, tuple[str, str]]:
+        return {c.name: (c.device.role, c.device.read) for c in self.channels.sensors
+                if c.device is not None}
+
+    @cached_property
+    def actuators(self) -> dict[str, tuple[str, str]]:
+        return {c.name: (c.device.role, c.device.write) for c in self.channels.actuators
+                if c.device is not None}
+
+    @cached_property
+    def safe_commands(self) -> dict[str, Any]:
+        return {c.name: c.safe for c in self.channels.actuators}
+
+    @cached_property
+    def devices(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for c in (*self.channels.sensors, *self.channels.actuators):
+            if c.device is not None:
+                out.setdefault(c.device.role, c.device.kind)
+        return out
+
+    @cached_property
+    def hk_fields(self) -> list[Channel]:
+        """Housekeeping fields in order: the sensors that have one, then the status."""
+        return [c for c in (*self.channels.sensors, *self.channels.status) if c.hk is not None]
+
+    @cached_property
+    def plausible(self) -> dict[str, tuple[str, float, float]]:
+        return {c.name: (c.unit, c.plausible[0], c.plausible[1])
+                for c in self.channels.sensors if c.plausible}
+
+    @cached_property
+    def severity(self) -> dict[str, str]:
+        return {name: e.severity for name, e in self.events.items()}
+
+
+def load_dictionary(directory: str | Path = HERE) -> Dictionary:
+    """Read and validate ``channels.yaml`` and ``events.yaml`` of ``directory``.
+
+    Raises:
+        ConfigError: naming the file and the row of the first problem (a missing device,
+            an actuator without a SAFE value, a name used twice, a device role of two
+            kinds, a bad housekeeping encoding or plausible range).
+    """
+    d = Path(directory)
+    path = d / "channels.yaml"
+    channels = load(ChannelsFile, read_yaml(path), f"{path}:")
+    _check_channels(str(path), channels)
+    epath = d / "events.yaml"
+    events = load(EventsFile, read_yaml(epath), f"{epath}:").events
+    return Dictionary(channels, dict(events), d)
+
+
+def _check_channels(path: str, ch: ChannelsFile) -> None:
+    kinds: dict[str, str] = {}
+    for group in ("sensors", "actuators", "status"):
+        seen: set[str] = set()
+        for i, c in enumerate(getattr(ch, group)):
+            at = f"{path}: {group}[{i}] ({c.name})"
+            if c.name in seen:
+                raise ConfigError(at, "name used twice")
+            seen.add(c.name)
+            if group != "status" and c.device is None:
+                raise ConfigError(at, "needs a device {role, kind, read|write}")
+            if c.device is not None:
+                method = c.device.read if group == "sensors" else c.device.write
+                if not method:
+                    raise ConfigError(f"{at}.device", "needs "
+                                      + ("read" if group == "sensors" else "write"))
+                if kinds.setdefault(c.device.role, c.device.kind) != c.device.kind:
+                    raise ConfigError(f"{at}.device.kind", f"role {c.device.role!r} is a "
+                                      f"{kinds[c.device.role]} elsewhere")
+            if group == "actuators" and c.safe is None:
+                raise ConfigError(f"{at}.safe", "an actuator needs its SAFE value")
+            if group == "status" and c.hk is None:
+                raise ConfigError(f"{at}.hk", "a status row is a housekeeping field")
+            if c.hk is not None and not c.hk.min < c.hk.max:
+                raise ConfigError(f"{at}.hk", f"min {c.hk.min} must be below max {c.hk.max}")
+            if c.plausible and (len(c.plausible) != 2 or c.plausible[0] > c.plausible[1]):
+                raise ConfigError(f"{at}.plausible", f"expected [lo, hi], got {c.plausible}")
+
+
+#: the dictionary in force (``THERMINE_DICTIONARY`` names another directory)
+DICTIONARY: Dictionary = load_dictionary(os.environ.get("THERMINE_DICTIONARY") or HERE)

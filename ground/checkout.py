@@ -1,0 +1,166 @@
+"""``thermine checkout``: what an engineer runs first at the bench.
+
+Pings the platform, reads every sensor against a plausible range, moves every actuator
+a little within safe limits, checks that it moved, and puts it back. Prints a PASS/FAIL
+table with values and units. Works on any backend (sim, serial), through the same ports
+the flight software uses.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flight.channels import REQUIRED_DEVICES, SENSORS
+from hal.errors import HalError
+from hal.interfaces import Platform
+from hal.registry import build_platform, load_hardware
+
+#: telemetry name -> (unit, plausible low, plausible high) for a payload at rest
+PLAUSIBLE: dict[str, tuple[str, float, float]] = {
+    "heater_temp_k": ("K", 20.0, 400.0),
+    "sample_temp_k": ("K", 20.0, 400.0),
+    "trap_temp_k": ("K", 20.0, 400.0),
+    "chamber_pressure_pa": ("Pa", 0.0, 1.0e4),
+    "reservoir_mass_kg": ("kg", 0.0, 1.0),
+    "h2_tank_pressure_pa": ("Pa", 0.0, 3.0e6),
+    "o2_tank_pressure_pa": ("Pa", 0.0, 3.0e6),
+    "stack_voltage_v": ("V", 0.0, 3.0),
+    "stack_current_a": ("A", 0.0, 0.5),
+    "bus_power_w": ("W", 0.0, 100.0),
+    "bus_cap_w": ("W", 1.0, 1000.0),
+    "valve_open": ("-", 0.0, 0.0),
+}
+SETTLE_S = 1.0  # mission time to let an actuator act before reading back
+
+
+@dataclass
+class Row:
+    item: str
+    value: str
+    expected: str
+    ok: bool
+
+
+def _read(platform: Platform, name: str) -> Any:
+    role, method = SENSORS[name]
+    return getattr(platform.devices[role], method)()
+
+
+def _sensor_rows(platform: Platform) -> list[Row]:
+    rows = []
+    for name, (unit, lo, hi) in PLAUSIBLE.items():
+        try:
+            v = _read(platform, name)
+        except HalError as exc:
+            rows.append(Row(f"read {name}", f"error: {exc}", f"{lo:g}..{hi:g} {unit}", False))
+            continue
+        fv = float(v)
+        ok = math.isfinite(fv) and lo <= fv <= hi
+        rows.append(Row(f"read {name}", f"{fv:.6g} {unit}", f"{lo:g}..{hi:g} {unit}", ok))
+    return rows
+
+
+def _actuator_row(platform: Platform, item: str, act: Callable[[], None],
+                  check: Callable[[], tuple[str, bool]], undo: Callable[[], None],
+                  expected: str) -> Row:
+    """Act, let it settle, read back, always undo."""
+    try:
+        act()
+        platform.advance(SETTLE_S)
+        value, ok = check()
+    except HalError as exc:
+        value, ok = f"error: {exc}", False
+    finally:
+        try:
+            undo()
+            platform.advance(SETTLE_S)
+        except HalError as exc:
+            value, ok = f"could not undo: {exc}", False
+    return Row(item, value, expected, ok)
+
+
+def _actuator_rows(platform: Platform) -> list[Row]:
+    d = platform.devices
+    rows = []
+
+    def bus_w() -> float:
+        return float(_read(platform, "bus_power_w"))
+
+    def heat(role: str, power_w: float) -> None:
+        d[role].set_enabled(True)  # type: ignore[attr-defined]
+        d[role].set_power_w(power_w)  # type: ignore[attr-defined]
+
+    def cool(role: str) -> None:
+        d[role].set_power_w(0.0)  # type: ignore[attr-defined]
+        d[role].set_enabled(False)  # type: ignore[attr-defined]
+
+    for role, power_w in (("heater", 1.0), ("trap_heater", 1.0)):
+        base = bus_w()
+        rows.append(_actuator_row(
+            platform, f"{role} {power_w:g} W and back",
+            lambda r=role, p=power_w: heat(r, p),
+            lambda b=base, p=power_w: (f"bus +{bus_w() - b:.2f} W",
+                                       abs(bus_w() - b - p) < 0.5 * p),
+            lambda r=role: cool(r),
+            f"bus +{power_w:g} W"))
+    for role in ("heater", "trap_heater"):  # the load switch cuts a driver left on
+        base = bus_w()
+        rows.append(_actuator_row(
+            platform, f"{role} load switch cuts 1 W",
+            lambda r=role: (d[r].set_power_w(1.0),  # type: ignore[attr-defined]
+                            d[r].set_enabled(False)),  # type: ignore[attr-defined]
+            lambda b=base: (f"bus +{bus_w() - b:.2f} W", abs(bus_w() - b) < 0.5),
+            lambda r=role: cool(r),
+            "bus +0 W"))
+    rows.append(_actuator_row(
+        platform, "valve open and closed",
+        lambda: d["valve"].set_open(True),  # type: ignore[attr-defined]
+        lambda: ("open" if _read(platform, "valve_open") else "closed",
+                 bool(_read(platform, "valve_open"))),
+        lambda: d["valve"].set_open(False),  # type: ignore[attr-defined]
+        "open"))
+    base = bus_w()
+    rows.append(_actuator_row(
+        platform, "cryocooler on and off",
+        lambda: d["cryocooler"].set_on(True),  # type: ignore[attr-defined]
+        lambda: (f"bus +{bus_w() - base:.2f} W", bus_w() - base > 1.0),
+        lambda: d["cryocooler"].set_on(False),  # type: ignore[attr-defined]
+        "bus +> 1 W"))
+    rows.append(_actuator_row(
+        platform, "electrolyzer 0.1 A and back",
+        lambda: d["electrolyzer"].set_current_a(0.1),  # type: ignore[attr-defined]
+        lambda: (f"{float(_read(platform, 'stack_current_a')):.3f} A",
+                 0.0 <= float(_read(platform, "stack_current_a")) <= 0.15),
+        lambda: d["electrolyzer"].set_current_a(0.0),  # type: ignore[attr-defined]
+        "0..0.15 A (0 A with a dry reservoir)"))
+    return rows
+
+
+def checkout(hardware: Path, out: Callable[[str], None] = print) -> int:
+    """Run the checkout against ``hardware``; print the table; 0 if every row passes.
+
+    Raises:
+        hal.errors.ConfigError: the hardware YAML is wrong (a device missing, ...).
+        hal.errors.HalError: the platform cannot be reached at all.
+    """
+    cfg = load_hardware(hardware, REQUIRED_DEVICES)
+    platform = build_platform(hardware, cfg, {}, seed=0)
+    try:
+        rows = [Row("platform", f"{cfg.backend} backend up", "reachable", True)]
+        rows += _sensor_rows(platform)
+        rows += _actuator_rows(platform)
+        rows += _sensor_rows(platform)[-1:]  # the valve is closed again
+        rows[-1].item = "valve closed after checkout"
+    finally:
+        platform.close()
+    width = max(len(r.item) for r in rows)
+    out(f"checkout of {hardware} ({cfg.backend})")
+    for r in rows:
+        out(f"  {'PASS' if r.ok else 'FAIL'}  {r.item:<{width}}  {r.value:<28}  ({r.expected})")
+    failed = sum(not r.ok for r in rows)
+    out(f"{len(rows) - failed} passed, {failed} failed")
+    return 0 if failed == 0 else 1

@@ -1,0 +1,1 @@
+"""Ground support equipment: the payload-board emulator and its transports."""

@@ -1,0 +1,2 @@
+"""Performance benchmarks (``thermine bench``): the plant and the mission, the serial link,
+campaigns."""

@@ -1,0 +1,101 @@
+"""The SIL platform: the plant, its simulated clock and the sim devices over it."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+from common.clock import SteppedClock
+from common.errors import ConfigError
+from common.schema import load
+from hal.sim import devices as dev
+from sims.faults import param_catalogue
+from sims.params import PlantParams, SampleParams
+from sims.plant import Plant
+
+#: plant fault kinds a plan may name: kind -> parameter -> (default, lo, hi)
+PLANT_FAULT_KINDS = param_catalogue()
+
+
+#: the truth entries the platform adds to the plant's own
+_OWN_TRUTH = frozenset({"ice_initial_kg", "mass_balance_error_kg"})
+
+
+class SimPlatform:
+    """Devices backed by :class:`sims.plant.Plant`; :attr:`advance` steps the plant."""
+
+    def __init__(self, plant: Plant, devices: Mapping[str, object]) -> None:
+        self.plant = plant
+        self.devices = dict(devices)
+        self.clock: SteppedClock = plant.clock  # mission time is the plant's time
+        self._ledger_keys = tuple(plant.water_ledger_kg())
+        #: ``advance(dt_s)``: step the plant by ``dt_s`` (its clock is the mission clock);
+        #: the plant's own method, not a wrapper around it (it runs every cycle)
+        self.advance: Callable[[float], None] = plant.step
+
+    def truth(self, keys: Collection[str] | None = None) -> dict[str, float]:
+        """The plant's truth (:meth:`sims.plant.Plant.truth`) with its water balance
+        (``ice_initial_kg``, ``mass_balance_error_kg``); only ``keys`` if given.
+
+        Raises:
+            KeyError: naming a key the plant's truth does not have.
+        """
+        if keys is not None:
+            if _OWN_TRUTH.isdisjoint(keys):
+                return self.plant.truth(keys)
+            t = self.truth()
+            return {k: t[k] for k in keys}
+        t = self.plant.truth()
+        t["ice_initial_kg"] = self.plant.ice_initial_kg
+        # Plant.mass_balance_error_kg(), from the ledger truth() already holds
+        t["mass_balance_error_kg"] = self.plant.ice_initial_kg - math.fsum(
+            t[k] for k in self._ledger_keys)
+        return t
+
+    def diagnostics(self) -> dict[str, float]:
+        """No link in simulation."""
+        return {}
+
+    def close(self) -> None:
+        """Nothing to release in simulation."""
+
+
+def build(where: str, plant_cfg: Mapping[str, Any], devices: Mapping[str, Any],
+          sample: Mapping[str, Any], seed: int) -> SimPlatform:
+    """Build the SIL platform.
+
+    ``plant_cfg`` overrides :class:`sims.params.PlantParams`; ``sample`` (from the
+    mission) overrides its ``sample`` section; ``devices`` maps role -> DeviceConfig.
+
+    Raises:
+        ConfigError: a plant parameter or a device channel is wrong.
+    """
+    params = load(PlantParams, dict(plant_cfg), f"{where} plant")
+    merged = {**dataclasses.asdict(params.sample), **sample}
+    params = dataclasses.replace(params, sample=load(SampleParams, merged, "mission: sample"))
+    plant = Plant(params)
+    built: dict[str, object] = {}
+    for role, d in devices.items():
+        at = f"{where} devices.{role}.channel"
+        noise = dev.Noise(seed, role, d.noise)
+        if d.kind in ("thermometer", "pressure_gauge", "mass_gauge"):
+            if d.channel not in dev.SENSOR_CHANNELS:
+                raise ConfigError(at, f"unknown sim channel {d.channel!r}; known: "
+                                  f"{', '.join(sorted(dev.SENSOR_CHANNELS))}")
+            built[role] = dev.SimSensor(plant, d.channel, d.noise, noise)
+        elif d.kind == "heater":
+            if d.channel not in dev.HEATER_CHANNELS:
+                raise ConfigError(at, f"unknown heater channel {d.channel!r}; known: "
+                                  f"{', '.join(sorted(dev.HEATER_CHANNELS))}")
+            built[role] = dev.SimHeater(plant, d.channel)
+        elif d.kind == "valve":
+            built[role] = dev.SimValve(plant)
+        elif d.kind == "cryocooler":
+            built[role] = dev.SimCryocooler(plant)
+        elif d.kind == "electrolyzer":
+            built[role] = dev.SimElectrolyzer(plant, d.noise, noise)
+        else:  # power_monitor
+            built[role] = dev.SimPowerMonitor(plant, d.noise, noise)
+    return SimPlatform(plant, built)
