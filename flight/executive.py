@@ -28,9 +28,7 @@ class Executive:
     def __init__(self, platform: Platform, cycle_hz: float, telemetry_hz: float,
                  reader: SensorReader, subsystems: Subsystems, sequencer: Sequencer,
                  commander: Commander, fdir: Fdir, writer: ActuatorWriter,
-                 telemetry: TelemetryWriter,
-                 observers: list[Callable[[float, str, dict[str, Any]], None]] | None = None,
-                 safe_soak_s: float = 0.0) -> None:
+                 telemetry: TelemetryWriter) -> None:
         self.platform = platform
         self.dt_s = 1.0 / cycle_hz
         self.telemetry_every = max(1, round(cycle_hz / telemetry_hz))
@@ -41,12 +39,6 @@ class Executive:
         self.fdir = fdir
         self.writer = writer
         self.telemetry = telemetry
-        #: called at the end of every cycle with (now_s, state, raw readings): the fault
-        #: scheduler and the safety oracles of a faulted run; nothing in flight reads them
-        self.observers = observers or []
-        #: keep flying this long in SAFE before ending (a faulted run checks the safe
-        #: state holds, e.g. a heater stuck on keeps heating after SAFE)
-        self.safe_soak_s = safe_soak_s
         self.cycles = 0
         self.end_reason = ""
         #: set by :meth:`request_stop` (e.g. from a signal handler): the run ends after
@@ -86,8 +78,6 @@ class Executive:
         self.last_commands = out
         if changed or self.cycles % self.telemetry_every == 0:
             self.telemetry.write(now, state, raw, out, diagnostics)
-        for observe in self.observers:
-            observe(now, state, raw)
         self.cycles += 1
 
     def request_stop(self, why: str) -> None:
@@ -97,12 +87,13 @@ class Executive:
             self.stop_requested = why
 
     def run(self, end_s: float, progress: ProgressFn | None = None,
-            progress_every_s: float = 600.0) -> str:
+            progress_every_s: float = 600.0, hold_safe_s: float = 0.0) -> str:
         """Cycle until complete, ``end_s`` of mission time, SAFE with nothing queued, or a
         stop request.
 
         Returns the reason the run ended: ``complete``, ``safe``, ``time_limit`` or
-        ``interrupted``.
+        ``interrupted``. In SAFE the loop goes on cycling (housekeeping, FDIR) for
+        ``hold_safe_s`` [s] before it ends: the ground can watch that SAFE holds.
         """
         now_s, cycle, seq = self.platform.clock.now_s, self.cycle, self.sequencer
         advance, dt_s = self.platform.advance, self.dt_s
@@ -125,7 +116,7 @@ class Executive:
             elif safe_since is None:
                 safe_since = now
             if (safe_since is not None and self.commander.due() is None
-                    and now - safe_since >= self.safe_soak_s - 1e-9):
+                    and now - safe_since >= hold_safe_s - 1e-9):
                 self.end_reason = "safe"
                 break
             if now + dt_s > end_s + 1e-9:

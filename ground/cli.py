@@ -196,8 +196,8 @@ class _StopOnSignal:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``thermine run``: validate, lock the run directory, fly, safe, summarise."""
-    from flight.app import Run, load_inputs
     from ground.dirlock import lock_directory
+    from ground.harness.run import Run, load_inputs
 
     if args.until is not None and not args.until > 0:
         raise ConfigError("--until", f"must be > 0 s, got {args.until}")

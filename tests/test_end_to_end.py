@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from flight.app import Run, load_inputs
 from flight.channels import ACTUATORS, SENSORS
+from ground.harness.run import Run, load_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ROOT / "configs" / "missions" / "quick.yaml"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from flight.app import Run, load_inputs
+from ground.harness.run import Run, load_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ROOT / "configs/missions/quick.yaml"

@@ -9,9 +9,9 @@ from typing import Any
 
 import yaml
 
-from flight.app import Run, load_inputs
 from ground.gse.board_server import load_board_platform
 from ground.gse.emulator import BoardEmulator
+from ground.harness.run import Run, load_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ROOT / "configs/missions/quick.yaml"

@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 from common.schema import load
-from flight.app import Run, load_inputs
 from ground.campaign.dispersions import Targets, apply, draw
 from ground.campaign.spec import Dispersion
+from ground.harness.run import Run, load_inputs
 from sims.constants import STEFAN_BOLTZMANN
 from sims.params import PlantParams, SampleParams
 from sims.plant import Plant

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flight.app import Run, load_inputs
 from ground.gse.board_server import load_board_platform
 from ground.gse.emulator import BoardEmulator
+from ground.harness.run import Run, load_inputs
 from hal.serial import icd
 from hal.serial.framing import FrameDecoder
 

@@ -23,8 +23,8 @@ import numpy as np
 from common.errors import ConfigError
 
 if TYPE_CHECKING:
-    from flight.app import Inputs
     from ground.campaign.spec import Dispersion
+    from ground.harness.run import Inputs
 
 MISSION_SAMPLE_KEYS = ("mass_kg", "ice_mass_fraction", "initial_temp_k")
 

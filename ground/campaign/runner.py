@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ground.campaign.spec import NOMINAL, RunSpec
 
 if TYPE_CHECKING:
-    from flight.app import Inputs
+    from ground.harness.run import Inputs
 
 #: the run's files a kept run brings back (telemetry is the large one)
 RUN_FILES = ("summary.json", "events.jsonl", "telemetry.jsonl", "timeline.png")
@@ -93,14 +93,14 @@ def judge(spec: RunSpec, summary: dict[str, Any]) -> tuple[str, list[str], dict[
 def _base_inputs(mission: str, hardware: str) -> Inputs:
     """The campaign's mission and hardware, parsed once per worker process (the campaign
     hashed them before any run, and inputs are immutable dataclasses)."""
-    from flight.app import load_inputs
+    from ground.harness.run import load_inputs
 
     return load_inputs(mission, hardware)
 
 
 def _fly(spec: RunSpec, run_dir: Path, deadline: float) -> dict[str, Any]:
-    from flight.app import Run, with_plan
     from ground.campaign.dispersions import apply
+    from ground.harness.run import Run, with_plan
 
     inputs = _base_inputs(spec.mission, spec.hardware)
     inputs = dataclasses.replace(inputs, mission=dataclasses.replace(inputs.mission,

@@ -218,7 +218,7 @@ def load_campaign(path: str | Path) -> Campaign:
     mission = (base / cfg.mission).resolve()
     hardware = (base / cfg.hardware).resolve()
     cfg = dataclasses.replace(cfg, mission=str(mission), hardware=str(hardware))
-    from flight.app import load_inputs, with_plan
+    from ground.harness.run import load_inputs, with_plan
 
     inputs = load_inputs(mission, hardware)
     if inputs.hardware.backend != "sim":

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from flight.app import Run, load_inputs
+from ground.harness.run import Run, load_inputs
 
 
 def bench(mission: Path, hardware: Path, steps: int = 20000,

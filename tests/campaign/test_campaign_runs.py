@@ -153,7 +153,7 @@ def test_a_run_that_raises_or_overruns_is_recorded_and_the_campaign_goes_on(
         tmp_path: Path, mocker) -> None:
     campaign = load_campaign(campaign_file(tmp_path))
     spec = campaign.runs[0]
-    mocker.patch("flight.app.Run.fly", side_effect=RuntimeError("boom in the flight code"))
+    mocker.patch("ground.harness.run.Run.fly", side_effect=RuntimeError("boom in the flight code"))
     record, files = run_one(spec)
     assert record["outcome"] == "error"
     assert record["reasons"] == ["RuntimeError: boom in the flight code"]

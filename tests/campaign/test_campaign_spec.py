@@ -10,11 +10,11 @@ import pytest
 import yaml
 
 from common.errors import ConfigError
-from flight.app import load_inputs
 from ground.campaign.dispersions import Targets, apply
 from ground.campaign.runner import judge
 from ground.campaign.spec import NOMINAL, load_campaign
 from ground.harness.injectors import catalogues
+from ground.harness.run import load_inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ROOT / "configs/missions/quick.yaml"

@@ -11,7 +11,6 @@ import pytest
 import yaml
 
 from common.errors import ConfigError
-from flight.app import Run, load_inputs
 from flight.commands import (
     ARM_WINDOW_S,
     Commander,
@@ -21,6 +20,7 @@ from flight.commands import (
     load_dictionary,
     validate,
 )
+from ground.harness.run import Run, load_inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ROOT / "configs" / "missions" / "quick.yaml"

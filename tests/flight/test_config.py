@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from common.errors import ConfigError
-from flight.app import load_inputs
 from flight.channels import REQUIRED_DEVICES
 from flight.config import SampleConfig
+from ground.harness.run import load_inputs
 from hal.registry import build_platform, load_hardware
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flight.app import Run, load_inputs
 from flight.subsystems import Subsystems
+from ground.harness.run import Run, load_inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 

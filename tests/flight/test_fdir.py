@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from common.clock import SteppedClock
-from flight.app import load_fdir, load_inputs
+from flight.app import load_fdir
 from flight.channels import ACTUATORS, SAFE_COMMANDS, SENSORS, ActuatorWriter, SensorReader
 from flight.commands import Commander
 from flight.config import LimitConfig, MissionConfig
@@ -19,6 +19,7 @@ from flight.fdir.engine import Fdir
 from flight.fdir.table import FdirTable, limits_as_monitors
 from flight.sequencer import Sequencer
 from flight.subsystems import Subsystems
+from ground.harness.run import load_inputs
 from hal.errors import DeviceError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from flight.app import load_inputs
 from flight.fdir.engine import Fdir, inputs_of
+from ground.harness.run import load_inputs
 
 REPO = Path(__file__).resolve().parents[2]
 STATES = ["IDLE", "EXTRACT_HEAT", "EXTRACT_CAPTURE", "EXTRACT_SECURE", "TRANSFER",

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from common.errors import ConfigError
-from flight.app import load_inputs, state_names
+from flight.app import state_names
 from flight.channels import ACTUATORS, SENSORS
 from flight.fdir.engine import Fdir
 from flight.fdir.table import (
@@ -25,6 +25,7 @@ from flight.fdir.table import (
     detection_bound_s,
     load_table,
 )
+from ground.harness.run import load_inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "configs" / "fdir.yaml"

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flight.app import Run, load_inputs
+from ground.harness.run import Run, load_inputs
 from sims import ice, regolith
 from sims.params import ChamberParams, PlantParams, SampleParams, TrapParams
 from sims.plant import Plant

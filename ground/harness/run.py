@@ -1,0 +1,208 @@
+"""One run of the flight software into a run directory: the harness around flight.app.
+
+Loads and validates the mission, hardware and fault-plan YAMLs (everything before the
+run directory is created, so bad input leaves no half-made run behind), builds the
+platform from the hardware YAML (with the plan's injectors), composes the flight
+software (:class:`flight.app.FlightSoftware`), flies it, and writes summary.json with
+what flight saw, how it ended, the safing read-back and, in SIL, the plant's truth and
+the oracles' verdicts. The same code flies SIL and bench: only the hardware YAML differs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from common.errors import ConfigError
+from flight.app import FlightSoftware, load_fdir, state_names
+from flight.channels import REQUIRED_DEVICES, SENSORS
+from flight.commands import CommandError, load_dictionary, validate
+from flight.config import MissionConfig, load_mission
+from flight.executive import ProgressFn
+from flight.fdir.table import FdirTable
+from flight.sequencer import leaf_states, load_chart
+from flight.telemetry import EventLog, TelemetryWriter
+from ground.harness.faultplan import (
+    FaultPlan,
+    FaultScheduler,
+    build_time_sample,
+    load_plan,
+    parse_plan,
+)
+from ground.harness.injectors import FaultSession, build_injectors, catalogues
+from ground.harness.summary import build_summary
+from hal.registry import HardwareConfig, build_platform, load_hardware
+
+#: a faulted run keeps flying this long in SAFE, so the oracles see whether SAFE holds
+SAFE_SOAK_S = 600.0
+
+
+@dataclasses.dataclass
+class Inputs:
+    """Validated inputs of a run."""
+
+    mission_path: Path
+    hardware_path: Path
+    mission: MissionConfig
+    hardware: HardwareConfig
+    #: the mission's FDIR table (its ``fdir:`` file plus its ``limits:``); None: load it
+    fdir: FdirTable | None = None
+    #: a fault plan to inject (``thermine run --faults``); None: a clean run
+    faults: FaultPlan | None = None
+    faults_path: Path | None = None
+
+
+def load_inputs(mission_path: str | Path, hardware_path: str | Path,
+                seed: int | None = None, faults_path: str | Path | None = None) -> Inputs:
+    """Load and validate both YAMLs (and a fault plan); ``seed`` overrides the mission's.
+
+    Raises:
+        hal.errors.ConfigError: naming the file and key path of the first problem.
+    """
+    chart = load_chart()
+    timed = {name for name, leaf in leaf_states(chart).items() if leaf.get("on_timeout")}
+    mission = load_mission(mission_path, set(SENSORS), timed, set(load_dictionary()))
+    dictionary = load_dictionary()
+    for i, c in enumerate(mission.commands):
+        try:
+            validate(dictionary, c.name, c.args)
+        except CommandError as exc:
+            raise ConfigError(f"{mission_path}: commands[{i}].args", str(exc)) from None
+    fdir = load_fdir(mission_path, mission)
+    if seed is not None:
+        mission = dataclasses.replace(mission, seed=seed)
+    hardware = load_hardware(hardware_path, REQUIRED_DEVICES)
+    plan = None
+    if faults_path is not None:
+        plan = load_plan(faults_path, set(SENSORS), state_names(chart),
+                         set(REQUIRED_DEVICES), catalogues())
+    return Inputs(Path(mission_path), Path(hardware_path), mission, hardware, fdir, plan,
+                  None if faults_path is None else Path(faults_path))
+
+
+def with_plan(inputs: Inputs, data: Mapping[str, Any], where: str) -> Inputs:
+    """``inputs`` with the fault plan ``data`` (``{faults: [...]}``, built in memory by a
+    campaign), validated as a plan file would be; ``where`` names it in errors.
+
+    Raises:
+        hal.errors.ConfigError: naming ``where`` and the fault entry of the first problem.
+    """
+    plan = parse_plan(dict(data), where, set(SENSORS), state_names(), set(REQUIRED_DEVICES),
+                      catalogues())
+    return dataclasses.replace(inputs, faults=plan, faults_path=Path(where))
+
+
+class Run:
+    """One flight of a mission into a run directory."""
+
+    def __init__(self, inputs: Inputs, out_dir: Path) -> None:
+        cfg = inputs.mission
+        self.inputs = inputs
+        self.out_dir = out_dir
+        sample = dataclasses.asdict(cfg.sample)
+        if inputs.faults is not None:
+            sample = build_time_sample(inputs.faults, sample)  # an ice-poor scoop
+        self.platform = build_platform(inputs.hardware_path, inputs.hardware, sample, cfg.seed,
+                                       capture_dir=out_dir)
+        injectors = {}
+        if inputs.faults is not None:  # before anything binds the ports
+            injectors = build_injectors(inputs.faults, self.platform, cfg.seed,
+                                        f"{inputs.faults_path}:")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.events = EventLog(out_dir / "events.jsonl", self.platform.clock.now_s)
+        emit = self.events.emit
+        self.telemetry = TelemetryWriter(out_dir / "telemetry.jsonl")
+        table = inputs.fdir if inputs.fdir is not None else load_fdir(inputs.mission_path, cfg)
+        # the harness watches every cycle through the platform flight steps (fault
+        # triggers, oracles); flight sees the same platform port either way
+        self.flight = FlightSoftware(cfg, table, _Observed(self.platform, self._observe),
+                                     emit, self.telemetry)
+        self.executive = self.flight.executive
+        self.sequencer = self.flight.sequencer
+        self.fdir = self.flight.fdir
+        scheduler = None
+        if inputs.faults is not None:
+            scheduler = FaultScheduler(inputs.faults, injectors, emit)
+            clock = self.platform.clock
+            self.events.listeners.append(
+                lambda e, f: scheduler.on_event(e, f, clock.now_s()))  # type: ignore[union-attr]
+        # the oracles read the plant's truth every second in a faulted run, every 10 s
+        # in a clean one (a whole-plant snapshot is not free)
+        self.faults = FaultSession(scheduler, self.platform,
+                                   round(cfg.cycle_hz * (1.0 if scheduler else 10.0)))
+        self.soak_s = SAFE_SOAK_S if scheduler else 0.0
+
+    def _observe(self) -> None:
+        """After every cycle (before time advances): the fault scheduler and the oracles."""
+        self.faults.observe(self.platform.clock.now_s(), self.sequencer.state,
+                            self.flight.reader.readings)
+
+    def request_stop(self, why: str) -> None:
+        """End the run safely after the cycle in progress (signal-handler safe)."""
+        self.executive.request_stop(why)
+
+    def fly(self, until_s: float | None = None, progress: ProgressFn | None = None,
+            wall_clock: Callable[[], float] = time.perf_counter) -> dict[str, Any]:
+        """Fly to completion, SAFE, the time limit or a stop request; leave the payload
+        safe and say whether the board confirmed it; write summary.json; return it.
+
+        Raises:
+            Exception: a bug in a cycle, after the payload was safed and summary.json
+                written with ``end_reason: error`` (and the error).
+        """
+        cfg = self.inputs.mission
+        end_s = cfg.max_duration_s if until_s is None else min(until_s, cfg.max_duration_s)
+        self.events.emit("run_start", mission=cfg.name, seed=cfg.seed,
+                         hardware=str(self.inputs.hardware_path),
+                         backend=self.inputs.hardware.backend)
+        t0 = wall_clock()
+        error: Exception | None = None
+        try:
+            reason = self.executive.run(end_s, progress, hold_safe_s=self.soak_s)
+        except Exception as exc:  # a bug: still safe the payload and say how it ended
+            reason, error = "error", exc
+        finally:
+            wall_s = wall_clock() - t0
+            self.telemetry.close()
+            # leave the payload safe whatever happened (a bench board keeps its last
+            # commands after the flight software stops), and prove it
+            now = self.platform.clock.now_s()
+            truth = self.platform.truth()  # (before the read-back cycle moves the plant)
+            safing = self.flight.safe()
+        self.events.emit("safing", **safing.as_dict())
+        self.events.emit("run_end", reason=reason, state=self.sequencer.state,
+                         stop=self.executive.stop_requested)
+        self.events.close()
+        summary = build_summary(self.sequencer, truth, cfg.seed, now, wall_s)
+        summary["end_reason"] = reason
+        summary["stop_signal"] = self.executive.stop_requested
+        summary["safing"] = safing.as_dict()
+        if error is not None:
+            summary["error"] = f"{type(error).__name__}: {error}"
+        summary["fdir_records"] = self.fdir.records
+        summary.update(self.faults.finish(now, self.sequencer.state, self.sequencer.complete))
+        (self.out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        self.platform.close()
+        if error is not None:
+            raise error
+        return summary
+
+
+class _Observed:
+    """The platform as flight sees it, calling ``observe`` after each cycle, just before
+    time advances; everything else is the platform's own."""
+
+    def __init__(self, platform: Any, observe: Callable[[], None]) -> None:
+        self._platform = platform
+        self._observe = observe
+
+    def advance(self, dt_s: float) -> None:
+        self._observe()
+        self._platform.advance(dt_s)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._platform, name)
