@@ -3,7 +3,7 @@
 A dispersion names its parameter as ``sample.<key>`` (the scoop: the mission's
 ``sample`` for mass, ice fraction and start temperature, the plant's otherwise),
 ``<section>.<key>`` for any other real-valued plant parameter (``trap.cryo_lift_w_at_ref``,
-``power.bus_cap_w``, see ``hal.registry.plant_parameters``), or ``noise.<role>`` /
+``power.bus_cap_w``, see ``hal.sim.backend.plant_parameters``), or ``noise.<role>`` /
 ``noise.*`` for the 1-sigma noise of one sensor or all of them. ``mode: scale``
 multiplies the nominal value (what the mission and hardware YAMLs give), ``mode: set``
 replaces it. Values are drawn per seed from ``numpy.random.default_rng([dispersion_seed,
@@ -39,7 +39,7 @@ class Targets:
     @classmethod
     def of(cls, inputs: Inputs) -> Targets:
         """The targets of a loaded mission + sim hardware, at their configured values."""
-        from hal.registry import plant_parameters
+        from hal.sim.backend import plant_parameters
 
         out: dict[str, tuple[float, float | None, float | None]] = {}
         overrides = inputs.hardware.plant

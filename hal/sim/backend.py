@@ -99,3 +99,17 @@ def build(where: str, plant_cfg: Mapping[str, Any], devices: Mapping[str, Any],
         else:  # power_monitor
             built[role] = dev.SimPowerMonitor(plant, d.noise, noise)
     return SimPlatform(plant, built)
+
+
+def plant_parameters() -> dict[str, dict[str, tuple[float, float | None, float | None]]]:
+    """The sim plant's real-valued parameters: section -> name -> (default, lo, hi), e.g.
+    ``["trap"]["cryo_lift_w_at_ref"] == (2.0, 0.0, 100.0)``; what a hardware YAML's
+    ``plant:`` may override and a campaign may disperse."""
+    out: dict[str, dict[str, tuple[float, float | None, float | None]]] = {}
+    for section in dataclasses.fields(PlantParams):
+        cls = type(getattr(PlantParams(), section.name))
+        out[section.name] = {
+            f.name: (f.default, f.metadata.get("min"), f.metadata.get("max"))
+            for f in dataclasses.fields(cls)
+            if isinstance(f.default, float)}
+    return out
