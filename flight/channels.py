@@ -1,4 +1,5 @@
-"""What flight reads and commands, as tables: telemetry name -> device role and method.
+"""What flight reads and commands, as tables derived from the dictionary
+(common/dictionary/channels.yaml): telemetry name -> device role and method.
 
 The executive reads every sensor once per cycle into a plain dict of readings and
 writes an actuator only when its command changes (the bench link budget depends on it).
@@ -9,50 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from common.dictionary import DICTIONARY
 from hal.errors import HalError
 
-#: telemetry name -> (device role, port method)
-SENSORS: dict[str, tuple[str, str]] = {
-    "heater_temp_k": ("heater_temp", "read_temp_k"),
-    "sample_temp_k": ("sample_temp", "read_temp_k"),
-    "chamber_pressure_pa": ("chamber_pressure", "read_pressure_pa"),
-    "trap_temp_k": ("trap_temp", "read_temp_k"),
-    "reservoir_mass_kg": ("reservoir", "read_mass_kg"),
-    "h2_tank_pressure_pa": ("h2_tank", "read_pressure_pa"),
-    "o2_tank_pressure_pa": ("o2_tank", "read_pressure_pa"),
-    "stack_voltage_v": ("electrolyzer", "read_voltage_v"),
-    "stack_current_a": ("electrolyzer", "read_current_a"),
-    "bus_power_w": ("power", "read_power_w"),
-    "bus_cap_w": ("power", "read_cap_w"),
-    "valve_open": ("valve", "read_open"),
-}
+#: telemetry name -> (device role, port method), in telemetry order (the dictionary's)
+SENSORS: dict[str, tuple[str, str]] = DICTIONARY.sensors
 #: command name -> (device role, port method)
-ACTUATORS: dict[str, tuple[str, str]] = {
-    "heater_enabled": ("heater", "set_enabled"),
-    "heater_power_w": ("heater", "set_power_w"),
-    "valve_open": ("valve", "set_open"),
-    "cryocooler_on": ("cryocooler", "set_on"),
-    "trap_heater_enabled": ("trap_heater", "set_enabled"),
-    "trap_heater_power_w": ("trap_heater", "set_power_w"),
-    "electrolyzer_current_a": ("electrolyzer", "set_current_a"),
-}
+ACTUATORS: dict[str, tuple[str, str]] = DICTIONARY.actuators
 #: every actuator off (heater load switches open): the modes' rest position, SAFE, and
 #: what a run leaves the payload in; one entry per ACTUATORS command
-SAFE_COMMANDS: dict[str, Any] = {
-    "heater_enabled": False, "heater_power_w": 0.0, "valve_open": False,
-    "cryocooler_on": False, "trap_heater_enabled": False, "trap_heater_power_w": 0.0,
-    "electrolyzer_current_a": 0.0,
-}
-assert SAFE_COMMANDS.keys() == ACTUATORS.keys()
-
+SAFE_COMMANDS: dict[str, Any] = DICTIONARY.safe_commands
 #: device role -> kind, everything flight needs from a hardware YAML
-REQUIRED_DEVICES: dict[str, str] = {
-    "heater_temp": "thermometer", "sample_temp": "thermometer", "trap_temp": "thermometer",
-    "chamber_pressure": "pressure_gauge", "h2_tank": "pressure_gauge",
-    "o2_tank": "pressure_gauge", "reservoir": "mass_gauge", "heater": "heater",
-    "trap_heater": "heater", "valve": "valve", "cryocooler": "cryocooler",
-    "electrolyzer": "electrolyzer", "power": "power_monitor",
-}
+REQUIRED_DEVICES: dict[str, str] = DICTIONARY.devices
 
 
 class SensorReader:

@@ -14,8 +14,12 @@ from typing import IO, Any
 
 import structlog
 
+from common.dictionary import DICTIONARY
+
 #: ``json.dumps(..., separators=(",", ":"), allow_nan=False)``, built once (dumps builds
 #: one per call); a NaN or infinity raises ValueError (JSON has neither)
+#: event -> severity (common/dictionary/events.yaml)
+_SEVERITY = DICTIONARY.severity
 _ENCODE = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
@@ -101,7 +105,7 @@ class EventLog:
     def emit(self, event: str, **fields: Any) -> None:
         """Record ``event`` with ``fields``; warnings for trips, failures and SAFE."""
         self.counts[event] = self.counts.get(event, 0) + 1
-        warn = event.startswith(("fdir_", "sensor_failed", "actuator_failed", "phase_timeout"))
+        warn = _SEVERITY.get(event, "warning") == "warning"  # (unknown: a warning)
         warn = warn or (event == "state_change" and fields.get("dest") == "SAFE")
         (self._log.warning if warn else self._log.info)(event, **fields)
         for listener in self.listeners:

@@ -14,26 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common.dictionary import DICTIONARY
 from flight.channels import REQUIRED_DEVICES, SENSORS
 from hal.errors import HalError
 from hal.interfaces import Platform
 from hal.registry import build_platform, load_hardware
 
 #: telemetry name -> (unit, plausible low, plausible high) for a payload at rest
-PLAUSIBLE: dict[str, tuple[str, float, float]] = {
-    "heater_temp_k": ("K", 20.0, 400.0),
-    "sample_temp_k": ("K", 20.0, 400.0),
-    "trap_temp_k": ("K", 20.0, 400.0),
-    "chamber_pressure_pa": ("Pa", 0.0, 1.0e4),
-    "reservoir_mass_kg": ("kg", 0.0, 1.0),
-    "h2_tank_pressure_pa": ("Pa", 0.0, 3.0e6),
-    "o2_tank_pressure_pa": ("Pa", 0.0, 3.0e6),
-    "stack_voltage_v": ("V", 0.0, 3.0),
-    "stack_current_a": ("A", 0.0, 0.5),
-    "bus_power_w": ("W", 0.0, 100.0),
-    "bus_cap_w": ("W", 1.0, 1000.0),
-    "valve_open": ("-", 0.0, 0.0),
-}
+PLAUSIBLE: dict[str, tuple[str, float, float]] = DICTIONARY.plausible
 SETTLE_S = 1.0  # mission time to let an actuator act before reading back
 
 

@@ -37,15 +37,16 @@ SEVERITIES = ("info", "warning")
 
 @dataclass(frozen=True)
 class Device:
-    role: str = param(doc="device role in the hardware YAML (devices.<role>)")
-    kind: str = param(choices=KINDS, doc="device kind (hal/interfaces.py KINDS)")
+    role: str = param("", doc="device role in the hardware YAML (devices.<role>)")
+    kind: str = param("thermometer", choices=KINDS, doc="device kind (hal/interfaces.py KINDS)")
     read: str = param("", doc="sensor: the port method that reads it")
     write: str = param("", doc="actuator: the port method that sets it")
 
 
 @dataclass(frozen=True)
 class Hk:
-    type: str = param(choices=tuple(HK_TYPES), doc="encoding in the housekeeping TM")
+    slot: int = param(0, 0, 255, "its place in the housekeeping TM (0 first)")
+    type: str = param("f32", choices=tuple(HK_TYPES), doc="encoding in the housekeeping TM")
     scale: float = param(1.0, 1e-12, 1e6, "SI value = raw x scale")
     min: float = param(0.0, doc="lowest valid SI value")
     max: float = param(1.0, doc="highest valid SI value")
@@ -113,8 +114,9 @@ class Dictionary:
 
     @cached_property
     def hk_fields(self) -> list[Channel]:
-        """Housekeeping fields in order: the sensors that have one, then the status."""
-        return [c for c in (*self.channels.sensors, *self.channels.status) if c.hk is not None]
+        """Housekeeping fields in the order of their slots."""
+        fields = [c for c in (*self.channels.sensors, *self.channels.status) if c.hk]
+        return sorted(fields, key=lambda c: c.hk.slot)  # type: ignore[union-attr]
 
     @cached_property
     def plausible(self) -> dict[str, tuple[str, float, float]]:
@@ -138,6 +140,10 @@ def load_dictionary(directory: str | Path = HERE) -> Dictionary:
     path = d / "channels.yaml"
     channels = load(ChannelsFile, read_yaml(path), f"{path}:")
     _check_channels(str(path), channels)
+    slots = sorted(c.hk.slot for c in (*channels.sensors, *channels.status) if c.hk)
+    if slots != list(range(len(slots))):
+        raise ConfigError(f"{path}: hk.slot", f"the housekeeping slots must be 0..{len(slots) - 1}"
+                          f" once each, got {slots}")
     epath = d / "events.yaml"
     events = load(EventsFile, read_yaml(epath), f"{epath}:").events
     return Dictionary(channels, dict(events), d)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from common.dictionary import DICTIONARY
 from common.errors import ConfigError
 from common.schema import load, param, read_yaml
 from hal.sim.backend import SimPlatform, build
@@ -35,14 +36,8 @@ READ_BYTES = 4096
 #: longest wait [s] of start() for the thread and of stop() for it to end
 JOIN_S = 1.0
 
-#: device role -> kind the board needs from a (sim) hardware YAML
-BOARD_DEVICES: dict[str, str] = {
-    "heater_temp": "thermometer", "sample_temp": "thermometer", "trap_temp": "thermometer",
-    "chamber_pressure": "pressure_gauge", "h2_tank": "pressure_gauge",
-    "o2_tank": "pressure_gauge", "reservoir": "mass_gauge", "heater": "heater",
-    "trap_heater": "heater", "valve": "valve", "cryocooler": "cryocooler",
-    "electrolyzer": "electrolyzer", "power": "power_monitor",
-}
+#: device role -> kind the board needs from a (sim) hardware YAML (the dictionary's)
+BOARD_DEVICES: dict[str, str] = DICTIONARY.devices
 
 
 class BoardCore(Protocol):

@@ -6,23 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from common.dictionary import DICTIONARY
 from hal.serial import icd
 
-#: housekeeping field -> (device role, port method); cryocooler_on comes from plant inputs
+#: housekeeping field -> (device role, port method), from the dictionary; cryocooler_on
+#: (a status field, no sensor of flight's) comes from the plant's inputs
 HK_SOURCES: dict[str, tuple[str, str]] = {
-    "heater_temp_k": ("heater_temp", "read_temp_k"),
-    "sample_temp_k": ("sample_temp", "read_temp_k"),
-    "trap_temp_k": ("trap_temp", "read_temp_k"),
-    "chamber_pressure_pa": ("chamber_pressure", "read_pressure_pa"),
-    "h2_tank_pressure_pa": ("h2_tank", "read_pressure_pa"),
-    "o2_tank_pressure_pa": ("o2_tank", "read_pressure_pa"),
-    "reservoir_mass_kg": ("reservoir", "read_mass_kg"),
-    "stack_voltage_v": ("electrolyzer", "read_voltage_v"),
-    "stack_current_a": ("electrolyzer", "read_current_a"),
-    "bus_power_w": ("power", "read_power_w"),
-    "bus_cap_w": ("power", "read_cap_w"),
-    "valve_open": ("valve", "read_open"),
-}
+    c.name: DICTIONARY.sensors[c.name] for c in DICTIONARY.hk_fields
+    if c.name in DICTIONARY.sensors}
 #: actuator (APID, service) -> (device role, port method, TC field); switches take a bool
 ACTUATORS: dict[tuple[int, int], tuple[str, str, str]] = {
     (icd.Apid.HEATER, icd.Service.SET_POWER): ("heater", "set_power_w", "power_w"),

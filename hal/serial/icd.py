@@ -18,6 +18,8 @@ import struct
 from dataclasses import dataclass
 from enum import IntEnum
 
+from common.dictionary import DICTIONARY, HK_TYPES
+
 MAX_PACKET_BYTES = 128  # whole space packet, header included; longer frames are dropped
 SEQ_MODULO = 1 << 14  # 14-bit CCSDS sequence count, one counter per APID
 
@@ -104,22 +106,11 @@ class Layout:
         return out
 
 
-#: Housekeeping: one TM carries every sensor (SYSTEM / HOUSEKEEPING reply payload).
-HK_LAYOUT = Layout((
-    Field("heater_temp_k", "H", 0.01, 0.0, 655.35),
-    Field("sample_temp_k", "H", 0.01, 0.0, 655.35),
-    Field("trap_temp_k", "H", 0.01, 0.0, 655.35),
-    Field("chamber_pressure_pa", "f", 1.0, 0.0, 1.0e6),
-    Field("h2_tank_pressure_pa", "f", 1.0, 0.0, 1.0e8),
-    Field("o2_tank_pressure_pa", "f", 1.0, 0.0, 1.0e8),
-    Field("reservoir_mass_kg", "I", 1.0e-9, 0.0, 4.294967295),
-    Field("stack_voltage_v", "H", 0.001, 0.0, 65.535),
-    Field("stack_current_a", "H", 0.001, 0.0, 65.535),
-    Field("bus_power_w", "H", 0.01, 0.0, 655.35),
-    Field("bus_cap_w", "H", 0.01, 0.0, 655.35),
-    Field("valve_open", "B", 1.0, 0.0, 1.0),
-    Field("cryocooler_on", "B", 1.0, 0.0, 1.0),
-))
+#: Housekeeping: one TM carries every sensor (SYSTEM / HOUSEKEEPING reply payload), the
+#: fields and their encodings from the dictionary (common/dictionary/channels.yaml `hk:`)
+HK_LAYOUT = Layout(tuple(
+    Field(c.name, HK_TYPES[c.hk.type], c.hk.scale, c.hk.min, c.hk.max)  # type: ignore[union-attr]
+    for c in DICTIONARY.hk_fields))
 TIME_SYNC_LAYOUT = Layout((Field("dt_s", "I", 1.0e-6, 1.0e-6, 60.0),))
 #: RESET reply: how the board keeps time and its link-loss watchdog, so the flight side
 #: can refuse a session whose time mode it does not share and follow the board's speed
