@@ -199,6 +199,10 @@ class _Observed:
     def __init__(self, platform: Any, observe: Callable[[], None]) -> None:
         self._platform = platform
         self._observe = observe
+        # what the cycle calls every time, bound once (not through __getattr__)
+        self.devices = platform.devices
+        self.clock = platform.clock
+        self.diagnostics = platform.diagnostics
 
     def advance(self, dt_s: float) -> None:
         self._observe()
