@@ -24,6 +24,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy flight common hal sims ground
 
 bench: $(STAMP)
 	$(BIN)/thermine bench
@@ -35,4 +36,4 @@ states: $(STAMP)
 	$(BIN)/thermine states
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .ruff_cache .hypothesis *.egg-info build sims/*.so
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache .mypy_cache .hypothesis *.egg-info build sims/*.so

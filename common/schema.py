@@ -16,13 +16,16 @@ import re
 import types
 import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
 from common.errors import ConfigError
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 _YAML11_EXP = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
@@ -71,7 +74,7 @@ def load(cls: type[T], data: Any, where: str) -> T:
     if not isinstance(data, dict):
         raise ConfigError(where, f"expected a mapping, got {_kind(data)}")
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     for key in data:
         if key not in fields:
             near = difflib.get_close_matches(str(key), list(fields), n=1)
@@ -97,8 +100,8 @@ def _value(tp: Any, value: Any, path: str, meta: Any) -> Any:
             return None
         (inner,) = [a for a in args if a is not type(None)]
         return _value(inner, value, path, meta)
-    if dataclasses.is_dataclass(tp):
-        return load(tp, value, path)  # type: ignore[arg-type]
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):  # (a hint is a class)
+        return load(tp, value, path)
     if origin is list:
         if not isinstance(value, list):
             raise ConfigError(path, f"expected a list, got {_kind(value)}")
@@ -151,5 +154,5 @@ def _kind(value: Any) -> str:
     ).__name__
 
 
-def _doc(f: dataclasses.Field) -> str:  # type: ignore[type-arg]
+def _doc(f: dataclasses.Field[Any]) -> str:
     return f.metadata.get("doc") or "no default"

@@ -43,7 +43,7 @@ def load_dictionary(path: Path = DICTIONARY_PATH) -> dict[str, dict[str, Any]]:
             exactly the hazardous commands.
     """
     with open(path, encoding="utf-8") as f:
-        dictionary = yaml.safe_load(f)
+        dictionary: dict[str, dict[str, Any]] = yaml.safe_load(f)
     check_dictionary(dictionary, str(path))
     return dictionary
 

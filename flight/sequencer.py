@@ -33,7 +33,8 @@ class Phase:
 def load_chart(path: Path = CHART_PATH) -> dict[str, Any]:
     """The state chart as plain data: ``states`` and ``transitions``."""
     with open(path, encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        chart: dict[str, Any] = yaml.safe_load(f)
+    return chart
 
 
 def leaf_states(chart: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -73,6 +74,11 @@ class Sequencer:
     **fields)`` records events; ``fdir_active()`` tells whether any monitor is tripped.
     """
 
+    # set on the instance by the HierarchicalMachine (model=self): the current state's
+    # full name and the model's trigger-by-name method (declared here for the type checker)
+    state: str
+    trigger: Callable[..., bool]
+
     def __init__(
         self,
         cfg: MissionConfig,
@@ -103,7 +109,7 @@ class Sequencer:
             after_state_change="_entered", model_override=False,
         )
         self._auto = self._auto_table()
-        self._timeouts = {
+        self._timeouts: dict[str, tuple[float | None, str | None]] = {
             name: (cfg.timeouts[name].timeout_s if name in cfg.timeouts else leaf.get("timeout_s"),
                    leaf.get("on_timeout"))
             for name, leaf in self.leaves.items()
@@ -139,7 +145,7 @@ class Sequencer:
             self.emit("phase_timeout", state=self.state, limit_s=limit_s, fires=on_timeout)
             if on_timeout == "safe":
                 self.go_safe(f"timeout in {self.state} after {limit_s:g} s")
-            else:
+            elif on_timeout is not None:  # (a chart's timeout always names its trigger)
                 self.fire(on_timeout, f"timeout in {self.state} after {limit_s:g} s")
             return
         for trig, guards in self._auto[self.state]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import structlog
+from structlog.typing import EventDict
 
 from common.dictionary import DICTIONARY
 
@@ -92,7 +93,7 @@ class EventLog:
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self.counts: dict[str, int] = {}
 
-        def stamp(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        def stamp(_logger: Any, _name: str, event_dict: EventDict) -> EventDict:
             event_dict["t_s"] = round(now_s(), 6)
             return event_dict
 

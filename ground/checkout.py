@@ -9,8 +9,9 @@ the flight software uses.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ def _sensor_rows(platform: Platform) -> list[Row]:
     return rows
 
 
-def _actuator_row(platform: Platform, item: str, act: Callable[[], None],
+def _actuator_row(platform: Platform, item: str, act: Callable[[], object],
                   check: Callable[[], tuple[str, bool]], undo: Callable[[], None],
                   expected: str) -> Row:
     """Act, let it settle, read back, always undo."""
@@ -72,58 +73,68 @@ def _actuator_row(platform: Platform, item: str, act: Callable[[], None],
 
 
 def _actuator_rows(platform: Platform) -> list[Row]:
-    d = platform.devices
+    # each role's device implements its kind's port (hal.interfaces), checked when the
+    # platform was built: called here by role, duck-typed
+    d: Mapping[str, Any] = platform.devices
     rows = []
 
     def bus_w() -> float:
         return float(_read(platform, "bus_power_w"))
 
     def heat(role: str, power_w: float) -> None:
-        d[role].set_enabled(True)  # type: ignore[attr-defined]
-        d[role].set_power_w(power_w)  # type: ignore[attr-defined]
+        d[role].set_enabled(True)
+        d[role].set_power_w(power_w)
 
     def cool(role: str) -> None:
-        d[role].set_power_w(0.0)  # type: ignore[attr-defined]
-        d[role].set_enabled(False)  # type: ignore[attr-defined]
+        d[role].set_power_w(0.0)
+        d[role].set_enabled(False)
+
+    def cut(role: str) -> None:
+        d[role].set_power_w(1.0)
+        d[role].set_enabled(False)
+
+    def bus_rise(base: float, power_w: float) -> tuple[str, bool]:
+        return f"bus +{bus_w() - base:.2f} W", abs(bus_w() - base - power_w) < 0.5 * power_w
+
+    def bus_flat(base: float) -> tuple[str, bool]:
+        return f"bus +{bus_w() - base:.2f} W", abs(bus_w() - base) < 0.5
 
     for role, power_w in (("heater", 1.0), ("trap_heater", 1.0)):
         base = bus_w()
         rows.append(_actuator_row(
             platform, f"{role} {power_w:g} W and back",
-            lambda r=role, p=power_w: heat(r, p),
-            lambda b=base, p=power_w: (f"bus +{bus_w() - b:.2f} W",
-                                       abs(bus_w() - b - p) < 0.5 * p),
-            lambda r=role: cool(r),
+            partial(heat, role, power_w),
+            partial(bus_rise, base, power_w),
+            partial(cool, role),
             f"bus +{power_w:g} W"))
     for role in ("heater", "trap_heater"):  # the load switch cuts a driver left on
         base = bus_w()
         rows.append(_actuator_row(
             platform, f"{role} load switch cuts 1 W",
-            lambda r=role: (d[r].set_power_w(1.0),  # type: ignore[attr-defined]
-                            d[r].set_enabled(False)),  # type: ignore[attr-defined]
-            lambda b=base: (f"bus +{bus_w() - b:.2f} W", abs(bus_w() - b) < 0.5),
-            lambda r=role: cool(r),
+            partial(cut, role),
+            partial(bus_flat, base),
+            partial(cool, role),
             "bus +0 W"))
     rows.append(_actuator_row(
         platform, "valve open and closed",
-        lambda: d["valve"].set_open(True),  # type: ignore[attr-defined]
+        lambda: d["valve"].set_open(True),
         lambda: ("open" if _read(platform, "valve_open") else "closed",
                  bool(_read(platform, "valve_open"))),
-        lambda: d["valve"].set_open(False),  # type: ignore[attr-defined]
+        lambda: d["valve"].set_open(False),
         "open"))
     base = bus_w()
     rows.append(_actuator_row(
         platform, "cryocooler on and off",
-        lambda: d["cryocooler"].set_on(True),  # type: ignore[attr-defined]
+        lambda: d["cryocooler"].set_on(True),
         lambda: (f"bus +{bus_w() - base:.2f} W", bus_w() - base > 1.0),
-        lambda: d["cryocooler"].set_on(False),  # type: ignore[attr-defined]
+        lambda: d["cryocooler"].set_on(False),
         "bus +> 1 W"))
     rows.append(_actuator_row(
         platform, "electrolyzer 0.1 A and back",
-        lambda: d["electrolyzer"].set_current_a(0.1),  # type: ignore[attr-defined]
+        lambda: d["electrolyzer"].set_current_a(0.1),
         lambda: (f"{float(_read(platform, 'stack_current_a')):.3f} A",
                  0.0 <= float(_read(platform, "stack_current_a")) <= 0.15),
-        lambda: d["electrolyzer"].set_current_a(0.0),  # type: ignore[attr-defined]
+        lambda: d["electrolyzer"].set_current_a(0.0),
         "0..0.15 A (0 A with a dry reservoir)"))
     return rows
 

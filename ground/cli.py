@@ -240,11 +240,12 @@ def _fly(run: Any, args: argparse.Namespace, out: Path) -> int:
             plot_run(out)
     _print_summary(summary, out)
     if stop.first is not None:
-        name = signal.Signals(stop.first).name
+        sig = signal.Signals(stop.first)
+        name = sig.name
         print(f"thermine: interrupted by {name} at t={summary['mission_time_s']:.1f} s in "
               f"{summary['final_state']}; {_safing_line(summary)}; summary in "
               f"{out / 'summary.json'}", file=sys.stderr)
-        return EXIT_SIGNAL[stop.first]
+        return EXIT_SIGNAL[sig]
     if summary["mission_complete"]:
         return EXIT_COMPLETE
     return EXIT_SAFE if summary["final_state"] == "SAFE" else EXIT_INCOMPLETE

@@ -100,8 +100,16 @@ class PowerMonitor(Protocol):
 class Platform(Protocol):
     """What a backend hands the flight software: devices, a clock and a way to tick."""
 
-    devices: Mapping[str, object]
-    clock: Clock
+    # read-only members (a backend may hold them as plain attributes of narrower types)
+    @property
+    def devices(self) -> Mapping[str, object]:
+        """The devices by role (``heater``, ``sample_tc``, ...)."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """The mission clock."""
+        ...
 
     def advance(self, dt_s: float) -> None:
         """Let ``dt_s`` of mission time pass (step the plant, or wait on the wall clock)."""

@@ -223,10 +223,10 @@ def faradaic_efficiency(
         if not 0.0 <= ix < _INF:
             raise _bad("crossover_a_cm2", "finite and >= 0 A/cm^2", ix)
         return (i - ix) / i if i > ix else 0.0
-    i = _pos(current_density_a_cm2, "current_density_a_cm2", allow_zero=True)
-    ix = _pos(crossover_a_cm2, "crossover_a_cm2", allow_zero=True)
-    safe_i = np.where(i > 0.0, i, 1.0)
-    return _out(np.where(i > ix, (i - ix) / safe_i, 0.0))
+    ia = _pos(current_density_a_cm2, "current_density_a_cm2", allow_zero=True)
+    ixa = _pos(crossover_a_cm2, "crossover_a_cm2", allow_zero=True)
+    safe_i = np.where(ia > 0.0, ia, 1.0)
+    return _out(np.where(ia > ixa, (ia - ixa) / safe_i, 0.0))
 
 
 def faradaic_efficiency_scalar(current_density_a_cm2: float,

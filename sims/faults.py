@@ -15,7 +15,7 @@ import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sims.params import PlantParams
 
@@ -126,6 +126,8 @@ class PlantFaults:
     membrane_extra_ohm_cm2: float = 0.0
     h2_tank_leak_kg_s: float = 0.0
     bus_cap_factor: float = 1.0
+    if TYPE_CHECKING:  # (for the type checker only: at run time not a field, see above)
+        stamp: int = dataclasses.field(init=False, repr=False, compare=False)
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Range-check every assignment to a field (see the class docstring).

@@ -116,8 +116,8 @@ def vapor_pressure_pa(temp_k: float | ArrayLike, formula: str = EQ7) -> FloatOrA
             if not 0.0 < t < _INF:
                 raise _bad("temp_k", "finite and > 0 K", temp_k)
             return math.exp(_ln_p_eq2(t))
-        t = _temp_array(temp_k)
-        return _out(np.exp(28.9074 - 6143.7 / t))
+        ta = _temp_array(temp_k)
+        return _out(np.exp(28.9074 - 6143.7 / ta))
     raise ValueError(f"formula must be one of {FORMULAS}; got {formula!r}")
 
 
@@ -157,8 +157,8 @@ def ice_heat_capacity_j_mol_k(temp_k: float | ArrayLike) -> FloatOrArray:
             raise _bad("temp_k", "finite and > 0 K", temp_k)
         x = t / 125.1
         return -2.0572 + 0.14644 * t + 0.06163 * t * math.exp(-x * x)
-    t = _temp_array(temp_k)
-    return _out(_c_ice_j_mol(t))
+    ta = _temp_array(temp_k)
+    return _out(_c_ice_j_mol(ta))
 
 
 def _c_ice_j_mol(t: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -199,7 +199,7 @@ def _h_ice_j_mol(t: NDArray[np.float64]) -> NDArray[np.float64]:
 def ice_enthalpy_array_j_kg(t: NDArray[np.float64]) -> NDArray[np.float64]:
     """Unchecked array kernel: enthalpy of ice (antiderivative of M&K eq. 4, arbitrary
     reference), J/kg. Differences of it are sensible heats."""
-    return _h_ice_j_mol(t) / M_H2O  # type: ignore[return-value]
+    return _h_ice_j_mol(t) / M_H2O
 
 
 def ice_sensible_heat_j_kg(t_from_k: float | ArrayLike, t_to_k: float | ArrayLike) -> FloatOrArray:
@@ -216,7 +216,7 @@ def ice_sensible_heat_j_kg(t_from_k: float | ArrayLike, t_to_k: float | ArrayLik
 def ice_sensible_heat_array_j_kg(t_from: NDArray[np.float64],
                                  t_to: NDArray[np.float64]) -> NDArray[np.float64]:
     """Unchecked array kernel of :func:`ice_sensible_heat_j_kg`, J/kg."""
-    return (_h_ice_j_mol(t_to) - _h_ice_j_mol(t_from)) / M_H2O  # type: ignore[return-value]
+    return (_h_ice_j_mol(t_to) - _h_ice_j_mol(t_from)) / M_H2O
 
 
 def ice_conductivity_w_m_k(temp_k: float | ArrayLike) -> FloatOrArray:

@@ -62,6 +62,7 @@ def heat_capacity_j_kg_k(temp_k: float | ArrayLike) -> FloatOrArray:
     Hemingway et al. (1981) and Ledlow et al. (1992); good ~70-400 K, poorer below ~70 K
     (negative below ~1.3 K). Raises ValueError if temp_k is not finite and > 0.
     """
+    t: FloatOrArray
     if isinstance(temp_k, _SCALAR):
         t = float(temp_k)
         if not 0.0 < t < _INF:
@@ -153,10 +154,10 @@ def icy_heat_capacity_j_kg_k(
             raise _bad("ice_mass_fraction", "in [0, 1]", ice_mass_fraction)
         f = ice_mass_fraction
         return (1.0 - f) * heat_capacity_j_kg_k(temp_k) + f * ice_heat_capacity_j_kg_k(temp_k)
-    f = _arr(ice_mass_fraction, "ice_mass_fraction", 0.0, True, 1.0, hi_incl=True)
+    fa = _arr(ice_mass_fraction, "ice_mass_fraction", 0.0, True, 1.0, hi_incl=True)
     c_reg = np.asarray(heat_capacity_j_kg_k(np.asarray(temp_k, dtype=float)))
     c_ice = np.asarray(ice_heat_capacity_j_kg_k(np.asarray(temp_k, dtype=float)))
-    return _out((1.0 - f) * c_reg + f * c_ice)
+    return _out((1.0 - fa) * c_reg + fa * c_ice)
 
 
 def icy_conductivity_w_m_k(
@@ -205,14 +206,14 @@ def icy_conductivity_w_m_k(
             return k_dry + (f / pore) * (k_sat - k_dry)
         x = (f - pore) / (f + (1.0 - f) * a * (1.0 - n))
         return k_sat ** (1.0 - x) * max(k_ice, k_sat) ** x
-    t = _arr(temp_k, "temp_k", 0.0, False)
+    ta = _arr(temp_k, "temp_k", 0.0, False)
     z = _arr(depth_m, "depth_m", 0.0, True)
-    f = _arr(ice_mass_fraction, "ice_mass_fraction", 0.0, True, 1.0, hi_incl=True)
-    rho_g = np.asarray(grain_density_kg_m3, dtype=float)
-    rho = RHO_DEEP - _DRHO * np.exp(-z / H_M)
-    if not np.all((rho_g > rho) & (rho_g < _INF)):
+    fa = _arr(ice_mass_fraction, "ice_mass_fraction", 0.0, True, 1.0, hi_incl=True)
+    rho_ga = np.asarray(grain_density_kg_m3, dtype=float)
+    rhoa = RHO_DEEP - _DRHO * np.exp(-z / H_M)
+    if not np.all((rho_ga > rhoa) & (rho_ga < _INF)):
         raise _bad("grain_density_kg_m3", "finite and > the bulk density", grain_density_kg_m3)
-    return _out(icy_conductivity_array_w_m_k(t, f, icy_conductivity_terms(z, rho_g)))
+    return _out(icy_conductivity_array_w_m_k(ta, fa, icy_conductivity_terms(z, rho_ga)))
 
 
 def icy_conductivity_terms(depth_m: FloatOrArray, grain_density_kg_m3: FloatOrArray = (
@@ -232,7 +233,7 @@ def dry_conductivity_array_w_m_k(t: NDArray[np.float64],
                                  terms: tuple[FloatOrArray, ...]) -> NDArray[np.float64]:
     """:func:`icy_conductivity_array_w_m_k` with no ice (the Hayne et al. law), W/(m K):
     the same terms, the same arithmetic."""
-    return terms[0] * (1.0 + CHI * (t / 350.0) ** 3)  # type: ignore[return-value]
+    return terms[0] * (1.0 + CHI * (t / 350.0) ** 3)
 
 
 def icy_conductivity_array_w_m_k(t: NDArray[np.float64], f: NDArray[np.float64],

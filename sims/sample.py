@@ -185,6 +185,7 @@ class Sample(EnergyLedger):
         c rising steeply in T that drifts; here each layer is put at the temperature whose
         true enthalpy change (exact integrals of the c(T) fits) equals the energy the
         solver gave it since the last refresh (one Newton step)."""
+        assert self._temp_at_refresh is not None  # (called only after the first refresh)
         t_ref = self._temp_at_refresh[1:]
         t = self.temp_k[1:]
         props = self._layer_nodes.evaluate(t)
@@ -229,6 +230,7 @@ class Sample(EnergyLedger):
         self.radiated_j += radiated_w * dt_s
         self.conduction_only = self._inert
         if self._inert:  # no ice, no exchange with the chamber: conduction alone
+            assert self._cap_over_dt is not None  # (set by the refresh above)
             rhs = self._cap_over_dt * t_old
             rhs[0] += heater_power_w - radiated_w
             self.temp_k = solve_conductance_network(self._neg_g, self._base_diag, rhs)
@@ -237,6 +239,7 @@ class Sample(EnergyLedger):
                 volume_m3 / dt_s + other_sink_m3_s)
         coef = self._coef
         if self._slope_stale:  # slope and slope x T about the refreshed temperatures
+            assert coef is not None  # (vapour_coefficients() comes first)
             coef = self._coef = coef.copy()
             inv_t = 1.0 / t_old
             np.multiply(coef[0], (_B_K * inv_t - _HALF) * inv_t, out=coef[2])

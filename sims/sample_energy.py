@@ -63,7 +63,7 @@ class EnergyLedger:
             return 0.0
         t_sub = max(self.sublimated_temp_kg_k / self.sublimated_kg, self.t0_k)
         share = min(1.0, self.sublimated_kg / self.ice_initial_kg)
-        reg = share * self.p.mass_kg * regolith.sensible_heat_j_kg(self.t0_k, t_sub)
+        reg = share * self.p.mass_kg * float(regolith.sensible_heat_j_kg(self.t0_k, t_sub))
         per_kg = (float(ice.ice_sensible_heat_array_j_kg(self._t0_arr, np.array(t_sub)))
-                  + ice.latent_heat_j_per_kg(t_sub))
+                  + float(ice.latent_heat_j_per_kg(t_sub)))
         return reg + self.sublimated_kg * per_kg

@@ -115,8 +115,9 @@ class Dictionary:
     @cached_property
     def hk_fields(self) -> list[Channel]:
         """Housekeeping fields in the order of their slots."""
-        fields = [c for c in (*self.channels.sensors, *self.channels.status) if c.hk]
-        return sorted(fields, key=lambda c: c.hk.slot)  # type: ignore[union-attr]
+        fields = [(c.hk.slot, c) for c in (*self.channels.sensors, *self.channels.status)
+                  if c.hk]
+        return [c for _, c in sorted(fields, key=lambda slot_channel: slot_channel[0])]
 
     @cached_property
     def plausible(self) -> dict[str, tuple[str, float, float]]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from flight.fdir.monitors import (
     NO_TRIP,
@@ -142,16 +142,16 @@ class Fdir:
         limits, stales, (conditional, others), links, stale_values = self._plan
         if diagnostics:
             conditional, others = links
-        for i, mon, name, above, below in limits:  # LimitMonitor.evaluate, inlined
+        for i, lim, name, above, below in limits:  # LimitMonitor.evaluate, inlined
             v = get(name)
             if v is None or v != v:
                 continue
             if v > above or v < below:
-                mon.count += 1
-                if mon.count >= mon.persistence:
-                    trips.append((i, mon, v))
-            elif mon.count:
-                mon.count = 0
+                lim.count += 1
+                if lim.count >= lim.persistence:
+                    trips.append((i, lim, v))
+            elif lim.count:
+                lim.count = 0
         if stale_values is not None:
             # every stale check's reading fresh (the usual cycle): their sum is a number
             # (None fails it, NaN makes it NaN); noted once for all of them
@@ -163,22 +163,22 @@ class Fdir:
             if all_fresh:
                 self._stales_fresh_s = now_s
                 if self._stales_counted:  # fresh again: their counts restart
-                    for _, mon, _ in stales:
-                        mon.count = 0
+                    for _, stale, _ in stales:
+                        stale.count = 0
                     self._stales_counted = False
             else:  # one by one (each fresh reading inlined: StaleMonitor.evaluate)
                 self._write_stales_fresh_s()
                 self._stales_counted = True
-                for i, mon, name in stales:
+                for i, stale, name in stales:
                     v = get(name)
                     if v is not None and v == v:
-                        mon.fresh_s = now_s
-                        if mon.count:
-                            mon.count = 0
+                        stale.fresh_s = now_s
+                        if stale.count:
+                            stale.count = 0
                     else:
-                        value = mon.sample(now_s, inputs)
+                        value = stale.sample(now_s, inputs)
                         if value is not NO_TRIP:
-                            trips.append((i, mon, value))
+                            trips.append((i, stale, value))
         for i, mon, cname, above, below, evaluate, name, bad_above, bad_below in conditional:
             if cname is not None:  # Monitor.sample under one condition (or none), inlined
                 v = get(cname)
@@ -192,11 +192,12 @@ class Fdir:
                     continue
                 mon.idle = False
             if evaluate is None:  # CrosscheckMonitor.evaluate for a bound, inlined
-                since_s = mon.since_s
+                xcheck = cast(CrosscheckMonitor, mon)
+                since_s = xcheck.since_s
                 if since_s is None:
-                    mon.since_s = since_s = now_s
+                    xcheck.since_s = since_s = now_s
                 value = get(name)
-                if value is None or value != value or now_s - since_s < mon.held_s:
+                if value is None or value != value or now_s - since_s < xcheck.held_s:
                     continue
                 value = float(value)
                 bad = value >= bad_above or value <= bad_below

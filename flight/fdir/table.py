@@ -229,7 +229,8 @@ def check_monitors(path: str, monitors: Iterable[MonitorConfig],
             need("when", bool(m.when), "a crosscheck needs at least one 'when' condition")
             need("for_s", m.for_s is not None, "a crosscheck needs for_s [s]")
             need("expect", m.expect is not None, "a crosscheck needs 'expect'")
-            _check_expect(f"{at}.expect", m.expect, inputs)  # type: ignore[arg-type]
+            if m.expect is not None:  # (need() raised otherwise)
+                _check_expect(f"{at}.expect", m.expect, inputs)
         elif m.kind == "link":
             need("counter", m.counter.startswith("link_"),
                  f"{m.counter!r} is not a link_* diagnostics counter")

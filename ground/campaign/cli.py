@@ -172,13 +172,13 @@ def cmd_rerun(campaign_dir: Path, run_id: str, out: Path | None) -> int:
     if record.get("error"):
         print(record["error"], file=sys.stderr)
     print(f"files in {out}")
-    old = {r["run_id"]: r for r in read_results(campaign_dir / RESULTS)}.get(run_id)
-    if old is None:
+    old_record = {r["run_id"]: r for r in read_results(campaign_dir / RESULTS)}.get(run_id)
+    if old_record is None:
         print("not in results.jsonl: nothing to compare with")
         return EXIT_GREEN
-    if old.get("telemetry_sha256") == record["telemetry_sha256"]:
+    if old_record.get("telemetry_sha256") == record["telemetry_sha256"]:
         print(f"reproduced bit for bit: telemetry sha256 {record['telemetry_sha256']}")
         return EXIT_GREEN
     print(f"DIFFERS from the campaign: telemetry sha256 {record['telemetry_sha256']} "
-          f"(recorded {old.get('telemetry_sha256')})")
+          f"(recorded {old_record.get('telemetry_sha256')})")
     return EXIT_RED

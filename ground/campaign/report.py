@@ -235,7 +235,7 @@ def _latency_rows(records: list[dict[str, Any]], faults: list[str]) -> list[dict
 
 
 def _worst(records: list[dict[str, Any]], meta: dict[str, Any], out_dir: Path) -> list[dict]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in records:
         lat, bound = finite(r.get("detection_latency_s")), finite(r.get("detection_bound_s"))
         if r.get("detected") is True and lat is not None and bound is not None and bound > 0:
@@ -322,7 +322,9 @@ def summarize(out_dir: Path, meta: dict[str, Any], records: list[dict[str, Any]]
 
 def has_failures(c: Counter[str] | None) -> bool:
     """True when a matrix cell holds a failed, errored or timed-out run."""
-    return bool(c) and c["pass"] < sum(c.values())
+    if not c:
+        return False
+    return c["pass"] < sum(c.values())
 
 
 def cell_text(c: Counter[str] | None) -> str:

@@ -229,6 +229,7 @@ def load_campaign(path: str | Path) -> Campaign:
         from flight.fdir.table import resolve_path
 
         fdir = resolve_path(mission, inputs.mission.fdir)
+        assert fdir is not None  # (inputs.fdir was loaded from it)
         hashes["fdir"] = _sha256(Path(fdir))
     targets = Targets.of(inputs)
     for i, d in enumerate(cfg.dispersions):
@@ -287,10 +288,11 @@ def _cases(cfg: CampaignConfig, base: Path, where: str, hashes: dict[str, str],
         if not case.kind or not case.layer:
             raise ConfigError(at, "give layer and kind (or a plan file)")
         for j, trig in enumerate(case.triggers or cfg.triggers):
-            fault = {"id": case.name, "layer": case.layer, "kind": case.kind,
-                     "target": case.target, "params": dict(case.params),
-                     "trigger": {k: v for k, v in dataclasses.asdict(trig).items()
-                                 if v is not None}}
+            fault: dict[str, Any] = {
+                "id": case.name, "layer": case.layer, "kind": case.kind,
+                "target": case.target, "params": dict(case.params),
+                "trigger": {k: v for k, v in dataclasses.asdict(trig).items()
+                            if v is not None}}
             if case.duration_s is not None:
                 fault["duration_s"] = case.duration_s
             label = "t=0s" if case.kind == "ice_poor_sample" else trigger_label(trig)

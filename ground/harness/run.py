@@ -129,7 +129,7 @@ class Run:
             scheduler = FaultScheduler(inputs.faults, injectors, emit)
             clock = self.platform.clock
             self.events.listeners.append(
-                lambda e, f: scheduler.on_event(e, f, clock.now_s()))  # type: ignore[union-attr]
+                lambda e, f: scheduler.on_event(e, f, clock.now_s()))
         # the oracles read the plant's truth every second in a faulted run, every 10 s
         # in a clean one (a whole-plant snapshot is not free)
         self.faults = FaultSession(scheduler, self.platform,
