@@ -55,18 +55,29 @@ class FlightSoftware:
         self.fdir: Fdir
         self.sequencer = Sequencer(cfg, self.subsystems.apply_modes, emit,
                                    fdir_active=lambda: self.fdir.active())
-        self.fdir = Fdir(table, self.sequencer.go_safe, emit, fire=self.sequencer.fire)
         self.commander = Commander(
             self.sequencer.fire,
             {"set_heater_setpoint": self.subsystems.heater.set_setpoint_k}, emit,
             require_arm=True)
         for c in cfg.commands:
             self.commander.submit(c.name, c.args, at_s=c.at_s, source="mission")
+        # FDIR's state changes are commands with source 'fdir' through the one command
+        # path (as cFS LC requests an RTS): every autonomous action is a logged command
+        by_trigger = {spec["trigger"]: name for name, spec in
+                      self.commander.dictionary.items() if "trigger" in spec}
+        self.fdir = Fdir(table, self._fdir_safe, emit,
+                         fire=lambda trigger, reason: self.commander.execute_now(
+                             by_trigger[trigger], "fdir", reason))
         self.writer = ActuatorWriter(devices, emit)
         self.reader = SensorReader(devices, emit)
         self.executive = Executive(
             platform, cfg.cycle_hz, cfg.telemetry_hz, self.reader, self.subsystems,
             self.sequencer, self.commander, self.fdir, self.writer, telemetry)
+
+    def _fdir_safe(self, reason: str) -> None:
+        """FDIR's SAFE: the SAFE command from source ``fdir`` (nothing if already SAFE)."""
+        if self.sequencer.state != "SAFE":
+            self.commander.execute_now("SAFE", "fdir", reason)
 
     def request_stop(self, why: str) -> None:
         """End the run after the cycle in progress (signal-handler safe)."""

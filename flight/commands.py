@@ -122,7 +122,8 @@ class Commander:
     ``fire(trigger, reason)`` fires a state-chart trigger and returns whether the state
     changed; ``handlers`` maps handler names to callables taking the typed arguments.
     ``require_arm``: hazardous commands need an ARM first. The flight stack
-    (:class:`flight.app.Run`) always sets it; False only for unit tests of the queue.
+    (:class:`flight.app.FlightSoftware`) always sets it; False only for unit tests of the
+    queue.
     """
 
     def __init__(self, fire: Callable[[str, str], bool],
@@ -158,31 +159,48 @@ class Commander:
         """Execute every queued command whose time has come, in order."""
         while self._queue and self._queue[0][0] <= now_s:
             _, _, name, args, source = heapq.heappop(self._queue)
-            spec = self.dictionary[name]
-            if name == ARM_COMMAND:
-                self._arm(args["command"], now_s, source)
-                continue
-            armed = None
-            if self.require_arm and is_hazardous(spec, args):
-                armed_s, refusal = self._use_arm(name, now_s)
-                if refusal:
-                    self.emit("command", name=name, args=args, source=source,
-                              accepted=False, detail=refusal)
-                    continue
-                armed = f"armed at {armed_s:g} s"
-            if "trigger" in spec:
-                ok = self.fire(spec["trigger"], f"{name} command ({source})")
-                self.emit("command", name=name, args=args, source=source, accepted=ok,
-                          detail=armed if ok else "guard or state refused it")
-            else:
-                try:
-                    self.handlers[spec["handler"]](**args)
-                except ValueError as exc:
-                    self.emit("command", name=name, args=args, source=source,
-                              accepted=False, detail=str(exc))
-                else:
-                    self.emit("command", name=name, args=args, source=source, accepted=True,
-                              detail=armed)
+            self._execute(name, args, source, now_s)
+
+    def execute_now(self, name: str, source: str, reason: str | None = None,
+                    args: Mapping[str, Any] | None = None) -> bool:
+        """Execute a command at once, in this cycle (FDIR's responses: source ``fdir``),
+        logged like every other; ``reason`` is the state change's reason (a SAFE
+        reason). Returns whether it was accepted.
+
+        Raises:
+            CommandError: the command or its arguments are invalid (nothing is done).
+        """
+        typed = validate(self.dictionary, name, args or {})
+        return self._execute(name, typed, source, math.nan, reason)
+
+    def _execute(self, name: str, args: dict[str, Any], source: str, now_s: float,
+                 reason: str | None = None) -> bool:
+        spec = self.dictionary[name]
+        if name == ARM_COMMAND:
+            self._arm(args["command"], now_s, source)
+            return True
+        armed = None
+        if self.require_arm and is_hazardous(spec, args):
+            armed_s, refusal = self._use_arm(name, now_s)
+            if refusal:
+                self.emit("command", name=name, args=args, source=source,
+                          accepted=False, detail=refusal)
+                return False
+            armed = f"armed at {armed_s:g} s"
+        if "trigger" in spec:
+            ok = self.fire(spec["trigger"], reason or f"{name} command ({source})")
+            self.emit("command", name=name, args=args, source=source, accepted=ok,
+                      detail=armed if ok else "guard or state refused it")
+            return ok
+        try:
+            self.handlers[spec["handler"]](**args)
+        except ValueError as exc:
+            self.emit("command", name=name, args=args, source=source,
+                      accepted=False, detail=str(exc))
+            return False
+        self.emit("command", name=name, args=args, source=source, accepted=True,
+                  detail=armed)
+        return True
 
     # ---- ARM / FIRE ------------------------------------------------------------------
     def _arm(self, command: str, now_s: float, source: str) -> None:
