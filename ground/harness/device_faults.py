@@ -36,10 +36,11 @@ import typing
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
+from common.clock import Clock
 from hal.errors import DeviceTimeout
 from hal.interfaces import KINDS
 
@@ -72,12 +73,6 @@ BOOL_READS: frozenset[str] = frozenset(
     if n in READ_METHODS and typing.get_type_hints(getattr(proto, n)).get("return") is bool)
 _READ_KINDS = ("dropout", "stuck", "bias", "drift", "noise")
 _FLOAT_KINDS = ("bias", "drift", "noise")
-
-
-class SupportsNow(Protocol):
-    """Any clock: ``now_s()`` [s]."""
-
-    def now_s(self) -> float: ...
 
 
 def fault_rng(seed: int, fault_id: str) -> np.random.Generator:
@@ -139,7 +134,7 @@ class _Active:
 
     params: dict[str, float | None]
     methods: frozenset[str]
-    clock: SupportsNow | None
+    clock: Clock | None
     rng: np.random.Generator | None
     t0_s: float = 0.0
     frozen: dict[str, Any] = field(default_factory=dict)  # stuck: method -> value
@@ -178,7 +173,7 @@ class FaultableDevice:
         return {k: dict(a.params) for k, a in self._faults.items()}
 
     def activate(self, kind: str, params: Mapping[str, Any] | None = None,
-                 clock: SupportsNow | None = None, rng: np.random.Generator | None = None,
+                 clock: Clock | None = None, rng: np.random.Generator | None = None,
                  *, methods: Iterable[str] | None = None) -> None:
         """Start fault ``kind`` (replacing an active one of the same kind).
 

@@ -31,7 +31,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ground.harness.device_faults import Catalogue, SupportsNow, check_params
+from common.clock import Clock
+from ground.harness.device_faults import Catalogue, check_params
 
 #: kind -> allowed params -> (default, lo, hi); a default of None means required
 LINK_FAULT_KINDS: Catalogue = {
@@ -143,7 +144,7 @@ class FaultyTransport:
             child stream per fault and direction is derived from it here.
     """
 
-    def __init__(self, inner: ByteTransport, clock: SupportsNow,
+    def __init__(self, inner: ByteTransport, clock: Clock,
                  rng: np.random.Generator) -> None:
         self.inner = inner
         self.clock = clock
@@ -269,7 +270,7 @@ class FaultyTransport:
         self.inner.close()
 
 
-def install_link_faults(platform: object, clock: SupportsNow,
+def install_link_faults(platform: object, clock: Clock,
                         rng: np.random.Generator) -> FaultyTransport:
     """Put a :class:`FaultyTransport` between the link and the port of a serial platform
     (``platform.board.link.transport``, see :data:`TRANSPORT_PATH`) and return it. The

@@ -24,6 +24,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Protocol
 
+from common.clock import Clock
 from hal.errors import DeviceError, DeviceTimeout
 from hal.serial.framing import FrameDecoder, Packet, encode_frame, tc
 from hal.serial.icd import SEQ_MODULO, Apid, Service, Status
@@ -37,12 +38,6 @@ class Transport(Protocol):
     def write(self, data: bytes) -> None: ...
 
     def read(self, max_bytes: int) -> bytes: ...
-
-
-class DeadlineClock(Protocol):
-    """Any clock with ``now_s``; it must advance while the link waits."""
-
-    def now_s(self) -> float: ...
 
 
 @dataclass
@@ -116,7 +111,7 @@ class Link:
         max_idle_reads: backstop: empty reads that also end a try.
     """
 
-    def __init__(self, transport: Transport, clock: DeadlineClock, timeout_s: float = 0.05,
+    def __init__(self, transport: Transport, clock: Clock, timeout_s: float = 0.05,
                  retries: int = 3, max_idle_reads: int = 1000) -> None:
         if not timeout_s > 0:
             raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
