@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml setup.py sims/_kernels.c
 run: $(STAMP)
 	$(BIN)/thermine run $(ARGS)
 
+# two workers (CI has 2 cores); branch coverage of flight/, failing under 95 %
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --cov=flight --cov-branch \
+		--cov-report=term:skip-covered --cov-fail-under=95
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
