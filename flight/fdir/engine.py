@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any
 
 from flight.fdir.monitors import (
     NO_TRIP,
@@ -192,7 +192,8 @@ class Fdir:
                     continue
                 mon.idle = False
             if evaluate is None:  # CrosscheckMonitor.evaluate for a bound, inlined
-                xcheck = cast(CrosscheckMonitor, mon)
+                # (this branch holds crosschecks only; no cast() call in the hot loop)
+                xcheck: CrosscheckMonitor = mon  # type: ignore[assignment]
                 since_s = xcheck.since_s
                 if since_s is None:
                     xcheck.since_s = since_s = now_s
