@@ -38,4 +38,4 @@ states: $(STAMP)
 	$(BIN)/thermine states
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .ruff_cache .mypy_cache .hypothesis *.egg-info build sims/*.so
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache .mypy_cache .hypothesis .coverage htmlcov *.egg-info build sims/*.so
