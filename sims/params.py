@@ -1,36 +1,33 @@
 """Parameters of the simulated plant, as dataclasses with units and valid ranges.
 
-Every field carries ``metadata`` with ``min``/``max`` (inclusive) and a one-line
-``doc`` so that the config loader can validate a YAML section against it and name the
-key that is wrong. Defaults describe the nominal payload; values marked "typical" are
+Every field is a :func:`common.schema.param` with ``min``/``max`` (inclusive) and a
+one-line ``doc``, so the one schema mechanism validates a YAML section against it and
+names the key that is wrong. Defaults describe the nominal payload; values marked "typical" are
 engineering choices, not published fits (see docs/physics.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-
-def _f(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "") -> Any:
-    return field(default=default, metadata={"min": lo, "max": hi, "doc": doc})
+from common.schema import param
 
 
 @dataclass(frozen=True)
 class SampleParams:
     """The regolith sample the rover scooped into the extraction chamber."""
 
-    mass_kg: float = _f(0.15, 1e-4, 10.0, "dry regolith mass")
-    ice_mass_fraction: float = _f(0.056, 0.0, 0.5, "ice / (ice + regolith); LCROSS 5.6 wt%")
-    initial_temp_k: float = _f(40.0, 20.0, 300.0, "uniform start temperature (PSR)")
-    diameter_m: float = _f(0.11, 0.01, 1.0, "crucible inner diameter")
-    bulk_density_kg_m3: float = _f(1500.0, 800.0, 2500.0, "dry bulk density in the crucible")
-    layers: int = _f(30, 3, 400, "number of 1-D conduction layers")
-    pore_radius_m: float = _f(2.0e-5, 1e-7, 1e-3, "mean pore radius (typical, grains ~70 um)")
-    porosity: float = _f(0.5, 0.05, 0.95, "pore volume fraction")
-    tortuosity: float = _f(2.0, 1.0, 10.0, "pore path tortuosity (typical)")
-    conductivity_depth_m: float = _f(0.5, 0.0, 10.0, "Hayne Kc(z) depth the sample compacts to")
-    conductivity_scale: float = _f(1.0, 0.01, 100.0, "multiplier on the bulk conductivity "
+    mass_kg: float = param(0.15, 1e-4, 10.0, "dry regolith mass")
+    ice_mass_fraction: float = param(0.056, 0.0, 0.5, "ice / (ice + regolith); LCROSS 5.6 wt%")
+    initial_temp_k: float = param(40.0, 20.0, 300.0, "uniform start temperature (PSR)")
+    diameter_m: float = param(0.11, 0.01, 1.0, "crucible inner diameter")
+    bulk_density_kg_m3: float = param(1500.0, 800.0, 2500.0, "dry bulk density in the crucible")
+    layers: int = param(30, 3, 400, "number of 1-D conduction layers")
+    pore_radius_m: float = param(2.0e-5, 1e-7, 1e-3, "mean pore radius (typical, grains ~70 um)")
+    porosity: float = param(0.5, 0.05, 0.95, "pore volume fraction")
+    tortuosity: float = param(2.0, 1.0, 10.0, "pore path tortuosity (typical)")
+    conductivity_depth_m: float = param(0.5, 0.0, 10.0, "Hayne Kc(z) depth the sample compacts to")
+    conductivity_scale: float = param(1.0, 0.01, 100.0, "multiplier on the bulk conductivity "
                                    "(dispersions: Hayne's K is uncertain by a factor of a few)")
 
 
@@ -38,58 +35,58 @@ class SampleParams:
 class HeaterParams:
     """Heated plate lying on the sample surface (perforated, vapour passes through)."""
 
-    max_power_w: float = _f(30.0, 0.0, 1000.0, "element rating")
-    plate_heat_capacity_j_k: float = _f(45.0, 0.1, 1e5, "50 g aluminium plate (typical)")
-    contact_conductance_w_k: float = _f(0.5, 1e-4, 1e3, "plate-to-sample contact (typical)")
-    emissivity: float = _f(0.05, 0.0, 1.0, "effective emissivity of the plate's back (MLI)")
-    gap_emissivity: float = _f(0.86, 0.0, 1.0, "plate (0.9) to regolith (0.95) across the gap")
+    max_power_w: float = param(30.0, 0.0, 1000.0, "element rating")
+    plate_heat_capacity_j_k: float = param(45.0, 0.1, 1e5, "50 g aluminium plate (typical)")
+    contact_conductance_w_k: float = param(0.5, 1e-4, 1e3, "plate-to-sample contact (typical)")
+    emissivity: float = param(0.05, 0.0, 1.0, "effective emissivity of the plate's back (MLI)")
+    gap_emissivity: float = param(0.86, 0.0, 1.0, "plate (0.9) to regolith (0.95) across the gap")
 
 
 @dataclass(frozen=True)
 class ChamberParams:
     """Sealed extraction chamber, its valve to the cold trap and its leak to vacuum."""
 
-    volume_m3: float = _f(1.0e-3, 1e-6, 1.0, "free gas volume")
-    wall_temp_k: float = _f(220.0, 100.0, 350.0, "walls held above frost point (typical)")
-    valve_diameter_m: float = _f(0.01, 1e-4, 0.2, "orifice to the cold trap")
-    leak_conductance_m3_s: float = _f(2.0e-6, 0.0, 1.0, "leak to vacuum (typical)")
-    relief_pressure_pa: float = _f(2000.0, 100.0, 1e6, "relief valve cracks above this")
-    relief_conductance_m3_s: float = _f(1.0e-3, 0.0, 1.0, "relief valve open, to vacuum")
+    volume_m3: float = param(1.0e-3, 1e-6, 1.0, "free gas volume")
+    wall_temp_k: float = param(220.0, 100.0, 350.0, "walls held above frost point (typical)")
+    valve_diameter_m: float = param(0.01, 1e-4, 0.2, "orifice to the cold trap")
+    leak_conductance_m3_s: float = param(2.0e-6, 0.0, 1.0, "leak to vacuum (typical)")
+    relief_pressure_pa: float = param(2000.0, 100.0, 1e6, "relief valve cracks above this")
+    relief_conductance_m3_s: float = param(1.0e-3, 0.0, 1.0, "relief valve open, to vacuum")
 
 
 @dataclass(frozen=True)
 class TrapParams:
     """Cold trap, its cryocooler and its melt heater."""
 
-    heat_capacity_j_k: float = _f(100.0, 0.1, 1e5, "110 g aluminium finger (typical)")
-    initial_temp_k: float = _f(120.0, 20.0, 300.0, "start temperature")
-    parasitic_conductance_w_k: float = _f(0.004, 0.0, 10.0, "heat leak from the walls")
-    cryo_lift_w_at_ref: float = _f(2.0, 0.0, 100.0, "cryocooler lift at the reference temp")
-    cryo_ref_temp_k: float = _f(100.0, 30.0, 300.0, "reference temperature of the lift")
-    cryo_floor_temp_k: float = _f(40.0, 4.0, 200.0, "temperature at which the lift is zero")
-    cryo_input_power_w: float = _f(12.0, 0.0, 500.0, "electrical draw when on")
-    heater_max_power_w: float = _f(15.0, 0.0, 500.0, "melt heater rating")
+    heat_capacity_j_k: float = param(100.0, 0.1, 1e5, "110 g aluminium finger (typical)")
+    initial_temp_k: float = param(120.0, 20.0, 300.0, "start temperature")
+    parasitic_conductance_w_k: float = param(0.004, 0.0, 10.0, "heat leak from the walls")
+    cryo_lift_w_at_ref: float = param(2.0, 0.0, 100.0, "cryocooler lift at the reference temp")
+    cryo_ref_temp_k: float = param(100.0, 30.0, 300.0, "reference temperature of the lift")
+    cryo_floor_temp_k: float = param(40.0, 4.0, 200.0, "temperature at which the lift is zero")
+    cryo_input_power_w: float = param(12.0, 0.0, 500.0, "electrical draw when on")
+    heater_max_power_w: float = param(15.0, 0.0, 500.0, "melt heater rating")
 
 
 @dataclass(frozen=True)
 class ElectrolyzerParams:
     """PEM stack and its product tanks."""
 
-    cells: int = _f(1, 1, 100, "cells in series")
-    active_area_cm2: float = _f(10.0, 0.1, 1e4, "active area per cell")
-    stack_temp_k: float = _f(333.15, 273.15, 373.15, "stack held at 60 C")
-    max_current_a: float = _f(20.0, 0.0, 1000.0, "supply rating")
-    h2_tank_volume_m3: float = _f(1.0e-3, 1e-6, 1.0, "hydrogen tank")
-    o2_tank_volume_m3: float = _f(0.5e-3, 1e-6, 1.0, "oxygen tank")
-    tank_temp_k: float = _f(293.15, 100.0, 400.0, "tank gas temperature")
-    initial_tank_pressure_pa: float = _f(1.0e3, 0.0, 1e7, "residual gas in each tank")
+    cells: int = param(1, 1, 100, "cells in series")
+    active_area_cm2: float = param(10.0, 0.1, 1e4, "active area per cell")
+    stack_temp_k: float = param(333.15, 273.15, 373.15, "stack held at 60 C")
+    max_current_a: float = param(20.0, 0.0, 1000.0, "supply rating")
+    h2_tank_volume_m3: float = param(1.0e-3, 1e-6, 1.0, "hydrogen tank")
+    o2_tank_volume_m3: float = param(0.5e-3, 1e-6, 1.0, "oxygen tank")
+    tank_temp_k: float = param(293.15, 100.0, 400.0, "tank gas temperature")
+    initial_tank_pressure_pa: float = param(1.0e3, 0.0, 1e7, "residual gas in each tank")
 
 
 @dataclass(frozen=True)
 class PowerParams:
     """The rover's power allocation to the payload."""
 
-    bus_cap_w: float = _f(45.0, 0.0, 5000.0, "rover's cap on the payload's draw")
+    bus_cap_w: float = param(45.0, 0.0, 5000.0, "rover's cap on the payload's draw")
 
 
 @dataclass(frozen=True)
@@ -102,9 +99,9 @@ class SolverParams:
     and is stepped at ``inert_step_s`` instead (0: at ``thermal_step_s``); the heater
     coming on (or a valve change) closes that interval at once."""
 
-    thermal_step_s: float = _f(1.0, 0.0, 60.0, "thermal/vapour step; 0 = every call")
-    inert_step_s: float = _f(5.0, 0.0, 60.0, "step of an inert, unheated sample; 0 = thermal")
-    refresh_s: float = _f(10.0, 0.0, 600.0, "re-evaluate conductivities and capacities")
+    thermal_step_s: float = param(1.0, 0.0, 60.0, "thermal/vapour step; 0 = every call")
+    inert_step_s: float = param(5.0, 0.0, 60.0, "step of an inert, unheated sample; 0 = thermal")
+    refresh_s: float = param(10.0, 0.0, 600.0, "re-evaluate conductivities and capacities")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ version of its source) and numpy (sims/kernels_numpy.py, always there)."""
 
 from __future__ import annotations
 
-import platform
 from types import ModuleType
 
 import pytest
@@ -20,11 +19,6 @@ def _load_c() -> tuple[ModuleType | None, str]:
 
 
 C_KERNELS, C_MISSING = _load_c()
-#: x86-64's baseline instruction set has no fused multiply-add, so a C compiler cannot
-#: contract ``a * b + c`` there unless told to (``-march=...``; setup.py does not): the C
-#: and the numpy kernels are then the same IEEE-754 operations on the same libm, and agree
-#: to the bit. Elsewhere (arm64: compilers fuse by default) they agree to rounding.
-BITWISE = platform.machine().lower() in ("x86_64", "amd64")
 
 
 @pytest.fixture(params=["c", "numpy"])
