@@ -1,32 +1,21 @@
 """The plant's kernels in numpy and Python: the fallback for ``sims/_kernels.c``.
 
-The same six functions as the C extension :mod:`sims._kernels` (``solve``,
-``coupled_step``, ``sublimate``, ``rate_law``, ``node_terms``, ``plausible``) and its
-constants, with the same positional arguments, in-place outputs, return values and
-errors (a ``ValueError`` naming a bad array: length, dtype, C-contiguity, writability; a
-``FloatingPointError`` on a zero pivot; a ``TypeError`` on the wrong number of
-arguments). :mod:`sims.compiled` picks this module when the C one is not built (no C
-compiler at install) or ``THERMINE_KERNELS=numpy``; see docs/physics.md, "Numerics".
+The same six functions and constants as :mod:`sims._kernels` (``solve``,
+``coupled_step``, ``sublimate``, ``rate_law``, ``node_terms``, ``plausible``), with the
+same arguments, in-place outputs, return values and errors (``ValueError`` naming a bad
+array, ``FloatingPointError`` on a zero pivot, ``TypeError`` on a wrong arity).
+:mod:`sims.compiled` picks it when the C one is not built or ``THERMINE_KERNELS=numpy``.
 
-The arithmetic is the C's, operation by operation, so the two agree to the last bit on
-x86-64 (tested: ``tests/sims/test_kernel_paths.py``, kernel by kernel and a whole
-mission's telemetry); where the compiler fuses ``a * b + c`` into one rounding (arm64
-by default; x86-64's baseline instruction set has no fused multiply-add), to rounding:
-
-- elementwise expressions keep the C's operand order and grouping (numpy's ``+ - * /``
-  on float64 round exactly as C's do);
-- every sum is the C's left-to-right loop: ``np.add.accumulate`` (sequential, unlike
-  ``np.sum``'s pairwise summation), plus ``0.0`` as the C's accumulator starts at it;
-- ``exp`` and ``log`` are the C library's, through :mod:`math` on Python floats (numpy
-  has its own SIMD versions, which may differ by an ulp); an argument outside
-  :mod:`math`'s domain (``log`` of 0, an ``exp`` overflow) falls back to numpy's
-  ``inf``/``nan``, as the C gives;
-- the Thomas sweeps are loops over Python floats, in the C's order.
-
-Like the C, a kernel gives ``inf`` and ``nan`` without a warning (numpy's are silenced
-for the call). The cost is the Python around the arithmetic: per call ~5-45 us where the
-C takes ~0.2-1.2 us, so a mission flies slower (figures in docs/physics.md), not
-differently.
+The arithmetic is the C's, operation by operation, so the two agree to the bit on x86-64
+(no fused multiply-add in its baseline) and to rounding elsewhere
+(``tests/sims/test_kernel_paths.py``): elementwise expressions keep the C's operand
+order; every sum is the C's left-to-right loop (``np.add.accumulate`` from ``0.0``, not
+``np.sum``'s pairwise sum); ``exp`` and ``log`` are the C library's through
+:mod:`math` (numpy's SIMD ones may differ by an ulp), falling back to numpy's
+``inf``/``nan`` outside :mod:`math`'s domain, as the C gives; the Thomas sweeps loop
+over Python floats in the C's order. Like the C, a kernel gives ``inf`` and ``nan``
+without a warning. The cost is the Python around the arithmetic (~5-45 us per call
+against the C's ~0.2-1.2 us): a mission flies slower (docs/physics.md), not differently.
 """
 
 from __future__ import annotations
