@@ -49,6 +49,12 @@ class SafingReport:
                 "confirmed": self.confirmed, "failed_writes": self.failed_writes,
                 "readback": self.readback, "problems": self.problems}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SafingReport:
+        """The report back from :meth:`as_dict` (a summary's ``safing`` block)."""
+        return cls(d["commanded"], d["confirmed"], list(d["failed_writes"]),
+                   dict(d["readback"]), list(d["problems"]))
+
     def line(self) -> str:
         """One sentence for the operator."""
         if self.confirmed:

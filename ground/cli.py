@@ -254,9 +254,7 @@ def _fly(run: Any, args: argparse.Namespace, out: Path) -> int:
 def _safing_line(summary: dict[str, Any]) -> str:
     from flight.safing import SafingReport
 
-    s = summary["safing"]
-    return SafingReport(s["commanded"], s["confirmed"], s["failed_writes"], s["readback"],
-                        s["problems"]).line()
+    return SafingReport.from_dict(summary["safing"]).line()
 
 
 def _print_event(event: str, fields: dict[str, Any]) -> None:

@@ -143,7 +143,7 @@ class Run:
 
     def request_stop(self, why: str) -> None:
         """End the run safely after the cycle in progress (signal-handler safe)."""
-        self.executive.request_stop(why)
+        self.flight.request_stop(why)
 
     def fly(self, until_s: float | None = None, progress: ProgressFn | None = None,
             wall_clock: Callable[[], float] = time.perf_counter) -> dict[str, Any]:
@@ -173,14 +173,15 @@ class Run:
             now = self.platform.clock.now_s()
             truth = self.platform.truth()  # (before the read-back cycle moves the plant)
             safing = self.flight.safe()
-        self.events.emit("safing", **safing.as_dict())
+        safing_block = safing.as_dict()
+        self.events.emit("safing", **safing_block)
         self.events.emit("run_end", reason=reason, state=self.sequencer.state,
                          stop=self.executive.stop_requested)
         self.events.close()
         summary = build_summary(self.sequencer, truth, cfg.seed, now, wall_s)
         summary["end_reason"] = reason
         summary["stop_signal"] = self.executive.stop_requested
-        summary["safing"] = safing.as_dict()
+        summary["safing"] = safing_block
         if error is not None:
             summary["error"] = f"{type(error).__name__}: {error}"
         summary["fdir_records"] = self.fdir.records
