@@ -55,19 +55,21 @@ class FlightSoftware:
         self.fdir: Fdir
         self.sequencer = Sequencer(cfg, self.subsystems.apply_modes, emit,
                                    fdir_active=lambda: self.fdir.active())
-        self.commander = Commander(
-            self.sequencer.fire,
-            {"set_heater_setpoint": self.subsystems.heater.set_setpoint_k}, emit,
-            require_arm=True)
+        handlers: dict[str, Callable[..., None]] = {
+            "set_heater_setpoint": self.subsystems.heater.set_setpoint_k}
+        self.commander = Commander(self.sequencer.fire, handlers, emit, require_arm=True)
         for c in cfg.commands:
             self.commander.submit(c.name, c.args, at_s=c.at_s, source="mission")
-        # FDIR's state changes are commands with source 'fdir' through the one command
-        # path (as cFS LC requests an RTS): every autonomous action is a logged command
+        # FDIR's actions are commands with source 'fdir' through the one command path
+        # (as cFS LC requests an RTS): every autonomous action is a logged command
         by_trigger = {spec["trigger"]: name for name, spec in
                       self.commander.dictionary.items() if "trigger" in spec}
         self.fdir = Fdir(table, self._fdir_safe, emit,
                          fire=lambda trigger, reason: self.commander.execute_now(
-                             by_trigger[trigger], "fdir", reason))
+                             by_trigger[trigger], "fdir", reason),
+                         command=lambda name, args: self.commander.execute_now(
+                             name, "fdir", args=args))
+        handlers.update(self.fdir.responder.handlers())
         self.writer = ActuatorWriter(devices, emit)
         self.reader = SensorReader(devices, emit)
         self.executive = Executive(

@@ -1,4 +1,4 @@
-"""Commands: the dictionary (commands.yaml), validation, a queue and one entry point.
+"""Commands: the dictionary's commands, validation, a queue and one entry point.
 
 Every command, whether time-tagged in the mission YAML or sent from the ground, goes
 through :meth:`Commander.submit`; it is validated at once (unknown name, missing,
@@ -13,18 +13,15 @@ an ``arm`` event, dropped arms as ``disarm``.
 
 from __future__ import annotations
 
+import copy
 import heapq
 import math
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from common.dictionary import HERE as DICTIONARY_DIR
+from common.dictionary import DICTIONARY
 from common.errors import ConfigError
 
-DICTIONARY_PATH = DICTIONARY_DIR / "commands.yaml"
 _TYPES: dict[str, type] = {"float": float, "int": int, "str": str, "bool": bool}
 #: default time [s] an ARM stays valid
 ARM_WINDOW_S = 30.0
@@ -35,16 +32,17 @@ class CommandError(ValueError):
     """A command was refused before execution; the message names the command and argument."""
 
 
-def load_dictionary(path: Path = DICTIONARY_PATH) -> dict[str, dict[str, Any]]:
-    """The command dictionary as plain data, keyed by command name, checked.
+def load_dictionary() -> dict[str, dict[str, Any]]:
+    """The command dictionary in force (common/dictionary/commands.yaml, validated at
+    load) as plain data keyed by command name, its hazardous markings checked; a copy
+    the caller may change.
 
     Raises:
         ConfigError: a ``hazardous`` entry is malformed, or ARM's choices are not
             exactly the hazardous commands.
     """
-    with open(path, encoding="utf-8") as f:
-        dictionary: dict[str, dict[str, Any]] = yaml.safe_load(f)
-    check_dictionary(dictionary, str(path))
+    dictionary = copy.deepcopy(DICTIONARY.command_table)
+    check_dictionary(dictionary, str(DICTIONARY.source / "commands.yaml"))
     return dictionary
 
 
@@ -176,6 +174,11 @@ class Commander:
     def _execute(self, name: str, args: dict[str, Any], source: str, now_s: float,
                  reason: str | None = None) -> bool:
         spec = self.dictionary[name]
+        sources = spec.get("sources")
+        if sources is not None and source not in sources:
+            self.emit("command", name=name, args=args, source=source, accepted=False,
+                      detail=f"{name} is not accepted from {source} (only {', '.join(sources)})")
+            return False
         if name == ARM_COMMAND:
             self._arm(args["command"], now_s, source)
             return True

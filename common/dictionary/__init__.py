@@ -1,9 +1,11 @@
 """The dictionary: one row per channel and event, validated at load; everything else is
 derived from it (DESIGN.md, "The dictionary").
 
-``channels.yaml`` lists the sensors flight reads, the actuators it commands and the
-board's status fields; ``events.yaml`` every event with its severity. The tables the
-rest of the code uses are views of the loaded :class:`Dictionary`:
+``channels.yaml`` lists the sensors flight reads, the actuators it commands, the
+platform's diagnostics, the board's status fields and the telemetry packets (APIDs);
+``commands.yaml`` every command with its opcode and argument encodings
+(:mod:`common.dictionary.command_rows`); ``events.yaml`` every event with its severity.
+The tables the rest of the code uses are views of the loaded :class:`Dictionary`:
 
 - :attr:`Dictionary.sensors`: telemetry name -> (device role, read method)
 - :attr:`Dictionary.actuators`: command name -> (device role, write method)
@@ -11,6 +13,8 @@ rest of the code uses are views of the loaded :class:`Dictionary`:
 - :attr:`Dictionary.devices`: device role -> kind (what a hardware YAML must have)
 - :attr:`Dictionary.hk_fields`: the board's housekeeping fields, in order
 - :attr:`Dictionary.plausible`: checkout ranges, :attr:`Dictionary.severity`: events
+- :attr:`Dictionary.stale`: sensor -> its stale time, FDIR response, monitor id
+- :attr:`Dictionary.command_table`: the commands as plain data (:mod:`flight.commands`)
 
 The dictionary in force is :data:`DICTIONARY`, read from this package, or from the
 directory named by the environment variable ``THERMINE_DICTIONARY`` (a copy with a new
@@ -25,6 +29,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from common.dictionary.command_rows import Command, command_table, load_commands
 from common.errors import ConfigError
 from common.schema import load, param, read_yaml
 
@@ -53,6 +58,23 @@ class Hk:
 
 
 @dataclass(frozen=True)
+class Stale:
+    after_s: float = param(3.0, 0.01, 3600.0, "a reading missing this long trips its monitor")
+    response: str = param("SAFE", doc="the FDIR table's response to it (SAFE, LOG or a name)")
+    monitor: str = param("", doc="the monitor's id (default: the name without its unit, "
+                         "+ _stale)")
+    enabled_in: Any = param("all", doc="'all' or the states it watches in")
+
+
+@dataclass(frozen=True)
+class Packet:
+    name: str = param(doc="packet name (HK, LINK, EVENT, VERIFY, TC)")
+    apid: int = param(lo=0, hi=0x7FE, doc="its CCSDS APID (0x7FF is the idle packet's)")
+    type: str = param("tm", choices=("tm", "tc"), doc="telemetry or telecommand")
+    doc: str = param("", doc="what it carries")
+
+
+@dataclass(frozen=True)
 class Channel:
     name: str = param(doc="telemetry name, SI unit in the name where it could be doubted")
     unit: str = param(doc="SI unit, '-' for a state")
@@ -61,6 +83,15 @@ class Channel:
     hk: Hk | None = param(None, doc="its field in the board's housekeeping TM")
     plausible: list[float] = param([], doc="sensor: [lo, hi] a checkout accepts at rest")
     safe: Any = param(None, doc="actuator: its value in SAFE")
+    stale: Stale | None = param(None, doc="sensor: the stale monitor on it, if any")
+    packet: str = param("HK", doc="the telemetry packet that carries it (packets:)")
+    tm: str = param("", choices=("", "u8", "u16", "u32", "f32", "f64"),
+                    doc="its encoding in that packet (default: u8 for unit '-', else f32)")
+
+    @property
+    def tm_type(self) -> str:
+        """Its encoding in its telemetry packet."""
+        return self.tm or ("u8" if self.unit == "-" else "f32")
 
 
 @dataclass(frozen=True)
@@ -68,6 +99,9 @@ class ChannelsFile:
     sensors: list[Channel] = param([], doc="what flight reads, in telemetry order")
     actuators: list[Channel] = param([], doc="what flight commands, in telemetry order")
     status: list[Channel] = param([], doc="housekeeping fields flight does not read")
+    diagnostics: list[Channel] = param([], doc="the platform's own figures (serial link "
+                                       "counters), telemetry only where the platform has them")
+    packets: list[Packet] = param([], doc="the CCSDS packets and their APIDs")
 
 
 @dataclass(frozen=True)
@@ -88,6 +122,7 @@ class Dictionary:
 
     channels: ChannelsFile
     events: dict[str, Event] = field(default_factory=dict)
+    commands: dict[str, Command] = field(default_factory=dict)
     source: Path = HERE
 
     @cached_property
@@ -128,6 +163,23 @@ class Dictionary:
     def severity(self) -> dict[str, str]:
         return {name: e.severity for name, e in self.events.items()}
 
+    @cached_property
+    def stale(self) -> dict[str, Stale]:
+        """Sensor -> its stale monitor's row (its ``monitor`` id filled in)."""
+        return {c.name: Stale(c.stale.after_s, c.stale.response,
+                              c.stale.monitor or f"{c.name.rsplit('_', 1)[0]}_stale",
+                              c.stale.enabled_in)
+                for c in self.channels.sensors if c.stale is not None}
+
+    @cached_property
+    def apids(self) -> dict[str, int]:
+        """Packet name -> APID."""
+        return {p.name: p.apid for p in self.channels.packets}
+
+    @cached_property
+    def command_table(self) -> dict[str, dict[str, Any]]:
+        return command_table(self.commands)
+
 
 def load_dictionary(directory: str | Path = HERE) -> Dictionary:
     """Read and validate ``channels.yaml`` and ``events.yaml`` of ``directory``.
@@ -147,19 +199,30 @@ def load_dictionary(directory: str | Path = HERE) -> Dictionary:
                           f" once each, got {slots}")
     epath = d / "events.yaml"
     events = load(EventsFile, read_yaml(epath), f"{epath}:").events
-    return Dictionary(channels, dict(events), d)
+    names = {"sensors": [c.name for c in channels.sensors],
+             "actuators": [c.name for c in channels.actuators]}
+    commands = load_commands(d / "commands.yaml", names)
+    return Dictionary(channels, dict(events), commands, d)
 
 
 def _check_channels(path: str, ch: ChannelsFile) -> None:
     kinds: dict[str, str] = {}
-    for group in ("sensors", "actuators", "status"):
+    apids: dict[int, str] = {}
+    for i, p in enumerate(ch.packets):
+        if apids.setdefault(p.apid, p.name) != p.name:
+            raise ConfigError(f"{path}: packets[{i}].apid", f"{p.apid} is {apids[p.apid]}'s too")
+    packets = {p.name for p in ch.packets if p.type == "tm"}
+    for group in ("sensors", "actuators", "status", "diagnostics"):
         seen: set[str] = set()
         for i, c in enumerate(getattr(ch, group)):
             at = f"{path}: {group}[{i}] ({c.name})"
             if c.name in seen:
                 raise ConfigError(at, "name used twice")
             seen.add(c.name)
-            if group != "status" and c.device is None:
+            if group != "status" and c.packet not in packets:
+                raise ConfigError(f"{at}.packet", f"{c.packet!r} is not a tm packet of "
+                                  f"packets: ({', '.join(sorted(packets))})")
+            if group in ("sensors", "actuators") and c.device is None:
                 raise ConfigError(at, "needs a device {role, kind, read|write}")
             if c.device is not None:
                 method = c.device.read if group == "sensors" else c.device.write

@@ -75,13 +75,14 @@ class Fdir:
 
     def __init__(self, table: FdirTable, go_safe: Callable[[str], None],
                  emit: Callable[..., None],
-                 fire: Callable[[str, str], bool] = lambda trigger, reason: False) -> None:
+                 fire: Callable[[str, str], bool] = lambda trigger, reason: False,
+                 command: Callable[[str, dict[str, Any]], object] | None = None) -> None:
         self.table = table
         self.emit = emit
         self.monitors: list[Monitor] = [build(m) for m in table.monitors]
         self.episodes: dict[str, Episode] = {}
         self.records: list[dict[str, Any]] = []
-        self.responder = Responder(table.responses, go_safe, fire, emit)
+        self.responder = Responder(table.responses, go_safe, fire, emit, command)
         self._state: str | None = None
         self._enabled: list[Monitor] = []
         self._enabled_by_state: dict[str, list[Monitor]] = {}

@@ -14,6 +14,11 @@ Actions (``action:`` of a response in configs/fdir.yaml):
 - ``abort_phase``: fire the state chart's ``abort`` trigger.
 - ``safe``: go SAFE with the monitor's reason (idempotent, never budget-limited).
 
+Power-cycles, re-sends and substitutions are commands (``POWER_CYCLE``,
+``RESEND_COMMANDS``, ``SUBSTITUTE_SENSOR``, source ``fdir``) sent through ``command``,
+the one command path, which logs them and calls this responder's :meth:`Responder.handlers`
+back; SAFE and abort go through ``go_safe`` and ``fire``, commands too (flight/app.py).
+
 Every automatic action counts against the response's ``budget`` for that monitor. When
 the budget is spent, or the monitor is still tripped ``cooldown_s`` after the action
 (a ``switch_sensor`` whose substitute still reads is holding, not failing), the response
@@ -46,16 +51,22 @@ class Responder:
     """Carries out responses for the engine; owns budgets, substitutions, output shaping.
 
     ``go_safe(reason)`` enters SAFE; ``fire(trigger, reason)`` fires a state-chart
-    trigger and returns whether the state changed; ``emit(event, **fields)`` records.
+    trigger and returns whether the state changed; ``emit(event, **fields)`` records;
+    ``command(name, args)`` sends a command from source ``fdir`` (default: call the
+    handler directly, for tests of FDIR alone).
     """
 
     def __init__(self, responses: Mapping[str, ResponseConfig],
                  go_safe: Callable[[str], None], fire: Callable[[str, str], bool],
-                 emit: Callable[..., None]) -> None:
+                 emit: Callable[..., None],
+                 command: Callable[[str, dict[str, Any]], object] | None = None) -> None:
         self.responses = responses
         self.go_safe = go_safe
         self.fire = fire
         self.emit = emit
+        self.command = command or self._call_handler
+        #: the episode's (monitor, caps) while its response sends SUBSTITUTE_SENSOR
+        self._acting: tuple[str, dict[str, float]] | None = None
         self.used: dict[tuple[str, str], int] = {}
         #: sensor -> (substitute, monitor that asked for it)
         self.substitutions: dict[str, tuple[str, str]] = {}
@@ -116,16 +127,58 @@ class Responder:
         self.emit("fdir_response", monitor=ep.monitor, value=value, response=name,
                   action=r.action, budget_left=left, mission_time_s=now_s, **detail)
         if r.action == "retry":
-            self._power_off |= set(r.power_cycle)
-            self._force_now = True
+            for actuator in r.power_cycle:
+                self.command("POWER_CYCLE", {"actuator": actuator})
+            if not r.power_cycle:
+                self.command("RESEND_COMMANDS", {})
         elif r.action == "switch_sensor":
-            self.substitutions[r.sensor] = (r.substitute, ep.monitor)
-            self._sub_caps[r.sensor] = dict(r.cap or {})
-            self._update_caps()
+            self._acting = (ep.monitor, dict(r.cap or {}))
+            try:
+                self.command("SUBSTITUTE_SENSOR", {"sensor": r.sensor,
+                                                   "substitute": r.substitute})
+            finally:
+                self._acting = None
         elif r.action == "abort_phase":
             self.fire("abort", reason)
         elif r.action == "safe":
             self.go_safe(reason)
+
+    # ---- the commands' handlers (called back by the command path) ---------------------
+    def handlers(self) -> dict[str, Callable[..., None]]:
+        """Handler name (commands.yaml) -> the method that carries it out."""
+        return {"power_cycle": self.power_cycle, "resend_commands": self.resend_commands,
+                "substitute_sensor": self.substitute_sensor}
+
+    def _call_handler(self, name: str, args: dict[str, Any]) -> None:
+        handlers: dict[str, Callable[..., None]] = {
+            "POWER_CYCLE": self.power_cycle, "RESEND_COMMANDS": self.resend_commands,
+            "SUBSTITUTE_SENSOR": self.substitute_sensor}
+        handlers[name](**args)
+
+    def power_cycle(self, actuator: str) -> None:
+        """Command ``actuator`` off for the next cycle, then its previous value; every
+        command is sent (forced) on both cycles."""
+        self._power_off.add(actuator)
+        self._force_now = True
+
+    def resend_commands(self) -> None:
+        """Send every actuator command on the next cycle, changed or not."""
+        self._force_now = True
+
+    def substitute_sensor(self, sensor: str, substitute: str) -> None:
+        """Read ``substitute`` for ``sensor`` under the acting response's caps.
+
+        Raises:
+            ValueError: not sent by an FDIR response (which owns the substitution and
+                carries the cap proven safe for it).
+        """
+        if self._acting is None:
+            raise ValueError("only an FDIR switch_sensor response substitutes a sensor "
+                             "(its cap is what makes the substitute safe)")
+        monitor, caps = self._acting
+        self.substitutions[sensor] = (substitute, monitor)
+        self._sub_caps[sensor] = caps
+        self._update_caps()
 
     # ---- clearing and budgets --------------------------------------------------------
     def cleared(self, ep: Episode) -> str | None:

@@ -5,7 +5,9 @@ A table holds ``monitors`` (what is watched, how it trips, in which states) and
 escalates to). Everything is checked before a run starts; an error names the file and
 the entry (``configs/fdir.yaml: monitors[3].telemetry: unknown telemetry ...``).
 
-The mission YAML's ``limits:`` are added as extra ``limit`` monitors
+The stale monitors are the dictionary's (a sensor's ``stale: {after_s, response}`` in
+common/dictionary/channels.yaml), added after the file's monitors as
+``<name without unit>_stale``. The mission YAML's ``limits:`` are added as extra ``limit`` monitors
 (:func:`limits_as_monitors`) with the built-in responses ``SAFE`` and ``LOG``.
 """
 
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common.dictionary import DICTIONARY, Stale
 from common.errors import ConfigError
 from common.schema import load, param, read_yaml
 from flight.config import LimitConfig
@@ -152,9 +155,19 @@ def resolve_path(mission_path: str | Path, fdir: str) -> Path | None:
     return path
 
 
+def stale_monitors(stale: Mapping[str, Stale]) -> list[MonitorConfig]:
+    """The dictionary's per-sensor stale times as ``stale`` monitors."""
+    return [MonitorConfig(id=s.monitor, kind="stale", telemetry=name, stale_s=s.after_s,
+                          response=s.response, enabled_in=s.enabled_in,
+                          doc=f"no {name} reading for {s.after_s:g} s (the dictionary's)")
+            for name, s in stale.items()]
+
+
 def load_table(path: str | Path | None, telemetry: Collection[str],
-               actuators: Collection[str], states: Collection[str]) -> FdirTable:
-    """Read and validate a table file (``None``: only the built-in responses).
+               actuators: Collection[str], states: Collection[str],
+               stale: Mapping[str, Stale] | None = None) -> FdirTable:
+    """Read and validate a table file (``None``: only the built-in responses, no
+    monitors), and add the stale monitors of ``stale`` (default: the dictionary's).
 
     ``telemetry`` are the reading names, ``actuators`` the command names (monitors may
     read them as ``cmd_<name>``), ``states`` every state and phase name.
@@ -171,7 +184,11 @@ def load_table(path: str | Path | None, telemetry: Collection[str],
             raise ConfigError(f"{path}: responses.{name}", "is built in and cannot be redefined")
     responses = {**BUILTIN_RESPONSES, **raw.responses}
     _check_responses(str(path), responses, telemetry, actuators)
-    table = FdirTable(tuple(raw.monitors), responses, str(path))
+    # a dictionary stale monitor whose response this table lacks goes SAFE
+    stale_rows = [m if m.response in responses else dataclasses.replace(m, response="SAFE")
+                  for m in stale_monitors(DICTIONARY.stale if stale is None else stale)]
+    monitors = (*raw.monitors, *stale_rows)
+    table = FdirTable(monitors, responses, str(path))
     check_monitors(str(path), table.monitors, responses, telemetry, actuators, states)
     return table
 
