@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# dev: pytest, ruff, ...; dask: campaigns on a Dask cluster (its test uses a LocalCluster)
-EXTRAS ?= dev,dask
+# dev: pytest, ruff, ...; dask: campaigns on a Dask cluster (its test uses a LocalCluster);
+# plots: matplotlib for the pictures
+EXTRAS ?= dev,dask,plots
 
 .PHONY: run test lint bench states campaign clean
 

@@ -49,7 +49,7 @@ class PhaseConfig:
 
 @dataclass(frozen=True)
 class GuardConfig:
-    """Thresholds of the sequencer's guards (see flight/statechart.yaml)."""
+    """Thresholds of the sequencer's guards (see common/dictionary/statechart.yaml)."""
 
     vapour_seen_pa: float = param(2.0, 0.0, 1e5, "HEAT -> CAPTURE above this pressure")
     trap_ready_k: float = param(130.0, 30.0, 300.0, "CAPTURE needs the trap below this")
@@ -80,15 +80,6 @@ class TimedCommand:
 
 
 @dataclass(frozen=True)
-class SampleConfig:
-    """The scooped sample; handed to the simulated plant (ignored on real hardware)."""
-
-    mass_kg: float = param(0.15, 1e-4, 10.0, "dry regolith mass")
-    ice_mass_fraction: float = param(0.056, 0.0, 0.5, "ice / (ice + regolith)")
-    initial_temp_k: float = param(40.0, 20.0, 300.0, "start temperature")
-
-
-@dataclass(frozen=True)
 class MissionConfig:
     name: str = param(doc="mission name, used in the run directory name")
     seed: int = param(1, 0, 2**32 - 1, "seed of the simulation's random numbers")
@@ -97,14 +88,16 @@ class MissionConfig:
     max_duration_s: float = param(86400.0, 1.0, 1e8, "the run stops here whatever happens")
     auto_boot: bool = param(True, doc="BOOT -> CHECKOUT -> IDLE without commands "
                             "(false: each step waits for a PROCEED command)")
-    sample: SampleConfig = param(SampleConfig())
+    sample: dict[str, Any] = param({}, doc="the scooped sample, for a simulated plant: keys "
+                                   "of sims/params.py SampleParams (the sim platform "
+                                   "validates them; flight never reads them)")
     heater: HeaterConfig = param(HeaterConfig())
     capture: CaptureConfig = param(CaptureConfig())
     electrolysis: ElectrolysisConfig = param(ElectrolysisConfig())
     guards: GuardConfig = param(GuardConfig())
     timeouts: dict[str, PhaseConfig] = param({}, doc="per state, e.g. EXTRACT_HEAT")
-    fdir: str = param("../fdir.yaml", doc="FDIR table (configs/fdir.yaml), relative to this "
-                      "file; '' for none. The default falls back to the shipped table.")
+    fdir: str = param("shipped", doc="FDIR table: 'shipped' (common/dictionary/fdir.yaml), "
+                      "a file relative to this one, or '' for none")
     limits: list[LimitConfig] = param([], doc="extra FDIR limit monitors (response SAFE/LOG)")
     commands: list[TimedCommand] = param([], doc="time-tagged commands")
 

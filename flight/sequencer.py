@@ -17,9 +17,10 @@ from typing import Any
 import yaml
 from transitions.extensions import HierarchicalMachine
 
+from common.dictionary import DICTIONARY
 from flight.config import MissionConfig
 
-CHART_PATH = Path(__file__).with_name("statechart.yaml")
+CHART_PATH = DICTIONARY.source / "statechart.yaml"
 SEP = "_"
 
 

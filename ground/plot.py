@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import ConfigError
+from ground.pyplot import pyplot
 
 _PANELS: list[tuple[str, list[tuple[str, str, float]], str, bool]] = [
     ("temperature [K]", [("heater_temp_k", "heater plate", 1.0),
@@ -32,13 +33,9 @@ def plot_run(run_dir: Path) -> Path:
     """Write ``timeline.png`` into ``run_dir`` and return its path.
 
     Raises:
-        ConfigError: ``run_dir`` has no telemetry.jsonl.
+        ConfigError: ``run_dir`` has no telemetry.jsonl, or matplotlib is not installed.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     tm_path = run_dir / "telemetry.jsonl"
     if not tm_path.exists():
         raise ConfigError(str(run_dir), "no telemetry.jsonl here: is it a run directory?")
@@ -64,7 +61,9 @@ def plot_run(run_dir: Path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(loc="upper right", fontsize=8)
     axes[-1].set_xlabel("mission time [h]")
-    handles = [matplotlib.patches.Patch(color=c, alpha=0.5, label=s) for s, c in _COLOURS.items()]
+    from matplotlib.patches import Patch  # (installed: pyplot() succeeded)
+
+    handles = [Patch(color=c, alpha=0.5, label=s) for s, c in _COLOURS.items()]
     fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     out = run_dir / "timeline.png"

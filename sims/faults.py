@@ -235,6 +235,18 @@ def _spec(kind: str) -> FaultKind:
                      f"{', '.join(PLANT_FAULT_KINDS)}")
 
 
+def ice_poor_fraction(ice_mass_fraction: float, factor: float) -> float:
+    """The ice mass fraction of an ice-poor scoop: ``ice_mass_fraction`` x ``factor``.
+
+    Raises:
+        ValueError: if ``factor`` is not a finite number in [0, 1].
+    """
+    if (not isinstance(factor, (int, float)) or isinstance(factor, bool)
+            or not 0.0 <= factor <= 1.0):
+        raise ValueError(f"ice_poor_sample: factor must be a number in [0, 1], got {factor!r}")
+    return ice_mass_fraction * factor
+
+
 def apply_ice_poor(params: PlantParams, factor: float) -> PlantParams:
     """``params`` with the sample's ice mass fraction multiplied by ``factor`` (0..1).
 
@@ -244,11 +256,8 @@ def apply_ice_poor(params: PlantParams, factor: float) -> PlantParams:
     Raises:
         ValueError: if ``factor`` is not a finite number in [0, 1].
     """
-    if (not isinstance(factor, (int, float)) or isinstance(factor, bool)
-            or not 0.0 <= factor <= 1.0):
-        raise ValueError(f"ice_poor_sample: factor must be a number in [0, 1], got {factor!r}")
-    sample = dataclasses.replace(
-        params.sample, ice_mass_fraction=params.sample.ice_mass_fraction * factor)
+    sample = dataclasses.replace(params.sample, ice_mass_fraction=ice_poor_fraction(
+        params.sample.ice_mass_fraction, factor))
     return dataclasses.replace(params, sample=sample)
 
 

@@ -29,7 +29,7 @@ NOMINAL = ROOT / "configs/missions/nominal.yaml"
 SIM = ROOT / "configs/hardware/sim.yaml"
 DROPOUT_PLAN = ROOT / "configs/faults/heater-thermometer-dropout.yaml"
 CAMPAIGN = ROOT / "configs/campaigns/nominal-faults.yaml"
-CAP_W = 0.8  # configs/fdir.yaml, responses.use_sample_temp.cap.heater_power_w
+CAP_W = 0.8  # common/dictionary/fdir.yaml, responses.use_sample_temp.cap.heater_power_w
 CUTOFF_K = 450.0  # the heater controller's cut-off (flight/config.py HeaterConfig)
 
 

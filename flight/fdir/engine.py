@@ -1,6 +1,6 @@
 """FDIR: monitors (tables) -> trips with persistence -> responses that escalate.
 
-The tables are data (configs/fdir.yaml, plus the mission's ``limits:``), validated at
+The tables are data (common/dictionary/fdir.yaml, plus the mission's ``limits:``), validated at
 load (:mod:`flight.fdir.table`). Each cycle :meth:`Fdir.check` samples every monitor
 enabled in the current state (:mod:`flight.fdir.monitors`); a monitor trips after
 ``persistence`` consecutive bad samples, stays tripped (active) until a good sample and

@@ -1,6 +1,6 @@
 """FDIR responses: the actions, their budgets and cooldowns, and escalation.
 
-Actions (``action:`` of a response in configs/fdir.yaml):
+Actions (``action:`` of a response in common/dictionary/fdir.yaml):
 
 - ``log``: the ``fdir_response`` event only.
 - ``retry``: re-send every actuator command with force; the actuators named in

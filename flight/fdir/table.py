@@ -1,9 +1,9 @@
-"""The FDIR table (configs/fdir.yaml): schema, loading and validation at load.
+"""The FDIR table (common/dictionary/fdir.yaml): schema, loading and validation at load.
 
 A table holds ``monitors`` (what is watched, how it trips, in which states) and
 ``responses`` (what is done, its cooldown, its budget of automatic actions and what it
 escalates to). Everything is checked before a run starts; an error names the file and
-the entry (``configs/fdir.yaml: monitors[3].telemetry: unknown telemetry ...``).
+the entry (``common/dictionary/fdir.yaml: monitors[3].telemetry: unknown telemetry ...``).
 
 The stale monitors are the dictionary's (a sensor's ``stale: {after_s, response}`` in
 common/dictionary/channels.yaml), added after the file's monitors as
@@ -28,9 +28,10 @@ from flight.config import LimitConfig
 
 KINDS = ("limit", "stale", "rate", "noise", "crosscheck", "link")
 ACTIONS = ("log", "retry", "switch_sensor", "abort_phase", "safe")
-#: the table shipped with the flight software (missions default to it)
-SHIPPED_PATH = Path(__file__).resolve().parents[2] / "configs" / "fdir.yaml"
-DEFAULT_MISSION_FDIR = "../fdir.yaml"
+#: the table beside the dictionary in force (missions default to it)
+SHIPPED_PATH = DICTIONARY.source / "fdir.yaml"
+#: a mission's ``fdir:`` that names the shipped table (the default)
+DEFAULT_MISSION_FDIR = "shipped"
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -142,17 +143,14 @@ def limits_as_monitors(limits: Iterable[LimitConfig]) -> list[MonitorConfig]:
 
 
 def resolve_path(mission_path: str | Path, fdir: str) -> Path | None:
-    """The table file of a mission: ``fdir`` relative to the mission file; "" -> none.
-
-    A mission that keeps the default (``../fdir.yaml``) but lives where there is no such
-    file (e.g. a copy in a temporary directory) gets the shipped table.
-    """
+    """The table file of a mission: ``shipped`` (the default) -> the table beside the
+    dictionary (common/dictionary/fdir.yaml); "" -> none; else ``fdir`` relative to the
+    mission file."""
     if not fdir:
         return None
-    path = Path(os.path.normpath(Path(mission_path).parent / fdir))
-    if fdir == DEFAULT_MISSION_FDIR and not path.exists():
+    if fdir == DEFAULT_MISSION_FDIR:
         return SHIPPED_PATH
-    return path
+    return Path(os.path.normpath(Path(mission_path).parent / fdir))
 
 
 def stale_monitors(stale: Mapping[str, Stale]) -> list[MonitorConfig]:

@@ -89,7 +89,8 @@ def cmd_campaign(path: Path, out: Path | None, workers: int | None, executor: st
         DirectoryBusy: another campaign is running in the output directory.
     """
     from ground.campaign.engine import check_executor, fly, open_campaign
-    from ground.campaign.report import outcome_table, write_reports
+    from ground.campaign.report import outcome_table
+    from ground.campaign.report_files import write_reports
     from ground.campaign.spec import load_campaign
 
     check_executor(executor, workers)

@@ -21,12 +21,26 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from common.errors import ConfigError
+from common.schema import param as _param  # Dispersion has a field named 'param'
 
 if TYPE_CHECKING:
-    from ground.campaign.spec import Dispersion
     from ground.harness.run import Inputs
 
 MISSION_SAMPLE_KEYS = ("mass_kg", "ice_mass_fraction", "initial_temp_k")
+
+
+@dataclass(frozen=True)
+class Dispersion:
+    """A Monte-Carlo dispersion of one parameter, drawn once per seed."""
+
+    param: str = _param(doc="sample.<key>, <plant section>.<key> or noise.<role> / noise.*")
+    dist: str = _param("uniform", choices=("uniform", "normal"), doc="distribution")
+    low: float | None = _param(None, doc="uniform: lower end; normal: truncate below")
+    high: float | None = _param(None, doc="uniform: upper end; normal: truncate above")
+    mean: float | None = _param(None, doc="normal: mean")
+    sigma: float | None = _param(None, 0.0, None, "normal: standard deviation")
+    mode: str = _param("scale", choices=("scale", "set"), doc="multiply the nominal value, "
+                      "or set it")
 
 
 @dataclass(frozen=True)
@@ -47,10 +61,9 @@ class Targets:
             given = overrides.get(section, {}) if isinstance(overrides, dict) else {}
             for key, (default, lo, hi) in fields.items():
                 out[f"{section}.{key}"] = (float(given.get(key, default)), lo, hi)
-        sample = inputs.mission.sample
-        for key in MISSION_SAMPLE_KEYS:
+        for key, value in inputs.mission.sample.items():  # the mission's sample wins
             _, lo, hi = out[f"sample.{key}"]
-            out[f"sample.{key}"] = (float(getattr(sample, key)), lo, hi)
+            out[f"sample.{key}"] = (float(value), lo, hi)
         for role, dev in inputs.hardware.devices.items():
             if dev.noise > 0.0:
                 out[f"noise.{role}"] = (dev.noise, 0.0, 1e9)
@@ -132,8 +145,7 @@ def apply(inputs: Inputs, values: dict[str, float]) -> Inputs:
     sample = {k[len("sample."):]: v for k, v in values.items()
               if k.split(".", 1)[0] == "sample" and k.split(".", 1)[1] in MISSION_SAMPLE_KEYS}
     if sample:
-        mission = dataclasses.replace(mission, sample=dataclasses.replace(mission.sample,
-                                                                          **sample))
+        mission = dataclasses.replace(mission, sample={**mission.sample, **sample})
     plant: dict[str, Any] = {k: dict(v) for k, v in hardware.plant.items()}
     devices = dict(hardware.devices)
     for name, value in values.items():

@@ -1,6 +1,6 @@
 """The campaign report: what V&V engineers read after a fault-injection campaign.
 
-``write_reports`` turns the campaign's meta data and its ``results.jsonl`` records into
+``report_files.write_reports`` turns the campaign's meta data and its ``results.jsonl`` records into
 ``report.md`` and ``report.html`` (rendered in ``report_html``), ``junit.xml`` (``junit``)
 and two figures, ``latency.png`` and ``outcomes.png``. ``outcome_table`` is the plain-text
 matrix the CLI prints at the end. Every file is written atomically (temp name in the same directory,
@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ground.campaign.outdir import atomic_write
 from ground.campaign.spec import NOMINAL
 from ground.campaign.version import short
 
@@ -364,29 +363,3 @@ def outcome_table(records: list[dict[str, Any]], planned: int | None = None,
 
 
 # ---------------------------------------------------------------- files
-
-
-def write_reports(out_dir: Path, meta: dict[str, Any],
-                  records: list[dict[str, Any]]) -> dict[str, Path]:
-    """Write report.md, report.html, junit.xml and the PNG figures into out_dir.
-
-    Returns {name: path}; the names are the file names: ``report.md``, ``report.html``,
-    ``junit.xml``, ``latency.png`` and ``outcomes.png``. ``out_dir`` is created if missing.
-    Each file is replaced atomically, so readers see either the old or the new version.
-
-    Raises:
-        OSError: ``out_dir`` cannot be created or written.
-    """
-    from ground.campaign.junit import junit_xml
-    from ground.campaign.report_html import render_html, render_markdown, write_figures
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    s = summarize(out_dir, meta, records)
-    paths = write_figures(s, out_dir)
-    for name, text in (("report.md", render_markdown(s)), ("report.html", render_html(s))):
-        atomic_write(out_dir / name, text.encode("utf-8"))
-        paths[name] = out_dir / name
-    atomic_write(out_dir / "junit.xml", junit_xml(s))
-    paths["junit.xml"] = out_dir / "junit.xml"
-    return dict(sorted(paths.items()))

@@ -1,6 +1,6 @@
 """Renderers for the campaign report: report.md, report.html and the two PNG figures.
 
-All of them read a ``report.Summary``; ``report.write_reports`` writes what they return.
+All of them read a ``report.Summary``; ``report_files.write_reports`` writes what they return.
 The HTML page is self-contained (inline CSS, no JS), and every piece of text that comes
 from a record goes through ``html.escape``.
 """
@@ -12,6 +12,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from common.errors import ConfigError
 from ground.campaign.report import (
     Issue,
     Summary,
@@ -24,6 +25,7 @@ from ground.campaign.report import (
     totals_line,
     url,
 )
+from ground.pyplot import pyplot
 
 # ---------------------------------------------------------------- markdown
 
@@ -277,15 +279,16 @@ def _outcome_figure(plt: Any, s: Summary) -> Any:
 
 
 def write_figures(s: Summary, out_dir: Path) -> dict[str, Path]:
-    """Write latency.png and outcomes.png (placeholders when there is nothing to plot).
+    """Write latency.png and outcomes.png (placeholders when there is nothing to plot;
+    none when matplotlib, an optional dependency, is not installed).
 
     Raises:
         OSError: ``out_dir`` cannot be written.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    try:
+        plt = pyplot()
+    except ConfigError:
+        return {}
 
     paths: dict[str, Path] = {}
     for name, draw in (("latency.png", _latency_figure), ("outcomes.png", _outcome_figure)):

@@ -31,7 +31,7 @@ from typing import Any
 
 from common.errors import ConfigError
 from common.schema import load, param, read_yaml
-from common.schema import param as _param  # Dispersion has a field named 'param'
+from ground.campaign.dispersions import Dispersion
 from ground.harness.faultplan import TriggerConfig
 
 KEEP = ("failures", "all", "none")
@@ -64,20 +64,6 @@ class FaultCase:
     triggers: list[TriggerConfig] = param([], doc="overrides the campaign's triggers")
     plan: str | None = param(None, doc="a fault plan file instead (its own triggers)")
     expect: ExpectConfig = param(ExpectConfig(), doc="pass criteria of this case")
-
-
-@dataclass(frozen=True)
-class Dispersion:
-    """A Monte-Carlo dispersion of one parameter, drawn once per seed."""
-
-    param: str = _param(doc="sample.<key>, <plant section>.<key> or noise.<role> / noise.*")
-    dist: str = _param("uniform", choices=("uniform", "normal"), doc="distribution")
-    low: float | None = _param(None, doc="uniform: lower end; normal: truncate below")
-    high: float | None = _param(None, doc="uniform: upper end; normal: truncate above")
-    mean: float | None = _param(None, doc="normal: mean")
-    sigma: float | None = _param(None, 0.0, None, "normal: standard deviation")
-    mode: str = _param("scale", choices=("scale", "set"), doc="multiply the nominal value, "
-                      "or set it")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from typing import Any
 
 from common.errors import ConfigError
 from common.schema import load, param, read_yaml
+from flight.fdir.table import ConditionConfig
+from sims.faults import ice_poor_fraction
 
 LAYERS = ("plant", "device", "link")
 #: plant faults that change the sample itself: applied when the plant is built
@@ -26,17 +28,10 @@ BUILD_TIME_FAULTS = {"ice_poor_sample": ("factor", 0.3, 0.0, 1.0)}
 
 
 @dataclass(frozen=True)
-class WhenConfig:
-    telemetry: str = param(doc="telemetry name")
-    above: float | None = param(None, doc="trigger when the value goes above this")
-    below: float | None = param(None, doc="trigger when the value goes below this")
-
-
-@dataclass(frozen=True)
 class TriggerConfig:
     at_s: float | None = param(None, lo=0.0, doc="mission time")
     on_state: str | None = param(None, doc="entering this state")
-    when: WhenConfig | None = param(None, doc="a value crossing")
+    when: ConditionConfig | None = param(None, doc="a value crossing (as FDIR's conditions)")
     after_s: float = param(0.0, lo=0.0, doc="wait this long after the condition first holds")
 
 
@@ -142,12 +137,14 @@ def parse_plan(data: Any, where: str, telemetry: set[str], states: set[str], rol
 
 
 def build_time_sample(plan: FaultPlan, sample: dict[str, Any]) -> dict[str, Any]:
-    """The mission's sample with the build-time plant faults (an ice-poor scoop) applied."""
+    """The plant's whole sample (:func:`hal.sim.backend.resolved_sample`) with the
+    build-time plant faults (an ice-poor scoop, :func:`sims.faults.ice_poor_fraction`)
+    applied."""
     out = dict(sample)
     for f in plan.faults:
         if f.kind == "ice_poor_sample":
-            out["ice_mass_fraction"] = out["ice_mass_fraction"] * f.params.get(
-                "factor", BUILD_TIME_FAULTS["ice_poor_sample"][1])
+            out["ice_mass_fraction"] = ice_poor_fraction(out["ice_mass_fraction"], f.params.get(
+                "factor", BUILD_TIME_FAULTS["ice_poor_sample"][1]))
     return out
 
 

@@ -36,6 +36,7 @@ from ground.harness.faultplan import (
 from ground.harness.injectors import FaultSession, build_injectors, catalogues
 from ground.harness.summary import build_summary
 from hal.registry import HardwareConfig, build_platform, load_hardware
+from hal.sim.backend import mission_sample, resolved_sample
 
 #: a faulted run keeps flying this long in SAFE, so the oracles see whether SAFE holds
 SAFE_SOAK_S = 600.0
@@ -73,6 +74,8 @@ def load_inputs(mission_path: str | Path, hardware_path: str | Path,
         except CommandError as exc:
             raise ConfigError(f"{mission_path}: commands[{i}].args", str(exc)) from None
     fdir = load_fdir(mission_path, mission)
+    mission = dataclasses.replace(mission, sample=mission_sample(
+        mission.sample, f"{mission_path}: sample"))
     if seed is not None:
         mission = dataclasses.replace(mission, seed=seed)
     hardware = load_hardware(hardware_path, REQUIRED_DEVICES)
@@ -103,7 +106,7 @@ class Run:
         cfg = inputs.mission
         self.inputs = inputs
         self.out_dir = out_dir
-        sample = dataclasses.asdict(cfg.sample)
+        sample = resolved_sample(inputs.hardware.plant, cfg.sample)
         if inputs.faults is not None:
             sample = build_time_sample(inputs.faults, sample)  # an ice-poor scoop
         self.platform = build_platform(inputs.hardware_path, inputs.hardware, sample, cfg.seed,

@@ -62,6 +62,26 @@ class SimPlatform:
         """Nothing to release in simulation."""
 
 
+def mission_sample(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """A mission's ``sample:`` validated against the one sample schema
+    (:class:`sims.params.SampleParams`): the keys it gives, typed.
+
+    Raises:
+        ConfigError: an unknown key (with a suggestion), a wrong type or a value out of range.
+    """
+    typed = load(SampleParams, dict(raw), where)
+    return {key: getattr(typed, key) for key in raw}
+
+
+def resolved_sample(plant_cfg: Mapping[str, Any], sample: Mapping[str, Any]) -> dict[str, Any]:
+    """Every sample parameter the plant will have: the schema's defaults, then the hardware
+    YAML's ``plant.sample``, then the mission's ``sample`` (a build-time fault changes it
+    before the plant is built)."""
+    given = plant_cfg.get("sample") if isinstance(plant_cfg, Mapping) else None
+    base = dataclasses.asdict(SampleParams())
+    return {**base, **(given if isinstance(given, Mapping) else {}), **sample}
+
+
 def build(where: str, plant_cfg: Mapping[str, Any], devices: Mapping[str, Any],
           sample: Mapping[str, Any], seed: int) -> SimPlatform:
     """Build the SIL platform.

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from ground.campaign.report import outcome_table, rerun_command, summarize, write_reports
+from ground.campaign.report import outcome_table, rerun_command, summarize
+from ground.campaign.report_files import write_reports
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 HINT = "thermine campaign rerun runs/camp-x RUN_ID"

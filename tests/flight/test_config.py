@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
 
 from common.errors import ConfigError
 from flight.channels import REQUIRED_DEVICES
-from flight.config import SampleConfig
 from ground.harness.run import load_inputs
 from hal.registry import build_platform, load_hardware
 
@@ -266,7 +264,7 @@ def test_hardware_misspelt_key(tmp_path: Path) -> None:
 def _build(tmp_path: Path, text: str) -> None:
     path = write(tmp_path, text, "hardware.yaml")
     cfg = load_hardware(path, REQUIRED_DEVICES)
-    build_platform(path, cfg, dataclasses.asdict(SampleConfig()), seed=1)
+    build_platform(path, cfg, {}, seed=1)
 
 
 @pytest.mark.parametrize("old, new, key_path", [
@@ -297,14 +295,14 @@ def test_serial_backend_needs_its_url(tmp_path: Path) -> None:
     inputs = load_inputs(QUICK, path)  # the file itself is valid
     assert inputs.hardware.backend == "serial"
     with pytest.raises(ConfigError) as exc:
-        build_platform(path, inputs.hardware, dataclasses.asdict(SampleConfig()), seed=1)
+        build_platform(path, inputs.hardware, {}, seed=1)
     msg = str(exc.value)
     assert str(path) in msg and "serial" in msg and "url" in msg
 
 
 def test_sim_platform_builds_every_required_device() -> None:
     cfg = load_hardware(SIM, REQUIRED_DEVICES)
-    platform = build_platform(SIM, cfg, dataclasses.asdict(SampleConfig()), seed=1)
+    platform = build_platform(SIM, cfg, {}, seed=1)
     assert set(REQUIRED_DEVICES) <= set(platform.devices)
     assert platform.clock.now_s() == 0.0
 

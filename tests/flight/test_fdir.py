@@ -184,7 +184,7 @@ def test_every_mission_gets_the_shipped_table_plus_its_limits(tmp_path: Path) ->
                  "heater_temp_stale", "bus_brownout", "link_timeouts"):
         assert must in ids
     assert ids[-4:] == ["limits[0]", "limits[1]", "limits[2]", "limits[3]"]
-    # a copy of the mission elsewhere (no ../fdir.yaml next to it) still gets the table
+    # a copy of the mission elsewhere still gets the shipped table
     copy = tmp_path / "quick.yaml"
     copy.write_text(QUICK.read_text(encoding="utf-8"), encoding="utf-8")
     assert [m.id for m in load_inputs(copy, SIM).fdir.monitors] == ids  # type: ignore[union-attr]

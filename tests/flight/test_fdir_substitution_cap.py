@@ -86,7 +86,7 @@ def test_a_substitution_without_a_safe_cap_is_refused_at_load(tmp_path: Path, re
 
 
 def test_every_substitution_of_the_shipped_table_caps_the_heater_it_feeds():
-    table = load_table(ROOT / "configs/fdir.yaml", set(SENSORS), set(ACTUATORS),
+    table = load_table(ROOT / "common/dictionary/fdir.yaml", set(SENSORS), set(ACTUATORS),
                        state_names())
     subs = [r for r in table.responses.values() if r.action == "switch_sensor"]
     assert subs, "the shipped table has a substitution"

@@ -28,7 +28,7 @@ from flight.fdir.table import (
 from ground.harness.run import load_inputs
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ROOT / "configs" / "fdir.yaml"
+SHIPPED = ROOT / "common" / "dictionary" / "fdir.yaml"
 DOC = ROOT / "docs" / "fdir.md"
 DT = 0.1
 
@@ -508,7 +508,7 @@ def test_a_mission_naming_a_bad_table_fails_to_load_naming_the_table(tmp_path: P
     missions = tmp_path / "missions"
     missions.mkdir()
     mission = missions / "m.yaml"
-    mission.write_text("name: m\n", encoding="utf-8")  # default fdir: ../fdir.yaml
+    mission.write_text("name: m\nfdir: ../fdir.yaml\n", encoding="utf-8")
     with pytest.raises(ConfigError) as exc:
         load_inputs(mission, ROOT / "configs" / "hardware" / "sim.yaml")
     assert f"{tmp_path / 'fdir.yaml'}: monitors[0].enabled_in[0]" in str(exc.value)
