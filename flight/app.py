@@ -23,6 +23,8 @@ from flight.safing import SafingReport, safe_the_payload
 from flight.sequencer import Sequencer, leaf_states, load_chart
 from flight.subsystems import Subsystems
 from flight.telemetry import TelemetryWriter
+from flight.tmtc.downlink import Downlink
+from flight.tmtc.uplink import Uplink
 from hal.interfaces import Platform
 
 
@@ -51,6 +53,8 @@ class FlightSoftware:
                  emit: Callable[..., None], telemetry: TelemetryWriter) -> None:
         devices = platform.devices
         self.platform = platform
+        self.telemetry = telemetry
+        self.emit = emit
         self.subsystems = Subsystems(cfg)
         self.fdir: Fdir
         self.sequencer = Sequencer(cfg, self.subsystems.apply_modes, emit,
@@ -75,6 +79,20 @@ class FlightSoftware:
         self.executive = Executive(
             platform, cfg.cycle_hz, cfg.telemetry_hz, self.reader, self.subsystems,
             self.sequencer, self.commander, self.fdir, self.writer, telemetry)
+
+    def attach_ground(self, downlink: Downlink,
+                      receive: Callable[[], bytes | None] | None = None,
+                      emit: Callable[..., None] | None = None) -> Uplink | None:
+        """Send housekeeping on ``downlink`` too and, with ``receive`` (a datagram or
+        None), take telecommands each cycle (answered on ``downlink``, logged through
+        ``emit``). Returns the uplink, if any."""
+        self.telemetry.downlink = downlink
+        if receive is None:
+            return None
+        uplink = Uplink(receive, self.commander, downlink, emit or self.emit,
+                        self.platform.clock.now_s)
+        self.executive.uplink = uplink.poll
+        return uplink
 
     def _fdir_safe(self, reason: str) -> None:
         """FDIR's SAFE: the SAFE command from source ``fdir`` (nothing if already SAFE)."""

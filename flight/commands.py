@@ -26,6 +26,8 @@ _TYPES: dict[str, type] = {"float": float, "int": int, "str": str, "bool": bool}
 #: default time [s] an ARM stays valid
 ARM_WINDOW_S = 30.0
 ARM_COMMAND = "ARM"
+#: called with whether a queued command was executed (accepted by the command path)
+Done = Callable[[bool], None]
 
 
 class CommandError(ValueError):
@@ -135,19 +137,20 @@ class Commander:
         self.require_arm = require_arm
         #: armed command -> (armed at, expires at) [s of mission time]
         self.armed: dict[str, tuple[float, float]] = {}
-        self._queue: list[tuple[float, int, str, dict[str, Any], str]] = []
+        self._queue: list[tuple[float, int, str, dict[str, Any], str, Done | None]] = []
         self._n = 0
 
     def submit(self, name: str, args: Mapping[str, Any] | None = None, at_s: float = 0.0,
-               source: str = "ground") -> None:
-        """Queue a validated command to run at mission time ``at_s`` (0: next cycle).
+               source: str = "ground", on_done: Done | None = None) -> None:
+        """Queue a validated command to run at mission time ``at_s`` (0: next cycle);
+        ``on_done(executed)`` is called when it has run (a telecommand's verification).
 
         Raises:
             CommandError: the command or its arguments are invalid (nothing is queued).
         """
         typed = validate(self.dictionary, name, args or {})
         self._n += 1
-        heapq.heappush(self._queue, (at_s, self._n, name, typed, source))
+        heapq.heappush(self._queue, (at_s, self._n, name, typed, source, on_done))
 
     def due(self) -> float | None:
         """Mission time of the next queued command, if any."""
@@ -156,8 +159,10 @@ class Commander:
     def execute_due(self, now_s: float) -> None:
         """Execute every queued command whose time has come, in order."""
         while self._queue and self._queue[0][0] <= now_s:
-            _, _, name, args, source = heapq.heappop(self._queue)
-            self._execute(name, args, source, now_s)
+            _, _, name, args, source, on_done = heapq.heappop(self._queue)
+            ok = self._execute(name, args, source, now_s)
+            if on_done is not None:
+                on_done(ok)
 
     def execute_now(self, name: str, source: str, reason: str | None = None,
                     args: Mapping[str, Any] | None = None) -> bool:

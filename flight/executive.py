@@ -46,6 +46,8 @@ class Executive:
         self.stop_requested: str | None = None
         #: what was sent to the actuators last cycle (FDIR reads it as ``cmd_*``)
         self.last_commands: dict[str, Any] = dict(subsystems.outputs)
+        #: called at the start of each cycle's commanding: the uplink's telecommands
+        self.uplink: Callable[[], None] | None = None
 
     def cycle(self) -> None:
         """One cycle at the current mission time (does not advance time)."""
@@ -57,6 +59,8 @@ class Executive:
         r = fdir.substitute(raw)
         # modes first: due commands and the state chart (its entry actions set the modes)
         seq.observe(now, r)
+        if self.uplink is not None:
+            self.uplink()
         self.commander.execute_due(now)
         seq.step()
         state_planned = seq.state

@@ -52,12 +52,16 @@ class TelemetryWriter:
         self._cmd_name = _CommandNames().__getitem__
         self._batch = max(1, batch)
         self._pending: list[dict[str, Any]] = []
+        #: the CCSDS downlink (flight.tmtc.downlink.Downlink) each sample also goes to
+        self.downlink: Any = None
 
     def write(self, t_s: float, state: str, readings: Mapping[str, Any],
               commands: Mapping[str, Any], diagnostics: Mapping[str, Any] | None = None) -> None:
         """One sample: readings as they are, commands as ``cmd_*``, platform diagnostics
         (e.g. serial link statistics, ``link_*``) as they are; NaN and infinities are
         written as null (JSON has neither)."""
+        if self.downlink is not None:
+            self.downlink.housekeeping(t_s, state, readings, commands, diagnostics)
         rec: dict[str, Any] = {"t_s": round(t_s, 6), "state": state, **readings}
         rec.update(zip(map(self._cmd_name, commands), commands.values(), strict=True))
         if diagnostics:

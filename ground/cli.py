@@ -44,6 +44,15 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--faults", type=Path, metavar="PLAN",
                    help="inject the faults of this plan (configs/faults/*.yaml)")
     r.add_argument("--quiet", action="store_true", help="print only the summary")
+    r.add_argument("--ground", metavar="udp://HOST:PORT",
+                   help="also send every TM packet there (Yamcs: udp://127.0.0.1:10015)")
+    r.add_argument("--uplink", metavar="udp://HOST:PORT",
+                   help="take telecommands from this UDP address (Yamcs: "
+                   "udp://127.0.0.1:10025; binds 127.0.0.1 unless HOST says otherwise); "
+                   "in SAFE the run then waits for the ground")
+    r.add_argument("--speed", type=float, metavar="N",
+                   help="SIL: follow the wall clock N times faster (1: real time); "
+                   "default as fast as possible")
     pl = sub.add_parser("plot", help="draw timeline.png of a run directory")
     pl.add_argument("run_dir", type=Path)
     sub.add_parser("states", help="print the mission state chart as a Mermaid diagram")
@@ -207,7 +216,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     lock = lock_directory(out, "run")
     try:
         try:
-            run = Run(inputs, out)
+            run = Run(inputs, out, ground=args.ground, uplink=args.uplink, speed=args.speed)
         except BaseException:  # nothing flew: leave no half-made run directory behind
             lock.release()
             if created:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from common.clock import WallClock
 from common.errors import ConfigError
 from flight.app import FlightSoftware, load_fdir, state_names
 from flight.channels import REQUIRED_DEVICES, SENSORS
@@ -26,6 +28,7 @@ from flight.executive import ProgressFn
 from flight.fdir.table import FdirTable
 from flight.sequencer import leaf_states, load_chart
 from flight.telemetry import EventLog, TelemetryWriter
+from flight.tmtc.downlink import Downlink
 from ground.harness.faultplan import (
     FaultPlan,
     FaultScheduler,
@@ -33,6 +36,7 @@ from ground.harness.faultplan import (
     load_plan,
     parse_plan,
 )
+from ground.harness.ground_link import DownlinkFile, UdpReceiver, UdpSender, parse_udp
 from ground.harness.injectors import FaultSession, build_injectors, catalogues
 from ground.harness.summary import build_summary
 from hal.registry import HardwareConfig, build_platform, load_hardware
@@ -100,12 +104,33 @@ def with_plan(inputs: Inputs, data: Mapping[str, Any], where: str) -> Inputs:
 
 
 class Run:
-    """One flight of a mission into a run directory."""
+    """One flight of a mission into a run directory (telemetry.jsonl, events.jsonl,
+    downlink.bin, summary.json).
 
-    def __init__(self, inputs: Inputs, out_dir: Path) -> None:
+    ``downlink_bin``: write downlink.bin (False only to measure what it costs).
+    ``ground`` / ``uplink`` (``udp://HOST:PORT``) open the live link: every TM packet is
+    also sent to ``ground``, telecommands are taken from ``uplink`` (and a SAFE run then
+    waits for the ground instead of ending). ``speed`` paces a SIL run at that multiple
+    of the wall clock (None: as fast as it goes).
+
+    Raises:
+        ConfigError: a bad link URL, a port in use, or ``speed`` on a serial backend.
+    """
+
+    def __init__(self, inputs: Inputs, out_dir: Path, ground: str | None = None,
+                 uplink: str | None = None, speed: float | None = None,
+                 downlink_bin: bool = True) -> None:
         cfg = inputs.mission
         self.inputs = inputs
         self.out_dir = out_dir
+        tm_to = parse_udp(ground, "--ground") if ground else None
+        tc_from = parse_udp(uplink, "--uplink") if uplink else None
+        if speed is not None and (not speed > 0 or inputs.hardware.backend != "sim"):
+            raise ConfigError("--speed", f"{speed}: a positive pace for a SIL run (on the "
+                              "serial backend the board emulator's --speed sets the pace)")
+        #: the wall clock a paced run follows, and the mission time it started at
+        self._pacer = WallClock(speed) if speed is not None else None
+        self._paced_from_s: float | None = None
         sample = resolved_sample(inputs.hardware.plant, cfg.sample)
         if inputs.faults is not None:
             sample = build_time_sample(inputs.faults, sample)  # an ice-poor scoop
@@ -138,11 +163,29 @@ class Run:
         self.faults = FaultSession(scheduler, self.platform,
                                    round(cfg.cycle_hz * (1.0 if scheduler else 10.0)))
         self.soak_s = SAFE_SOAK_S if scheduler else 0.0
+        # the ground link: downlink.bin always, the live link on request
+        self.downlink_file = DownlinkFile(out_dir / "downlink.bin") if downlink_bin else None
+        self.tm_sender = UdpSender(tm_to) if tm_to else None
+        self.tc_receiver = UdpReceiver(tc_from) if tc_from else None
+        sinks = [self.downlink_file.write] if self.downlink_file is not None else []
+        if self.tm_sender is not None:
+            sinks.append(self.tm_sender.send)
+        self.downlink = Downlink(sinks)
+        now_s = self.platform.clock.now_s
+        self.events.listeners.append(lambda e, f: self.downlink.event(now_s(), e, f))
+        self.uplink = self.flight.attach_ground(
+            self.downlink, self.tc_receiver.receive if self.tc_receiver else None)
+        if self.uplink is not None:
+            self.soak_s = math.inf  # SAFE waits for the ground's RECOVER (or a stop)
 
     def _observe(self) -> None:
         """After every cycle (before time advances): the fault scheduler and the oracles."""
-        self.faults.observe(self.platform.clock.now_s(), self.sequencer.state,
-                            self.flight.reader.readings)
+        now = self.platform.clock.now_s()
+        self.faults.observe(now, self.sequencer.state, self.flight.reader.readings)
+        if self._pacer is not None:  # paced SIL: the next cycle waits for the wall clock
+            if self._paced_from_s is None:
+                self._paced_from_s = now
+            self._pacer.sleep_until(now - self._paced_from_s + self.flight.executive.dt_s)
 
     def request_stop(self, why: str) -> None:
         """End the run safely after the cycle in progress (signal-handler safe)."""
@@ -181,12 +224,14 @@ class Run:
         self.events.emit("run_end", reason=reason, state=self.sequencer.state,
                          stop=self.executive.stop_requested)
         self.events.close()
+        self._close_link()
         summary = build_summary(self.sequencer, truth, cfg.seed, now, wall_s)
         summary["end_reason"] = reason
         summary["stop_signal"] = self.executive.stop_requested
         summary["safing"] = safing_block
         if error is not None:
             summary["error"] = f"{type(error).__name__}: {error}"
+        summary["downlink"] = self._link_summary()
         summary["fdir_records"] = self.fdir.records
         summary.update(self.faults.finish(now, self.sequencer.state, self.sequencer.complete))
         (self.out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -194,6 +239,25 @@ class Run:
         if error is not None:
             raise error
         return summary
+
+
+    def _close_link(self) -> None:
+        for end in (self.downlink_file, self.tm_sender, self.tc_receiver):
+            if end is not None:
+                end.close()
+
+    def _link_summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"packets_by_apid": {f"{a:#05x}": n for a, n in
+                                                   sorted(self.downlink.packets.items())}}
+        if self.downlink_file is not None:
+            out.update(file=self.downlink_file.path.name, bytes=self.downlink_file.bytes)
+        if self.tm_sender is not None:
+            out["udp_dropped"] = self.tm_sender.dropped
+        if self.uplink is not None:
+            out["tc_received"] = self.uplink.received
+            out["tc_rejected"] = self.uplink.rejected
+            out["tc_dropped"] = self.uplink.dropped
+        return out
 
 
 class _Observed:

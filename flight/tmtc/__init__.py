@@ -1,0 +1,1 @@
+"""The ground link: CCSDS packets out (downlink), telecommands in (uplink)."""

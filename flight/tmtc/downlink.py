@@ -1,0 +1,127 @@
+"""Telemetry out: housekeeping, link diagnostics, events and verifications as CCSDS space
+packets (layouts: :mod:`flight.tmtc.layout`), with a sequence count per APID, handed to
+every sink (downlink.bin, a UDP socket) in the order they were made."""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from spacepackets.ccsds.spacepacket import PacketType, SequenceFlags, SpacePacketHeader
+
+from common.dictionary import DICTIONARY
+from flight.tmtc.layout import (
+    APID_EVENT,
+    APID_VERIFY,
+    EVENT_HEAD,
+    EVENT_IDS,
+    HK,
+    LINK,
+    SEVERITIES,
+    STAGES,
+    STATES,
+    VERIFY_DATA,
+    TmLayout,
+    cuc,
+)
+
+Sink = Callable[[bytes], None]
+_STATE_INDEX = {name: i for i, name in enumerate(STATES)}
+_U8_NONE = 0xFF
+#: the largest event text [bytes]; a longer one is sent as {"truncated": true, "head": ...}
+MAX_EVENT_TEXT = 4000
+
+
+def _encoder(layout: TmLayout) -> Callable[[list[Any]], bytes]:
+    s = struct.Struct(layout.fmt)
+    u8 = [i for i, f in enumerate(layout.fields) if f.type == "u8"]
+    ints = [i for i, f in enumerate(layout.fields) if f.type in ("u16", "u32")]
+
+    def encode(values: list[Any]) -> bytes:
+        for i in u8:
+            v = values[i]
+            values[i] = _U8_NONE if v is None else int(v)
+        for i in ints:
+            v = values[i]
+            values[i] = 0 if v is None else int(v)
+        return s.pack(*(math.nan if v is None else v for v in values))
+
+    return encode
+
+
+class Downlink:
+    """Packs telemetry into space packets and hands each to the sinks.
+
+    ``packets`` counts what was sent per APID; ``sink_errors`` what a sink refused (a
+    full socket buffer, say): telemetry never stops the flight software.
+    """
+
+    def __init__(self, sinks: Sequence[Sink] = ()) -> None:
+        self.sinks: list[Sink] = list(sinks)
+        self._seq: dict[int, int] = {}
+        self.packets: dict[int, int] = {}
+        self.sink_errors = 0
+        self._hk = _encoder(HK)
+        self._link = _encoder(LINK)
+        self._hk_sensors = [f.name for f in HK.fields[1:] if not f.name.startswith("cmd_")]
+        self._hk_commands = [f.name[4:] for f in HK.fields[1:] if f.name.startswith("cmd_")]
+        self._link_names = [f.name for f in LINK.fields]
+
+    def _send(self, apid: int, t_s: float, data: bytes) -> None:
+        seq = self._seq.get(apid, 0)
+        self._seq[apid] = (seq + 1) & 0x3FFF
+        header = SpacePacketHeader(packet_type=PacketType.TM, apid=apid, seq_count=seq,
+                                   data_len=6 + len(data) - 1, sec_header_flag=True,
+                                   seq_flags=SequenceFlags.UNSEGMENTED)
+        packet = header.pack() + cuc(t_s) + data
+        self.packets[apid] = self.packets.get(apid, 0) + 1
+        for sink in self.sinks:
+            try:
+                sink(packet)
+            except OSError:
+                self.sink_errors += 1
+
+    def housekeeping(self, t_s: float, state: str, readings: Mapping[str, Any],
+                     commands: Mapping[str, Any],
+                     diagnostics: Mapping[str, Any] | None = None) -> None:
+        """One HK packet (and a LINK packet when the platform has diagnostics)."""
+        values: list[Any] = [_STATE_INDEX.get(state, _U8_NONE)]
+        values += [readings.get(n) for n in self._hk_sensors]
+        values += [commands.get(n) for n in self._hk_commands]
+        self._send(HK.apid, t_s, self._hk(values))
+        if diagnostics:
+            self._send(LINK.apid, t_s, self._link([diagnostics.get(n)
+                                                   for n in self._link_names]))
+
+    def event(self, t_s: float, name: str, fields: Mapping[str, Any]) -> None:
+        """One EVENT packet: id, severity, the fields as JSON."""
+        severity = DICTIONARY.severity.get(name, "warning")
+        if name == "state_change" and fields.get("dest") == "SAFE":
+            severity = "warning"
+        text = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str,
+                          allow_nan=False) if _finite(fields) else json.dumps(
+            _nulls(fields), sort_keys=True, separators=(",", ":"), default=str)
+        raw = text.encode("utf-8")
+        if len(raw) > MAX_EVENT_TEXT:
+            raw = json.dumps({"truncated": True, "head": text[:MAX_EVENT_TEXT // 8]},
+                             separators=(",", ":")).encode("utf-8")
+        self._send(APID_EVENT, t_s, EVENT_HEAD.pack(EVENT_IDS.get(name, 0),
+                                                   SEVERITIES[severity], len(raw)) + raw)
+
+    def verify(self, t_s: float, tc_apid: int, tc_seq: int, opcode: int, stage: str,
+               reason: int) -> None:
+        """One VERIFY packet for a telecommand."""
+        self._send(APID_VERIFY, t_s, VERIFY_DATA.pack(tc_apid, tc_seq, opcode,
+                                                     STAGES[stage], reason))
+
+
+def _finite(fields: Mapping[str, Any]) -> bool:
+    return not any(isinstance(v, float) and not math.isfinite(v) for v in fields.values())
+
+
+def _nulls(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v
+            for k, v in fields.items()}
