@@ -91,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="campaign whose first --campaign-runs runs are timed")
     b.add_argument("--campaign-runs", type=int, default=100,
                    help="runs of the campaign benchmark with 1 and 2 workers (0: skip)")
+    b.add_argument("--uplink-rate", type=float, default=1000.0, metavar="TC_PER_S",
+                   help="telecommands per second flooded into a paced run for 10 s (0: skip)")
     return p
 
 
@@ -134,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.flights < 1:
             raise ConfigError("--flights", f"must be >= 1, got {args.flights}")
         bench(args.mission, args.hardware, args.steps, flights=args.flights)
+        if args.uplink_rate > 0:
+            from ground.perf.uplink import bench_uplink
+
+            bench_uplink(args.uplink_rate)
         if args.campaign_runs > 0:
             from ground.perf.campaign import bench_campaign
 

@@ -1,8 +1,9 @@
-"""The tables of docs/icd.md that the dictionary determines, generated from it.
+"""The tables of docs/icd.md and docs/tmtc.md that the dictionary determines, generated
+from it.
 
 ``python -m ground.dictionary_docs`` rewrites them in place (between the
 ``<!-- generated: NAME -->`` and ``<!-- end generated -->`` markers); a test fails when
-the committed doc differs from what the dictionary gives.
+a committed doc differs from what the dictionary gives.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 from common.dictionary import DICTIONARY, HK_TYPES, Dictionary
 
 ICD_DOC = Path(__file__).resolve().parents[1] / "docs" / "icd.md"
+TMTC_DOC = ICD_DOC.with_name("tmtc.md")
+DOCS = (ICD_DOC, TMTC_DOC)
 _BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- end generated -->)", re.S)
 
 
@@ -48,7 +51,63 @@ def sensors_table(d: Dictionary = DICTIONARY) -> str:
     return "\n".join(rows) + "\n"
 
 
-TABLES = {"hk": hk_table, "channels": sensors_table}
+def packets_table(d: Dictionary = DICTIONARY) -> str:
+    """Every packet of the ground link with its APID."""
+    rows = ["| packet | APID | type | what |", "|---|---|---|---|"]
+    rows += [f"| {p.name} | {p.apid:#05x} | {p.type.upper()} | {p.doc} |"
+             for p in d.channels.packets]
+    return "\n".join(rows) + "\n"
+
+
+def tm_table(d: Dictionary = DICTIONARY) -> str:
+    """The HK and LINK packets' user data, byte by byte."""
+    from flight.tmtc.layout import CODES, hk_layout, link_layout
+
+    rows = ["| packet | offset | field | type | unit |", "|---|---|---|---|---|"]
+    for layout in (hk_layout(d), link_layout(d)):
+        offset = 0
+        for f in layout.fields:
+            rows.append(f"| {layout.name} | {offset} | {f.name} | {f.type} | {f.unit} |")
+            offset += struct.calcsize(">" + CODES[f.type])
+    return "\n".join(rows) + "\n"
+
+
+def states_line(d: Dictionary = DICTIONARY) -> str:
+    """The HK packet's state enumeration (the chart beside the dictionary)."""
+    from flight.sequencer import leaf_states, load_chart
+
+    chart = load_chart(d.source / "statechart.yaml")
+    return ", ".join(f"{name} {i}" for i, name in enumerate(leaf_states(chart))) + "\n"
+
+
+def commands_table(d: Dictionary = DICTIONARY) -> str:
+    """Every command: opcode, arguments with their encodings and ranges, who may send it."""
+    rows = ["| opcode | command | arguments (wire order) | hazardous | sources | what |",
+            "|---|---|---|---|---|---|"]
+    for name, c in d.commands.items():
+        args = []
+        for arg, a in c.args.items():
+            rng = (" \\| ".join(map(str, a.choices)) if a.choices
+                   else f"{a.min:g} .. {a.max:g} {a.units}" if a.min is not None
+                   and a.max is not None else a.units)
+            args.append(f"{arg}: {a.encoding} ({rng})")
+        hazardous = ("yes" if c.hazardous is True else "no" if not c.hazardous
+                     else f"{c.hazardous['arg']} > {c.hazardous['above']:g}")
+        rows.append(f"| {c.opcode} | {name} | {'; '.join(args) or '-'} | {hazardous} | "
+                    f"{', '.join(c.sources)} | {' '.join(c.doc.split())} |")
+    return "\n".join(rows) + "\n"
+
+
+def events_table(d: Dictionary = DICTIONARY) -> str:
+    """Every event with its id in EVENT packets."""
+    rows = ["| id | event | severity | fields |", "|---|---|---|---|"]
+    rows += [f"| {i} | {name} | {e.severity} | {', '.join(e.fields) or '-'} |"
+             for i, (name, e) in enumerate(d.events.items(), start=1)]
+    return "\n".join(rows) + "\n"
+
+
+TABLES = {"hk": hk_table, "channels": sensors_table, "packets": packets_table,
+          "tm": tm_table, "states": states_line, "commands": commands_table, "events": events_table}
 
 
 def render(text: str, d: Dictionary = DICTIONARY) -> str:
@@ -61,12 +120,13 @@ def render(text: str, d: Dictionary = DICTIONARY) -> str:
 
 
 def main() -> int:
-    """Rewrite docs/icd.md's generated tables; prints whether anything changed."""
-    old = ICD_DOC.read_text(encoding="utf-8")
-    new = render(old)
-    if new != old:
-        ICD_DOC.write_text(new, encoding="utf-8")
-    print(f"{ICD_DOC}: {'rewritten' if new != old else 'up to date'}")
+    """Rewrite the docs' generated tables; prints whether anything changed."""
+    for doc in DOCS:
+        old = doc.read_text(encoding="utf-8")
+        new = render(old)
+        if new != old:
+            doc.write_text(new, encoding="utf-8")
+        print(f"{doc}: {'rewritten' if new != old else 'up to date'}")
     return 0
 
 

@@ -18,7 +18,7 @@ from common.dictionary import DICTIONARY, HERE, load_dictionary
 from common.errors import ConfigError
 from flight.channels import ACTUATORS, REQUIRED_DEVICES, SAFE_COMMANDS, SENSORS
 from ground.checkout import PLAUSIBLE
-from ground.dictionary_docs import ICD_DOC, render
+from ground.dictionary_docs import DOCS, render
 from ground.gse.board_server import BOARD_DEVICES
 from ground.gse.board_tables import HK_SOURCES
 from hal.serial.board import CHANNELS
@@ -27,9 +27,11 @@ from hal.serial.icd import HK_LAYOUT
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_the_committed_icd_tables_are_the_dictionarys():
-    text = ICD_DOC.read_text(encoding="utf-8")
-    assert render(text) == text, "docs/icd.md is stale: run python -m ground.dictionary_docs"
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_the_committed_doc_tables_are_the_dictionarys(doc: Path):
+    text = doc.read_text(encoding="utf-8")
+    assert "<!-- generated:" in text
+    assert render(text) == text, f"{doc} is stale: run python -m ground.dictionary_docs"
 
 
 def test_every_table_is_derived_from_the_dictionary():

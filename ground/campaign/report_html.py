@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import ConfigError
+from ground.campaign.outdir import atomic_write
 from ground.campaign.report import (
     Issue,
     Summary,
-    atomic_write,
     cell_text,
     finite,
     fmt,

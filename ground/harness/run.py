@@ -131,6 +131,9 @@ class Run:
         #: the wall clock a paced run follows, and the mission time it started at
         self._pacer = WallClock(speed) if speed is not None else None
         self._paced_from_s: float | None = None
+        #: paced cycles that found the wall clock already a whole cycle past their time
+        self.overruns = 0
+        self.max_late_s = 0.0
         sample = resolved_sample(inputs.hardware.plant, cfg.sample)
         if inputs.faults is not None:
             sample = build_time_sample(inputs.faults, sample)  # an ice-poor scoop
@@ -185,7 +188,12 @@ class Run:
         if self._pacer is not None:  # paced SIL: the next cycle waits for the wall clock
             if self._paced_from_s is None:
                 self._paced_from_s = now
-            self._pacer.sleep_until(now - self._paced_from_s + self.flight.executive.dt_s)
+            due_s = now - self._paced_from_s + self.flight.executive.dt_s
+            late_s = (self._pacer.now_s() - due_s) / self._pacer.speed  # [s of wall time]
+            if late_s > 0.0:
+                self.max_late_s = max(self.max_late_s, late_s)
+                self.overruns += late_s > self.flight.executive.dt_s / self._pacer.speed
+            self._pacer.sleep_until(due_s)
 
     def request_stop(self, why: str) -> None:
         """End the run safely after the cycle in progress (signal-handler safe)."""
@@ -232,6 +240,9 @@ class Run:
         if error is not None:
             summary["error"] = f"{type(error).__name__}: {error}"
         summary["downlink"] = self._link_summary()
+        if self._pacer is not None:
+            summary["pacing"] = {"speed": self._pacer.speed, "overruns": self.overruns,
+                                 "max_late_s": round(self.max_late_s, 6)}
         summary["fdir_records"] = self.fdir.records
         summary.update(self.faults.finish(now, self.sequencer.state, self.sequencer.complete))
         (self.out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -37,10 +37,13 @@ def bench(mission: Path, hardware: Path, steps: int = 20000,
                 plant.step(dt_s)
             figures["plant_step_us"] = (time.perf_counter() - t0) / steps * 1e6
             figures["layers"] = plant.params.sample.layers
-        walls_s = []
-        for i in range(max(1, flights)):
+        walls_s, bare_s = [], []
+        for i in range(max(1, flights)):  # with downlink.bin and without, side by side
             summary = Run(inputs, Path(tmp) / f"mission-{i}").fly()
             walls_s.append(summary["wall_time_s"])
+            bare = Run(inputs, Path(tmp) / f"bare-{i}", downlink_bin=False).fly()
+            bare_s.append(bare["wall_time_s"])
+    figures["realtime_factor_without_downlink"] = summary["mission_time_s"] / min(bare_s)
     figures["mission_time_s"] = summary["mission_time_s"]
     figures["wall_time_s"] = min(walls_s)
     figures["slowest_wall_time_s"] = max(walls_s)
@@ -64,6 +67,10 @@ def bench(mission: Path, hardware: Path, steps: int = 20000,
           f"{len(walls_s)} flights; median {figures['median_wall_time_s']:.2f} s = "
           f"{figures['median_realtime_factor']:.0f}x, slowest "
           f"{figures['slowest_wall_time_s']:.2f} s)")
+    with_x, without_x = figures["realtime_factor"], figures["realtime_factor_without_downlink"]
+    print(f"  downlink.bin          with it {with_x:.0f}x, without {without_x:.0f}x (best of "
+          f"{len(bare_s)} each, flown alternately): it costs "
+          f"{100 * (1 - with_x / without_x):.1f} %")
     if serial:
         from ground.perf.serial import bench_serial
 
