@@ -152,7 +152,7 @@ class Uplink:
 
     def __init__(self, receive: Callable[[], bytes | None], commander: Commander,
                  downlink: Downlink, emit: Callable[..., None], now_s: Callable[[], float],
-                 max_per_cycle: int = 20, drain_per_cycle: int = 500) -> None:
+                 max_per_cycle: int = 100, drain_per_cycle: int = 500) -> None:
         self.receive = receive
         self.commander = commander
         self.downlink = downlink
