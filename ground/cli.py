@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     from ground.campaign.cli import add_parser as add_campaign
 
     add_campaign(sub)
+    from ground.export.cli import add_parser as add_dictionary
+
+    add_dictionary(sub)
     b = sub.add_parser("bench", help="measure the plant and the nominal mission's speed")
     b.add_argument("--mission", type=Path, default=DEFAULT_MISSION)
     b.add_argument("--hardware", type=Path, default=DEFAULT_HARDWARE)
@@ -127,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
                                 "tcp" if args.tcp is not None else "pty",
                                 args.tcp or 0, args.lockstep, args.speed, args.seed,
                                 watchdog_s=args.watchdog_s)
+        if args.cmd == "dictionary":
+            from ground.export.cli import run as dictionary_run
+
+            return dictionary_run(args)
         if args.cmd == "campaign":
             from ground.campaign.cli import main as campaign_main
 
