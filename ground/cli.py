@@ -1,4 +1,5 @@
-"""The ``thermine`` command line: run, plot, states, checkout, emulate, campaign, bench.
+"""The ``thermine`` command line: run, plot, states, checkout, emulate, campaign, bench,
+dictionary export, decode, ground (console, replay).
 
 Exit codes: 0 mission complete; 1 ended in SAFE; 2 bad input or an operator error
 (config, arguments, a port or run directory in use, the board's time mode); 3 internal
@@ -83,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     from ground.export.cli import add_parser as add_dictionary
 
     add_dictionary(sub)
+    from ground.tmtc.console import add_parser as add_ground
+    from ground.tmtc.decode import add_parser as add_decode
+
+    add_decode(sub)
+    add_ground(sub)
     b = sub.add_parser("bench", help="measure the plant and the nominal mission's speed")
     b.add_argument("--mission", type=Path, default=DEFAULT_MISSION)
     b.add_argument("--hardware", type=Path, default=DEFAULT_HARDWARE)
@@ -130,6 +136,14 @@ def main(argv: list[str] | None = None) -> int:
                                 "tcp" if args.tcp is not None else "pty",
                                 args.tcp or 0, args.lockstep, args.speed, args.seed,
                                 watchdog_s=args.watchdog_s)
+        if args.cmd == "decode":
+            from ground.tmtc.decode import run as decode_run
+
+            return decode_run(args)
+        if args.cmd == "ground":
+            from ground.tmtc.console import run as ground_run
+
+            return ground_run(args)
         if args.cmd == "dictionary":
             from ground.export.cli import run as dictionary_run
 
