@@ -6,17 +6,18 @@ Telemetry: an abstract ``CCSDSPacket`` (the primary header), an abstract ``TM`` 
 ``time_fine`` calibrated to seconds), and under ``TM`` one container per APID (HK, LINK,
 EVENT, VERIFY), restricted on ``ccsds_apid``. Telecommands: an abstract ``TC`` holding
 the primary header (APID 0x180, no secondary header) and the opcode, one command per
-dictionary row with its arguments (ranges, enumerations for str arguments), the CRC's
-two bytes last, and verifiers on the VERIFY packet (matched on the opcode).
+dictionary row with its arguments (ranges, enumerations for str arguments), and
+verifiers on the VERIFY packet (matched on the opcode).
 
 What pymdb cannot say, and how it is said here:
 
 - the event text's length is the u16 before it (``event_text_length``, in bytes): the
   string encoding is a ``Variable`` size with a ``DynamicValue`` on that parameter
   (x 8 bits), written by :class:`_Generator`, a subclass of pymdb's generator;
-- the CRC-16 of a telecommand cannot be computed by an XTCE encoder: the command's last
-  two bytes are a placeholder, and the link must fill them (and the sequence count) as
-  the ancillary data of ``TC`` says.
+- the CRC-16 of a telecommand cannot be computed by an XTCE encoder: a command ends with
+  its last argument, and the link appends the CRC and writes the length and sequence
+  count (Yamcs' ``org.yamcs.pus.PusCommandPostprocessor`` with ``errorDetection: {type:
+  CRC-16-CCIIT}`` does exactly that: CRC-16/CCITT-FALSE, appended).
 """
 
 from __future__ import annotations
@@ -184,9 +185,9 @@ def _base_command(system: pymdb.System) -> pymdb.Command:
         system, "TC", abstract=True, arguments=[length, opcode],
         short_description="telecommand: CCSDS primary header (no secondary header), opcode",
         extra={
-            "crc": f"the last two bytes of every TC: {CRC_NAME} over every byte before "
-                   "them, big-endian; the link fills them (Yamcs: a command postprocessor; "
-                   "XTCE cannot compute a CRC)",
+            "crc": f"appended to every TC by the link: {CRC_NAME} over every byte before "
+                   "it, big-endian (Yamcs: PusCommandPostprocessor, errorDetection "
+                   "CRC-16-CCIIT; XTCE cannot compute a CRC)",
             "sequence_count": "set by the link (Yamcs postprocessing), modulo 16384",
         },
         entries=[fixed("ccsds_version"), fixed("ccsds_type"), fixed("ccsds_secondary_header"),
@@ -223,9 +224,9 @@ def _command(system: pymdb.System, base: pymdb.Command, name: str, c: DictComman
         system, name, base=base, short_description=c.doc.split(". ")[0][:200] or None,
         long_description=c.doc or None, arguments=args,
         assignments={"opcode": c.opcode, "ccsds_packet_length": tc_size(c) - 7},
-        entries=[*(pymdb.ArgumentEntry(a) for a in args),
-                 pymdb.FixedValueEntry(b"\0\0", "crc", bits=16,
-                                       short_description=f"{CRC_NAME}: filled by the link")],
+        # the CRC is not an entry: the link appends it (Yamcs: PusCommandPostprocessor
+        # with errorDetection CRC-16-CCIIT, which also writes the length and sequence count)
+        entries=[pymdb.ArgumentEntry(a) for a in args],
         level=level, warning_message=hazard or None,
         extra={"opcode": str(c.opcode), "sources": ", ".join(c.sources)})
     _verifiers(cmd, name, params)

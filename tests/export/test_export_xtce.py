@@ -197,9 +197,9 @@ def xtce_encode(root: ET.Element, name: str, args: dict[str, Any]) -> bytes:
                 bits += _arg_bits(types[f"{owner.get('name')}__{arg}"], given[arg])
     assert len(bits) % 8 == 0
     packet = int(bits, 2).to_bytes(len(bits) // 8, "big")
-    last = list(mc.iterfind("x:CommandContainer/x:EntryList/*", NS))[-1]
-    assert (last.get("name"), last.get("sizeInBits")) == ("crc", "16")
-    return packet[:-2] + struct.pack(">H", crc16(packet[:-2]))
+    # the link appends the CRC (as Yamcs' PusCommandPostprocessor does)
+    assert len(packet) + 2 - 7 == int(given["ccsds_packet_length"])
+    return packet + struct.pack(">H", crc16(packet))
 
 
 @pytest.mark.parametrize("name", list(DICTIONARY.commands))
