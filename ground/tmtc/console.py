@@ -51,7 +51,7 @@ from common.errors import ConfigError
 from flight.commands import CommandError
 from flight.tmtc.layout import STATES
 from ground.harness.ground_link import DEFAULT_TC_PORT, DEFAULT_TM_PORT, parse_udp
-from ground.tmtc import replay
+from ground.tmtc import replay, standalone
 from ground.tmtc.command_line import help_lines, parse_command
 from ground.tmtc.link import GroundLink, Notice
 
@@ -264,18 +264,7 @@ def run_lines(link: GroundLink, fd: int, out: IO[str], timeout_s: float,
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m ground.tmtc.console ...``: as ``thermine ground ...``."""
-    p = argparse.ArgumentParser(prog="thermine ground", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    _arguments(p)
-    try:
-        args = p.parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    try:
-        return run(args)
-    except ConfigError as exc:
-        print(f"thermine: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    return standalone("thermine ground", __doc__, _arguments, run, argv)
 
 
 if __name__ == "__main__":

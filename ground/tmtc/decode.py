@@ -29,6 +29,7 @@ from typing import IO, Any
 
 from common.errors import ConfigError
 from flight.tmtc.layout import HK, LINK
+from ground.tmtc import standalone
 from ground.tmtc.packets import TM_APIDS, PacketError, Record, decode_stream, read_stream
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
@@ -136,18 +137,7 @@ def write_csv(out: IO[str], records: list[Record]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m ground.tmtc.decode FILE ...``: as ``thermine decode``."""
-    p = argparse.ArgumentParser(prog="thermine decode", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    _arguments(p)
-    try:
-        args = p.parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    try:
-        return run(args)
-    except ConfigError as exc:
-        print(f"thermine: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    return standalone("thermine decode", __doc__, _arguments, run, argv)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from typing import Protocol
 from common.clock import WallClock
 from common.errors import ConfigError
 from ground.harness.ground_link import DEFAULT_TM_PORT, Endpoint, parse_udp
+from ground.tmtc import standalone
 from ground.tmtc.packets import decode_packet, read_stream, split_packets
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
@@ -127,18 +128,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m ground.tmtc.replay FILE ...``: as ``thermine ground replay``."""
-    p = argparse.ArgumentParser(prog="thermine ground replay", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    arguments(p)
-    try:
-        args = p.parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    try:
-        return run(args)
-    except ConfigError as exc:
-        print(f"thermine: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    return standalone("thermine ground replay", __doc__, arguments, run, argv)
 
 
 if __name__ == "__main__":
