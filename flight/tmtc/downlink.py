@@ -41,6 +41,10 @@ def _encoder(layout: TmLayout) -> Callable[[list[Any]], bytes]:
     ints = [i for i, f in enumerate(layout.fields) if f.type in ("u16", "u32")]
 
     def encode(values: list[Any]) -> bytes:
+        try:  # the usual sample: every value present and of its type (bools pack as u8)
+            return s.pack(*values)
+        except struct.error:
+            pass
         for i in u8:
             v = values[i]
             values[i] = _U8_NONE if v is None else int(v)
@@ -61,7 +65,8 @@ class Downlink:
 
     def __init__(self, sinks: Sequence[Sink] = ()) -> None:
         self.sinks: list[Sink] = list(sinks)
-        self._seq: dict[int, int] = {}
+        #: APID -> its header (spacepackets), its sequence count and length set per packet
+        self._headers: dict[int, SpacePacketHeader] = {}
         self.packets: dict[int, int] = {}
         self.sink_errors = 0
         self._hk = _encoder(HK)
@@ -71,13 +76,16 @@ class Downlink:
         self._link_names = [f.name for f in LINK.fields]
 
     def _send(self, apid: int, t_s: float, data: bytes) -> None:
-        seq = self._seq.get(apid, 0)
-        self._seq[apid] = (seq + 1) & 0x3FFF
-        header = SpacePacketHeader(packet_type=PacketType.TM, apid=apid, seq_count=seq,
-                                   data_len=6 + len(data) - 1, sec_header_flag=True,
-                                   seq_flags=SequenceFlags.UNSEGMENTED)
-        packet = header.pack() + cuc(t_s) + data
-        self.packets[apid] = self.packets.get(apid, 0) + 1
+        header = self._headers.get(apid)
+        if header is None:
+            header = self._headers[apid] = SpacePacketHeader(
+                packet_type=PacketType.TM, apid=apid, seq_count=0, data_len=0,
+                sec_header_flag=True, seq_flags=SequenceFlags.UNSEGMENTED)
+        n = self.packets.get(apid, 0)
+        header.seq_count = n & 0x3FFF
+        header.data_len = 6 + len(data) - 1
+        packet = bytes(header.pack()) + cuc(t_s) + data
+        self.packets[apid] = n + 1
         for sink in self.sinks:
             try:
                 sink(packet)

@@ -107,7 +107,8 @@ class Run:
     """One flight of a mission into a run directory (telemetry.jsonl, events.jsonl,
     downlink.bin, summary.json).
 
-    ``downlink_bin``: write downlink.bin (False only to measure what it costs).
+    ``downlink_bin``: write downlink.bin (False, with no live link: no packets are made at
+    all; only to measure what the downlink costs).
     ``ground`` / ``uplink`` (``udp://HOST:PORT``) open the live link: every TM packet is
     also sent to ``ground``, telecommands are taken from ``uplink`` (and a SAFE run then
     waits for the ground instead of ending). ``speed`` paces a SIL run at that multiple
@@ -174,10 +175,12 @@ class Run:
         if self.tm_sender is not None:
             sinks.append(self.tm_sender.send)
         self.downlink = Downlink(sinks)
-        now_s = self.platform.clock.now_s
-        self.events.listeners.append(lambda e, f: self.downlink.event(now_s(), e, f))
-        self.uplink = self.flight.attach_ground(
-            self.downlink, self.tc_receiver.receive if self.tc_receiver else None)
+        self.uplink = None
+        if sinks or self.tc_receiver is not None:  # (no sink, no uplink: no packets made)
+            now_s = self.platform.clock.now_s
+            self.events.listeners.append(lambda e, f: self.downlink.event(now_s(), e, f))
+            self.uplink = self.flight.attach_ground(
+                self.downlink, self.tc_receiver.receive if self.tc_receiver else None)
         if self.uplink is not None:
             self.soak_s = math.inf  # SAFE waits for the ground's RECOVER (or a stop)
 
