@@ -19,10 +19,11 @@ $(STAMP): pyproject.toml setup.py sims/_kernels.c
 run: $(STAMP)
 	$(BIN)/thermine run $(ARGS)
 
-# two workers (CI has 2 cores); branch coverage of flight/, failing under 95 %
+# two workers (CI has 2 cores); branch coverage of flight/, failing under 95 %; the 15
+# slowest tests listed (the suite must stay under 5 minutes)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --cov=flight --cov-branch \
-		--cov-report=term:skip-covered --cov-fail-under=95
+		--cov-report=term:skip-covered --cov-fail-under=95 --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
