@@ -9,15 +9,18 @@ It knows nothing of run directories, fault plans or plant truth: the ground harn
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from common.dictionary import DICTIONARY
+from common.errors import ConfigError
 from flight.channels import ACTUATORS, SAFE_COMMANDS, SENSORS, ActuatorWriter, SensorReader
-from flight.commands import Commander
+from flight.commands import ARM_COMMAND, Commander
 from flight.config import MissionConfig
 from flight.executive import Executive, ProgressFn
 from flight.fdir.engine import Fdir
+from flight.fdir.responses import FDIR_COMMANDS
 from flight.fdir.table import FdirTable, limits_as_monitors, load_table, resolve_path
 from flight.safing import SafingReport, safe_the_payload
 from flight.sequencer import Sequencer, leaf_states, load_chart
@@ -43,6 +46,28 @@ def load_fdir(mission_path: str | Path, mission: MissionConfig) -> FdirTable:
     path = resolve_path(mission_path, mission.fdir)
     table = load_table(path, set(SENSORS), set(ACTUATORS), state_names())
     return table.with_monitors(limits_as_monitors(mission.limits))
+
+
+def check_command_path(table: Mapping[str, Mapping[str, Any]],
+                       handlers: Mapping[str, Any], triggers: set[str]) -> None:
+    """Every command's handler is wired, and FDIR's commands accept source ``fdir`` (a
+    dictionary copy, THERMINE_DICTIONARY, could lose either).
+
+    Raises:
+        ConfigError: naming commands.yaml, the command and what is missing.
+    """
+    where = str(DICTIONARY.source / "commands.yaml")
+    for name, spec in table.items():
+        if "handler" in spec and spec["handler"] not in handlers and name != ARM_COMMAND:
+            raise ConfigError(f"{where}: {name}.handler", f"{spec['handler']!r} is not a "
+                              f"flight handler; known: {', '.join(sorted(handlers))}")
+    for name in ("SAFE", *FDIR_COMMANDS):
+        if name not in table or "fdir" not in table[name].get("sources", ["fdir"]):
+            raise ConfigError(f"{where}: {name}", "FDIR acts through this command: it must "
+                              "exist and accept source fdir")
+    if "abort" not in triggers:
+        raise ConfigError(f"{where}", "FDIR aborts a phase through a command whose trigger "
+                          "is 'abort' (ABORT)")
 
 
 class FlightSoftware:
@@ -74,6 +99,7 @@ class FlightSoftware:
                          command=lambda name, args: self.commander.execute_now(
                              name, "fdir", args=args))
         handlers.update(self.fdir.responder.handlers())
+        check_command_path(self.commander.dictionary, handlers, set(by_trigger))
         self.writer = ActuatorWriter(devices, emit)
         self.reader = SensorReader(devices, emit)
         self.executive = Executive(

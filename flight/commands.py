@@ -116,6 +116,17 @@ def validate(dictionary: Mapping[str, Mapping[str, Any]], name: str,
     return out
 
 
+def check_source(dictionary: Mapping[str, Mapping[str, Any]], name: str, source: str) -> None:
+    """Whether ``source`` may send ``name`` (its ``sources:``).
+
+    Raises:
+        CommandError: it may not (naming who may).
+    """
+    sources = dictionary[name].get("sources")
+    if sources is not None and source not in sources:
+        raise CommandError(f"{name} is not accepted from {source} (only {', '.join(sources)})")
+
+
 class Commander:
     """The one entry point for commands: validate on submit, execute in the cycle.
 
@@ -179,10 +190,11 @@ class Commander:
     def _execute(self, name: str, args: dict[str, Any], source: str, now_s: float,
                  reason: str | None = None) -> bool:
         spec = self.dictionary[name]
-        sources = spec.get("sources")
-        if sources is not None and source not in sources:
+        try:
+            check_source(self.dictionary, name, source)
+        except CommandError as exc:
             self.emit("command", name=name, args=args, source=source, accepted=False,
-                      detail=f"{name} is not accepted from {source} (only {', '.join(sources)})")
+                      detail=str(exc))
             return False
         if name == ARM_COMMAND:
             self._arm(args["command"], now_s, source)

@@ -1,9 +1,10 @@
 """The executive: one fixed-rate cycle, the only place where mission time advances.
 
-    read sensors (through FDIR's sensor substitutions) -> due commands and the sequencer
+    read sensors (through FDIR's sensor substitutions) -> the uplink's telecommands (a
+    bounded number, queued through the command path) -> due commands and the sequencer
     (modes and phases) -> controllers, once -> FDIR monitors (raw readings, last cycle's
     commands, platform diagnostics) -> apply actuator commands (through FDIR's caps and
-    power-cycles) -> emit telemetry -> advance time
+    power-cycles) -> emit telemetry (and its HK packet on the downlink) -> advance time
 """
 
 from __future__ import annotations

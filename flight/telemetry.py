@@ -17,17 +17,35 @@ from structlog.typing import EventDict
 
 from common.dictionary import DICTIONARY
 
-#: ``json.dumps(..., separators=(",", ":"), allow_nan=False)``, built once (dumps builds
-#: one per call); a NaN or infinity raises ValueError (JSON has neither)
 #: event -> severity (common/dictionary/events.yaml)
 _SEVERITY = DICTIONARY.severity
+#: ``json.dumps(..., separators=(",", ":"), allow_nan=False)``, built once (dumps builds
+#: one per call); a NaN or infinity raises ValueError (JSON has neither)
 _ENCODE = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+
+
+def severity_of(event: str, fields: Mapping[str, Any]) -> str:
+    """``info`` or ``warning``: the dictionary's severity (an event it does not list is a
+    warning), and a state change to SAFE is a warning."""
+    if event == "state_change" and fields.get("dest") == "SAFE":
+        return "warning"
+    return _SEVERITY.get(event, "warning")
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with every NaN or infinite float, at any depth, as None (JSON null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
 
 
 def _finite(rec: dict[str, Any]) -> dict[str, Any]:
     """``rec`` with every NaN or infinite float as None (JSON null)."""
-    return {k: None if isinstance(v, float) and not math.isfinite(v) else v
-            for k, v in rec.items()}
+    return {k: jsonable(v) for k, v in rec.items()}
 
 
 class _CommandNames(dict[str, str]):
@@ -110,8 +128,7 @@ class EventLog:
     def emit(self, event: str, **fields: Any) -> None:
         """Record ``event`` with ``fields``; warnings for trips, failures and SAFE."""
         self.counts[event] = self.counts.get(event, 0) + 1
-        warn = _SEVERITY.get(event, "warning") == "warning"  # (unknown: a warning)
-        warn = warn or (event == "state_change" and fields.get("dest") == "SAFE")
+        warn = severity_of(event, fields) == "warning"
         (self._log.warning if warn else self._log.info)(event, **fields)
         for listener in self.listeners:
             listener(event, fields)

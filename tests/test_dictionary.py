@@ -143,3 +143,28 @@ def test_a_new_sensor_flies_through_sim_and_serial_from_one_row(tmp_path: Path):
     # the same plant, seed and noise on both sides of the wire (to the ICD's 0.01 K)
     assert bench_tm[-1]["sample_top_temp_k"] == pytest.approx(sil[-1]["sample_top_temp_k"],
                                                                abs=0.006)
+
+
+@pytest.mark.parametrize(("edit", "words"), [
+    (lambda c: c["ABORT"].update(opcode=1), "opcode: 1 is"),
+    (lambda c: c["ABORT"].update(handler="x"), "exactly one of trigger and handler"),
+    (lambda c: c["SAFE"].update(sources=["rover"]), "'rover' is not one of"),
+    (lambda c: c["SET_HEATER_SETPOINT"]["args"]["setpoint_k"].update(encoding="u8"),
+     "a float argument is one of f32, f64"),
+    (lambda c: c["SET_HEATER_SETPOINT"]["args"]["setpoint_k"].update(type="int", max=1e10),
+     "within its encoding i32"),
+    (lambda c: c["POWER_CYCLE"]["args"]["actuator"].update(choices=["x"]),
+     "choices or choices_from, not both"),
+    (lambda c: c["ARM"]["args"]["command"].pop("choices"), "a str argument needs choices"),
+    (lambda c: c["START_EXTRACTION"].update(hazardous={"arg": "command", "above": 1}),
+     "must name a number argument"),
+])
+def test_a_bad_command_row_is_refused_naming_the_file_and_the_command(tmp_path: Path, edit,
+                                                                      words):
+    d = copy_dictionary(tmp_path)
+    commands = yaml.safe_load((d / "commands.yaml").read_text(encoding="utf-8"))
+    edit(commands)
+    (d / "commands.yaml").write_text(yaml.safe_dump(commands), encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_dictionary(d)
+    assert "commands.yaml" in str(exc.value) and words in str(exc.value), str(exc.value)

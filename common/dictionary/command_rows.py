@@ -78,13 +78,25 @@ def load_commands(path: Path, channel_names: dict[str, list[str]]) -> dict[str, 
         args = {}
         for arg_name, a in cmd.args.items():
             args[arg_name] = _check_arg(f"{at}.args.{arg_name}", a, channel_names)
+        h = cmd.hazardous
+        if isinstance(h, dict) and args.get(str(h.get("arg")), Arg(type="str")).type not in (
+                "float", "int"):
+            raise ConfigError(f"{at}.hazardous", f"{h.get('arg')!r} must name a number "
+                              "argument")
         rows[name] = Command(**{**cmd.__dict__, "args": args})
     return rows
+
+
+#: the values an integer encoding holds
+INT_RANGES = {"u8": (0, 0xFF), "u16": (0, 0xFFFF), "u32": (0, 0xFFFFFFFF),
+              "i32": (-(2 ** 31), 2 ** 31 - 1)}
 
 
 def _check_arg(at: str, a: Arg, channel_names: dict[str, list[str]]) -> Arg:
     choices = list(a.choices)
     if a.choices_from:
+        if choices:
+            raise ConfigError(at, "choices or choices_from, not both")
         choices = list(channel_names[a.choices_from])
     if a.type == "str" and not choices:
         raise ConfigError(at, "a str argument needs choices (it is sent as their index)")
@@ -96,6 +108,11 @@ def _check_arg(at: str, a: Arg, channel_names: dict[str, list[str]]) -> Arg:
                           f"{', '.join(ARG_ENCODINGS[a.type])}")
     if a.min is not None and a.max is not None and not a.min <= a.max:
         raise ConfigError(at, f"min {a.min} must not be above max {a.max}")
+    if a.type == "int":
+        lo, hi = INT_RANGES[encoding]
+        if a.min is None or a.max is None or a.min < lo or a.max > hi:
+            raise ConfigError(at, f"an int argument needs min and max within its encoding "
+                              f"{encoding} ({lo} .. {hi})")
     return Arg(**{**a.__dict__, "choices": choices, "encoding": encoding})
 
 

@@ -35,6 +35,10 @@ from typing import Any
 
 from flight.fdir.table import ResponseConfig
 
+#: the commands FDIR's actions send -> their handlers here (commands.yaml's ``handler``)
+FDIR_COMMANDS = {"POWER_CYCLE": "power_cycle", "RESEND_COMMANDS": "resend_commands",
+                 "SUBSTITUTE_SENSOR": "substitute_sensor"}
+
 
 @dataclass
 class Episode:
@@ -126,22 +130,25 @@ class Responder:
         left = None if r.budget is None else r.budget - used - 1
         self.emit("fdir_response", monitor=ep.monitor, value=value, response=name,
                   action=r.action, budget_left=left, mission_time_s=now_s, **detail)
+        refused = False
         if r.action == "retry":
             for actuator in r.power_cycle:
-                self.command("POWER_CYCLE", {"actuator": actuator})
+                refused |= self.command("POWER_CYCLE", {"actuator": actuator}) is False
             if not r.power_cycle:
-                self.command("RESEND_COMMANDS", {})
+                refused |= self.command("RESEND_COMMANDS", {}) is False
         elif r.action == "switch_sensor":
             self._acting = (ep.monitor, dict(r.cap or {}))
             try:
-                self.command("SUBSTITUTE_SENSOR", {"sensor": r.sensor,
-                                                   "substitute": r.substitute})
+                refused = self.command("SUBSTITUTE_SENSOR", {
+                    "sensor": r.sensor, "substitute": r.substitute}) is False
             finally:
                 self._acting = None
         elif r.action == "abort_phase":
             self.fire("abort", reason)
         elif r.action == "safe":
             self.go_safe(reason)
+        if refused:  # the command path said no: the action did not happen; escalate now
+            self._escalate(ep, name, now_s, value, f"the command of {name} was refused")
 
     # ---- the commands' handlers (called back by the command path) ---------------------
     def handlers(self) -> dict[str, Callable[..., None]]:
@@ -150,10 +157,8 @@ class Responder:
                 "substitute_sensor": self.substitute_sensor}
 
     def _call_handler(self, name: str, args: dict[str, Any]) -> None:
-        handlers: dict[str, Callable[..., None]] = {
-            "POWER_CYCLE": self.power_cycle, "RESEND_COMMANDS": self.resend_commands,
-            "SUBSTITUTE_SENSOR": self.substitute_sensor}
-        handlers[name](**args)
+        """Without a command path (FDIR alone, in tests): the command's handler, direct."""
+        self.handlers()[FDIR_COMMANDS[name]](**args)
 
     def power_cycle(self, actuator: str) -> None:
         """Command ``actuator`` off for the next cycle, then its previous value; every

@@ -161,6 +161,33 @@ def stale_monitors(stale: Mapping[str, Stale]) -> list[MonitorConfig]:
             for name, s in stale.items()]
 
 
+def _with_stale(path: str, monitors: list[MonitorConfig],
+                responses: Mapping[str, ResponseConfig],
+                stale: Mapping[str, Stale]) -> tuple[MonitorConfig, ...]:
+    """The table's monitors with the dictionary's stale monitors, placed before the link
+    monitors (where the table used to list them). A sensor the table already watches with
+    a stale monitor of its own keeps that one; a response the table lacks is SAFE when the
+    table is a mission's own, an error when it is the shipped one (a typo).
+
+    Raises:
+        ConfigError: a dictionary stale response the shipped table does not have.
+    """
+    watched_stale = {m.telemetry for m in monitors if m.kind == "stale"}
+    rows = []
+    for m in stale_monitors(stale):
+        if m.telemetry in watched_stale:
+            continue
+        if m.response not in responses:
+            if Path(path).resolve() == SHIPPED_PATH.resolve():
+                raise ConfigError(f"{DICTIONARY.source / 'channels.yaml'}: {m.telemetry}"
+                                  ".stale.response", f"unknown response {m.response!r}; "
+                                  f"known: {', '.join(sorted(responses))}")
+            m = dataclasses.replace(m, response="SAFE")
+        rows.append(m)
+    at = next((i for i, m in enumerate(monitors) if m.kind == "link"), len(monitors))
+    return (*monitors[:at], *rows, *monitors[at:])
+
+
 def load_table(path: str | Path | None, telemetry: Collection[str],
                actuators: Collection[str], states: Collection[str],
                stale: Mapping[str, Stale] | None = None) -> FdirTable:
@@ -182,13 +209,13 @@ def load_table(path: str | Path | None, telemetry: Collection[str],
             raise ConfigError(f"{path}: responses.{name}", "is built in and cannot be redefined")
     responses = {**BUILTIN_RESPONSES, **raw.responses}
     _check_responses(str(path), responses, telemetry, actuators)
-    # a dictionary stale monitor whose response this table lacks goes SAFE
-    stale_rows = [m if m.response in responses else dataclasses.replace(m, response="SAFE")
-                  for m in stale_monitors(DICTIONARY.stale if stale is None else stale)]
-    monitors = (*raw.monitors, *stale_rows)
-    table = FdirTable(monitors, responses, str(path))
-    check_monitors(str(path), table.monitors, responses, telemetry, actuators, states)
-    return table
+    check_monitors(str(path), raw.monitors, responses, telemetry, actuators, states)
+    monitors = _with_stale(str(path), list(raw.monitors), responses,
+                           DICTIONARY.stale if stale is None else stale)
+    # (again with the dictionary's stale monitors in: an id both use, say)
+    check_monitors(f"{path} + the dictionary's stale monitors", monitors, responses,
+                   telemetry, actuators, states)
+    return FdirTable(monitors, responses, str(path))
 
 
 def check_monitors(path: str, monitors: Iterable[MonitorConfig],

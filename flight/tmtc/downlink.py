@@ -12,7 +12,7 @@ from typing import Any
 
 from spacepackets.ccsds.spacepacket import PacketType, SequenceFlags, SpacePacketHeader
 
-from common.dictionary import DICTIONARY
+from flight.telemetry import jsonable, severity_of
 from flight.tmtc.layout import (
     APID_EVENT,
     APID_VERIFY,
@@ -35,23 +35,37 @@ _U8_NONE = 0xFF
 MAX_EVENT_TEXT = 4000
 
 
+#: the largest finite f32
+_F32_MAX = 3.4028234663852886e38
+_INT_MAX = {"u8": 0xFE, "u16": 0xFFFF, "u32": 0xFFFFFFFF}
+
+
+def _coerce(v: Any, kind: str) -> Any:
+    """One value made encodable as ``kind``: a missing or unreadable one as the
+    "no value" of its type (NaN; 0xFF for a u8; 0 for a u16/u32 counter), a number beyond
+    the type's range clamped (f32: to +-infinity)."""
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        x = math.nan
+    if kind in ("f32", "f64"):
+        if kind == "f32" and math.isfinite(x) and abs(x) > _F32_MAX:
+            return math.copysign(math.inf, x)
+        return x
+    if x != x or v is None:
+        return _U8_NONE if kind == "u8" else 0
+    return int(min(max(x, 0.0), _INT_MAX[kind]))
+
+
 def _encoder(layout: TmLayout) -> Callable[[list[Any]], bytes]:
     s = struct.Struct(layout.fmt)
-    u8 = [i for i, f in enumerate(layout.fields) if f.type == "u8"]
-    ints = [i for i, f in enumerate(layout.fields) if f.type in ("u16", "u32")]
+    kinds = [f.type for f in layout.fields]
 
     def encode(values: list[Any]) -> bytes:
         try:  # the usual sample: every value present and of its type (bools pack as u8)
             return s.pack(*values)
-        except struct.error:
-            pass
-        for i in u8:
-            v = values[i]
-            values[i] = _U8_NONE if v is None else int(v)
-        for i in ints:
-            v = values[i]
-            values[i] = 0 if v is None else int(v)
-        return s.pack(*(math.nan if v is None else v for v in values))
+        except (struct.error, OverflowError, TypeError, ValueError):
+            return s.pack(*map(_coerce, values, kinds))
 
     return encode
 
@@ -60,7 +74,9 @@ class Downlink:
     """Packs telemetry into space packets and hands each to the sinks.
 
     ``packets`` counts what was sent per APID; ``sink_errors`` what a sink refused (a
-    full socket buffer, say): telemetry never stops the flight software.
+    full disk, an unreachable host): telemetry never stops the flight software. A value
+    that its field cannot hold is sent as that type's "no value" or clamped
+    (:func:`_coerce`), never raised.
     """
 
     def __init__(self, sinks: Sequence[Sink] = ()) -> None:
@@ -106,12 +122,9 @@ class Downlink:
 
     def event(self, t_s: float, name: str, fields: Mapping[str, Any]) -> None:
         """One EVENT packet: id, severity, the fields as JSON."""
-        severity = DICTIONARY.severity.get(name, "warning")
-        if name == "state_change" and fields.get("dest") == "SAFE":
-            severity = "warning"
-        text = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str,
-                          allow_nan=False) if _finite(fields) else json.dumps(
-            _nulls(fields), sort_keys=True, separators=(",", ":"), default=str)
+        severity = severity_of(name, fields)
+        text = json.dumps(jsonable(fields), sort_keys=True, separators=(",", ":"),
+                          default=str)
         raw = text.encode("utf-8")
         if len(raw) > MAX_EVENT_TEXT:
             raw = json.dumps({"truncated": True, "head": text[:MAX_EVENT_TEXT // 8]},
@@ -124,12 +137,3 @@ class Downlink:
         """One VERIFY packet for a telecommand."""
         self._send(APID_VERIFY, t_s, VERIFY_DATA.pack(tc_apid, tc_seq, opcode,
                                                      STAGES[stage], reason))
-
-
-def _finite(fields: Mapping[str, Any]) -> bool:
-    return not any(isinstance(v, float) and not math.isfinite(v) for v in fields.values())
-
-
-def _nulls(fields: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: None if isinstance(v, float) and not math.isfinite(v) else v
-            for k, v in fields.items()}

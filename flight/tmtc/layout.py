@@ -49,6 +49,7 @@ REASONS = {
     "bad_argument": 6,       # out of range, not a choice, not finite
     "refused": 7,            # the command path refused it (not armed, guard, state)
     "dropped": 8,            # more TCs in a cycle than the uplink takes
+    "source": 9,             # the command is not accepted from the ground (sources:)
 }
 
 

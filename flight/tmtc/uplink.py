@@ -21,7 +21,7 @@ from spacepackets.ccsds.spacepacket import PacketType, SequenceFlags, SpacePacke
 
 from common.dictionary import DICTIONARY
 from common.dictionary.command_rows import Command
-from flight.commands import Commander, CommandError, validate
+from flight.commands import Commander, CommandError, check_source, validate
 from flight.tmtc.downlink import Downlink
 from flight.tmtc.layout import APID_TC, CODES, CRC_LEN, OPCODES, PRIMARY_HEADER_LEN, REASONS
 
@@ -97,13 +97,16 @@ def decode_tc(packet: bytes) -> Telecommand:
         raise TcError("malformed", f"bytes 4-5: the length field says "
                       f"{PRIMARY_HEADER_LEN + header.data_len + 1} bytes, the datagram has "
                       f"{len(packet)}", seq)
-    if header.apid != APID_TC:
-        raise TcError("wrong_apid", f"bytes 0-1: APID {header.apid:#x}, telecommands go to "
-                      f"{APID_TC:#x}", seq)
     (crc,) = struct.unpack(">H", packet[-CRC_LEN:])
     if crc != crc16(packet[:-CRC_LEN]):
         raise TcError("crc", f"bytes {len(packet) - 2}-{len(packet) - 1}: CRC {crc:#06x}, "
                       f"the packet gives {crc16(packet[:-CRC_LEN]):#06x}", seq)
+    if header.sec_header_flag or header.seq_flags != SequenceFlags.UNSEGMENTED:
+        raise TcError("malformed", "bytes 0-2: a TC has no secondary header and is not "
+                      "segmented", seq)
+    if header.apid != APID_TC:
+        raise TcError("wrong_apid", f"bytes 0-1: APID {header.apid:#x}, telecommands go to "
+                      f"{APID_TC:#x}", seq)
     (opcode,) = OPCODE.unpack_from(packet, PRIMARY_HEADER_LEN)
     name = OPCODES.get(opcode)
     if name is None:
@@ -132,6 +135,10 @@ def decode_tc(packet: bytes) -> Telecommand:
         typed = validate(DICTIONARY.command_table, name, args)
     except CommandError as exc:
         raise TcError("bad_argument", str(exc), seq, opcode) from None
+    try:
+        check_source(DICTIONARY.command_table, name, "ground")
+    except CommandError as exc:
+        raise TcError("source", str(exc), seq, opcode) from None
     return Telecommand(seq, opcode, name, typed)
 
 

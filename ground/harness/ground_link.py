@@ -62,18 +62,28 @@ class DownlinkFile:
 
 
 class UdpSender:
-    """Sends each packet as one datagram to ``endpoint`` (never blocks: a full buffer
-    drops the packet and counts it)."""
+    """Sends each packet as one datagram to ``endpoint``, its name resolved once here
+    (never per packet); never blocks: a full buffer or a refusal drops the packet and
+    counts it.
 
-    def __init__(self, endpoint: Endpoint) -> None:
-        self.endpoint = (endpoint.host, endpoint.port)
+    Raises:
+        ConfigError: the host name does not resolve.
+    """
+
+    def __init__(self, endpoint: Endpoint, option: str = "--ground") -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            self._sock.connect((endpoint.host, endpoint.port))
+        except OSError as exc:
+            self._sock.close()
+            raise ConfigError(option, f"cannot send to udp://{endpoint.host}:{endpoint.port}:"
+                              f" {exc.strerror or exc}") from None
         self._sock.setblocking(False)
         self.dropped = 0
 
     def send(self, packet: bytes) -> None:
         try:
-            self._sock.sendto(packet, self.endpoint)
+            self._sock.send(packet)
         except (BlockingIOError, ConnectionRefusedError):
             self.dropped += 1
 

@@ -18,11 +18,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from common.clock import WallClock
 from common.errors import ConfigError
 from flight.app import FlightSoftware, load_fdir, state_names
 from flight.channels import REQUIRED_DEVICES, SENSORS
-from flight.commands import CommandError, load_dictionary, validate
+from flight.commands import CommandError, check_source, load_dictionary, validate
 from flight.config import MissionConfig, load_mission
 from flight.executive import ProgressFn
 from flight.fdir.table import FdirTable
@@ -38,6 +37,7 @@ from ground.harness.faultplan import (
 )
 from ground.harness.ground_link import DownlinkFile, UdpReceiver, UdpSender, parse_udp
 from ground.harness.injectors import FaultSession, build_injectors, catalogues
+from ground.harness.pacing import Pacer
 from ground.harness.summary import build_summary
 from hal.registry import HardwareConfig, build_platform, load_hardware
 from hal.sim.backend import mission_sample, resolved_sample
@@ -75,6 +75,7 @@ def load_inputs(mission_path: str | Path, hardware_path: str | Path,
     for i, c in enumerate(mission.commands):
         try:
             validate(dictionary, c.name, c.args)
+            check_source(dictionary, c.name, "mission")
         except CommandError as exc:
             raise ConfigError(f"{mission_path}: commands[{i}].args", str(exc)) from None
     fdir = load_fdir(mission_path, mission)
@@ -112,7 +113,7 @@ class Run:
     ``ground`` / ``uplink`` (``udp://HOST:PORT``) open the live link: every TM packet is
     also sent to ``ground``, telecommands are taken from ``uplink`` (and a SAFE run then
     waits for the ground instead of ending). ``speed`` paces a SIL run at that multiple
-    of the wall clock (None: as fast as it goes).
+    of the wall clock (None: as fast as it goes; with an uplink, 1: real time).
 
     Raises:
         ConfigError: a bad link URL, a port in use, or ``speed`` on a serial backend.
@@ -124,17 +125,23 @@ class Run:
         cfg = inputs.mission
         self.inputs = inputs
         self.out_dir = out_dir
+        sim = inputs.hardware.backend == "sim"
+        if speed is not None and not sim:
+            raise ConfigError("--speed", "for a SIL run (on the serial backend the board "
+                              "emulator's --speed sets the pace)")
+        if uplink and sim and speed is None:
+            speed = 1.0  # with an operator on the uplink, SIL follows the wall clock
+        self.pacer = Pacer(speed, 1.0 / cfg.cycle_hz) if speed is not None else None
+        # the sockets first: a port in use is refused before anything is built or written
         tm_to = parse_udp(ground, "--ground") if ground else None
         tc_from = parse_udp(uplink, "--uplink") if uplink else None
-        if speed is not None and (not speed > 0 or inputs.hardware.backend != "sim"):
-            raise ConfigError("--speed", f"{speed}: a positive pace for a SIL run (on the "
-                              "serial backend the board emulator's --speed sets the pace)")
-        #: the wall clock a paced run follows, and the mission time it started at
-        self._pacer = WallClock(speed) if speed is not None else None
-        self._paced_from_s: float | None = None
-        #: paced cycles that found the wall clock already a whole cycle past their time
-        self.overruns = 0
-        self.max_late_s = 0.0
+        self.tc_receiver = UdpReceiver(tc_from) if tc_from else None
+        try:
+            self.tm_sender = UdpSender(tm_to) if tm_to else None
+        except ConfigError:
+            if self.tc_receiver is not None:
+                self.tc_receiver.close()
+            raise
         sample = resolved_sample(inputs.hardware.plant, cfg.sample)
         if inputs.faults is not None:
             sample = build_time_sample(inputs.faults, sample)  # an ice-poor scoop
@@ -169,8 +176,6 @@ class Run:
         self.soak_s = SAFE_SOAK_S if scheduler else 0.0
         # the ground link: downlink.bin always, the live link on request
         self.downlink_file = DownlinkFile(out_dir / "downlink.bin") if downlink_bin else None
-        self.tm_sender = UdpSender(tm_to) if tm_to else None
-        self.tc_receiver = UdpReceiver(tc_from) if tc_from else None
         sinks = [self.downlink_file.write] if self.downlink_file is not None else []
         if self.tm_sender is not None:
             sinks.append(self.tm_sender.send)
@@ -188,15 +193,8 @@ class Run:
         """After every cycle (before time advances): the fault scheduler and the oracles."""
         now = self.platform.clock.now_s()
         self.faults.observe(now, self.sequencer.state, self.flight.reader.readings)
-        if self._pacer is not None:  # paced SIL: the next cycle waits for the wall clock
-            if self._paced_from_s is None:
-                self._paced_from_s = now
-            due_s = now - self._paced_from_s + self.flight.executive.dt_s
-            late_s = (self._pacer.now_s() - due_s) / self._pacer.speed  # [s of wall time]
-            if late_s > 0.0:
-                self.max_late_s = max(self.max_late_s, late_s)
-                self.overruns += late_s > self.flight.executive.dt_s / self._pacer.speed
-            self._pacer.sleep_until(due_s)
+        if self.pacer is not None:  # paced SIL: the next cycle waits for the wall clock
+            self.pacer.wait(now)
 
     def request_stop(self, why: str) -> None:
         """End the run safely after the cycle in progress (signal-handler safe)."""
@@ -243,9 +241,8 @@ class Run:
         if error is not None:
             summary["error"] = f"{type(error).__name__}: {error}"
         summary["downlink"] = self._link_summary()
-        if self._pacer is not None:
-            summary["pacing"] = {"speed": self._pacer.speed, "overruns": self.overruns,
-                                 "max_late_s": round(self.max_late_s, 6)}
+        if self.pacer is not None:
+            summary["pacing"] = self.pacer.as_dict()
         summary["fdir_records"] = self.fdir.records
         summary.update(self.faults.finish(now, self.sequencer.state, self.sequencer.complete))
         (self.out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -262,7 +259,8 @@ class Run:
 
     def _link_summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {"packets_by_apid": {f"{a:#05x}": n for a, n in
-                                                   sorted(self.downlink.packets.items())}}
+                                                   sorted(self.downlink.packets.items())},
+                               "sink_errors": self.downlink.sink_errors}
         if self.downlink_file is not None:
             out.update(file=self.downlink_file.path.name, bytes=self.downlink_file.bytes)
         if self.tm_sender is not None:

@@ -54,6 +54,11 @@ def resealed(packet: bytes) -> bytes:
 @pytest.mark.parametrize("name", list(DICTIONARY.commands))
 def test_every_command_encodes_and_decodes_to_itself(name: str) -> None:
     args = valid_args(name)
+    if "ground" not in DICTIONARY.commands[name].sources:  # (SUBSTITUTE_SENSOR: FDIR's)
+        with pytest.raises(TcError, match="not accepted from ground") as exc:
+            decode_tc(encode_tc(name, args, seq=77))
+        assert exc.value.reason == "source"
+        return
     tc = decode_tc(encode_tc(name, args, seq=77))
     assert (tc.name, tc.seq, tc.opcode) == (name, 77, DICTIONARY.commands[name].opcode)
     assert tc.args == pytest.approx(args) if args else tc.args == {}
@@ -69,6 +74,8 @@ def test_each_malformed_tc_is_rejected_with_its_reason() -> None:
         "bad_argument": [resealed(good[:8] + struct.pack(">f", 9999.0) + good[12:]),
                          resealed(good[:8] + struct.pack(">f", float("nan")) + good[12:])],
     }
+    cases["malformed"].append(resealed(good[:0] + bytes([good[0] | 0x08]) + good[1:]))
+    # (the secondary-header flag set: a TC has none)
     arm = encode_tc("ARM", {"command": "START_EXTRACTION"})
     cases["bad_argument"].append(resealed(arm[:8] + b"\x09" + arm[9:]))  # choice 9 of 2
     for reason, packets in cases.items():
@@ -213,3 +220,53 @@ def test_ground_commands_fly_the_mission_and_downlink_bin_holds_the_run(tmp_path
     assert any(e["event"] == "command" and e["source"] == "ground"
                and e["name"] == "START_EXTRACTION" and e["accepted"] for e in events)
     assert summary["downlink"]["packets_by_apid"]["0x100"] == len(rows)
+
+
+def test_no_value_stops_the_downlink() -> None:
+    """Telemetry never stops flight: a value its field cannot hold is sent as that type's
+    "no value" or clamped, at any depth of an event's fields."""
+    import math
+
+    sent: list[bytes] = []
+    d = Downlink([sent.append])
+    d.housekeeping(1.0, "IDLE", {"chamber_pressure_pa": 1e39, "valve_open": math.nan},
+                   {"valve_open": -1}, {"link_frames_sent": 2.0 ** 40, "board_time_s": 3.0})
+    d.event(1.0, "safing", {"readback": {"x": math.nan}, "l": [math.inf]})
+    hk = dict(zip([f.name for f in HK.fields], struct.unpack(HK.fmt, sent[0][12:]),
+                  strict=True))
+    assert hk["chamber_pressure_pa"] == math.inf and hk["valve_open"] == 0xFF
+    assert hk["cmd_valve_open"] == 0 and math.isnan(hk["heater_temp_k"])
+    assert struct.unpack(">I", sent[1][12:16]) == (0xFFFFFFFF,)  # clamped counter
+    assert json.loads(sent[2][17:]) == {"l": [None], "readback": {"x": None}}
+
+
+def test_a_refused_fdir_command_escalates_at_once() -> None:
+    """If the command path refuses FDIR's command (a dictionary copy that lost a source,
+    say), the action did not happen: the response escalates in the same cycle instead of
+    waiting, believing it acted."""
+    from flight.fdir.responses import Episode, Responder
+    from flight.fdir.table import BUILTIN_RESPONSES, ResponseConfig
+
+    safed: list[str] = []
+    responses = {**BUILTIN_RESPONSES, "cycle": ResponseConfig(
+        action="retry", power_cycle=["heater_power_w"], cooldown_s=60.0, budget=2,
+        escalate_to="SAFE")}
+    r = Responder(responses, safed.append, lambda t, why: False, lambda e, **f: None,
+                  command=lambda name, args: False)
+    r.start(Episode("heater_not_heating", "cold", "cycle", 0.0), 5.0, 300.0)
+    assert safed == ["cold (escalated to SAFE)"]
+
+
+def test_flight_refuses_a_dictionary_where_fdir_cannot_act() -> None:
+    from common.errors import ConfigError
+    from flight.app import check_command_path
+    from flight.commands import load_dictionary
+
+    table = load_dictionary()
+    table["SAFE"]["sources"] = ["ground"]
+    with pytest.raises(ConfigError, match="SAFE: FDIR acts through this command"):
+        check_command_path(table, {"set_heater_setpoint": 1, "power_cycle": 1,
+                                   "resend_commands": 1, "substitute_sensor": 1}, {"abort"})
+    table = load_dictionary()
+    with pytest.raises(ConfigError, match="SET_HEATER_SETPOINT.handler"):
+        check_command_path(table, {}, {"abort"})
