@@ -100,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="campaign whose first --campaign-runs runs are timed")
     b.add_argument("--campaign-runs", type=int, default=100,
                    help="runs of the campaign benchmark with 1 and 2 workers (0: skip)")
+    b.add_argument("--no-downlink-cost", action="store_true",
+                   help="do not fly the mission again without the downlink to compare")
     b.add_argument("--uplink-rate", type=float, default=1000.0, metavar="TC_PER_S",
                    help="telecommands per second flooded into a paced run for 10 s (0: skip)")
     return p
@@ -156,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.flights < 1:
             raise ConfigError("--flights", f"must be >= 1, got {args.flights}")
-        bench(args.mission, args.hardware, args.steps, flights=args.flights)
+        bench(args.mission, args.hardware, args.steps, flights=args.flights,
+              downlink_cost=not args.no_downlink_cost)
         if args.uplink_rate > 0:
             from ground.perf.uplink import bench_uplink
 

@@ -65,6 +65,10 @@ def _encoder(layout: TmLayout) -> Callable[[list[Any]], bytes]:
         try:  # the usual sample: every value present and of its type (bools pack as u8)
             return s.pack(*values)
         except (struct.error, OverflowError, TypeError, ValueError):
+            pass
+        try:  # the next most usual: a failed reading (None) in an f32 field
+            return s.pack(*[math.nan if v is None else v for v in values])
+        except (struct.error, OverflowError, TypeError, ValueError):
             return s.pack(*map(_coerce, values, kinds))
 
     return encode
