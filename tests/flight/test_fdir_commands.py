@@ -18,11 +18,12 @@ from ground.harness.run import Run, load_inputs
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def fly(tmp_path: Path, plan: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def fly(tmp_path: Path, plan: str, until_s: float | None = None
+        ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     inputs = load_inputs(ROOT / "configs/missions/quick.yaml",
                          ROOT / "configs/hardware/sim.yaml",
                          faults_path=ROOT / "configs/faults" / plan)
-    summary = Run(inputs, tmp_path / "run").fly()
+    summary = Run(inputs, tmp_path / "run").fly(until_s=until_s)
     events = [json.loads(x) for x in (tmp_path / "run/events.jsonl").read_text().splitlines()]
     return summary, events
 
@@ -45,7 +46,8 @@ def test_fdir_power_cycles_then_safes_the_payload_by_logged_commands(tmp_path: P
 
 
 def test_a_sensor_substitution_is_a_logged_fdir_command(tmp_path: Path) -> None:
-    summary, events = fly(tmp_path, "heater-thermometer-dropout.yaml")
+    # (the dropout comes on entering CAPTURE, ~150 s in; the substitution 3 s later)
+    summary, events = fly(tmp_path, "heater-thermometer-dropout.yaml", until_s=600.0)
     subs = [e for e in events if e["event"] == "command" and e["name"] == "SUBSTITUTE_SENSOR"]
     assert subs and subs[0]["source"] == "fdir" and subs[0]["accepted"] is True
     assert subs[0]["args"] == {"sensor": "heater_temp_k", "substitute": "sample_temp_k"}
