@@ -147,7 +147,10 @@ class Commander:
         self.emit = emit
         self.require_arm = require_arm
         #: armed command -> (armed at, expires at) [s of mission time]
-        self.armed: dict[str, tuple[float, float]] = {}
+        #: (armed command, the source that armed it) -> (armed at, expires at) [s]: an arm
+        #: is good only for a FIRE from the same source (a ground TC cannot use up, or
+        #: ride on, an arm the mission's commands made)
+        self.armed: dict[tuple[str, str], tuple[float, float]] = {}
         self._queue: list[tuple[float, int, str, dict[str, Any], str, Done | None]] = []
         self._n = 0
 
@@ -201,7 +204,7 @@ class Commander:
             return True
         armed = None
         if self.require_arm and is_hazardous(spec, args):
-            armed_s, refusal = self._use_arm(name, now_s)
+            armed_s, refusal = self._use_arm(name, now_s, source)
             if refusal:
                 self.emit("command", name=name, args=args, source=source,
                           accepted=False, detail=refusal)
@@ -225,18 +228,18 @@ class Commander:
     # ---- ARM / FIRE ------------------------------------------------------------------
     def _arm(self, command: str, now_s: float, source: str) -> None:
         window_s = float(self.dictionary[command].get("arm_window_s", ARM_WINDOW_S))
-        self.armed[command] = (now_s, now_s + window_s)
+        self.armed[(command, source)] = (now_s, now_s + window_s)
         self.emit("arm", name=ARM_COMMAND, command=command, source=source, accepted=True,
                   expires_at_s=now_s + window_s)
 
-    def _use_arm(self, name: str, now_s: float) -> tuple[float, str | None]:
-        """Use up the arm of ``name``: (armed at [s], None) if it was valid, else
+    def _use_arm(self, name: str, now_s: float, source: str) -> tuple[float, str | None]:
+        """Use up ``source``'s arm of ``name``: (armed at [s], None) if it was valid, else
         (nan, why the command is refused)."""
         window_s = float(self.dictionary[name].get("arm_window_s", ARM_WINDOW_S))
-        arm = self.armed.pop(name, None)
+        arm = self.armed.pop((name, source), None)
         if arm is None:
             return math.nan, (f"not armed: {name} is hazardous; send ARM {{command: {name}}} "
-                              f"at most {window_s:g} s before")
+                              f"from {source} at most {window_s:g} s before")
         armed_s, expires_s = arm
         if now_s > expires_s + 1e-9:
             return armed_s, (f"arm expired: armed at {armed_s:g} s, window {window_s:g} s, "
@@ -246,5 +249,6 @@ class Commander:
     def disarm_all(self, reason: str) -> None:
         """Drop every arm (e.g. on entering SAFE); a ``disarm`` event if there were any."""
         if self.armed:
-            self.emit("disarm", commands=sorted(self.armed), reason=reason)
+            self.emit("disarm", commands=sorted({name for name, _ in self.armed}),
+                      reason=reason)
             self.armed.clear()

@@ -179,7 +179,22 @@ def test_the_dictionary_is_checked() -> None:
     cmd.submit("ARM", {"command": "START_EXTRACTION"}, at_s=0.0)
     cmd.submit("START_EXTRACTION", at_s=6.0)
     cmd.execute_due(0.0)
-    assert cmd.armed == {"START_EXTRACTION": (0.0, 5.0)}
+    assert cmd.armed == {("START_EXTRACTION", "ground"): (0.0, 5.0)}
+
+
+def test_an_arm_is_good_only_for_a_fire_from_the_same_source() -> None:
+    """A ground TC cannot use up, or ride on, an arm the mission's commands made."""
+    fired: list[str] = []
+    events: list[dict[str, Any]] = []
+    cmd = Commander(lambda t, why: fired.append(t) or True, {},
+                    lambda e, **f: events.append(f), require_arm=True)
+    cmd.submit("ARM", {"command": "START_EXTRACTION"}, at_s=1.0, source="mission")
+    cmd.submit("START_EXTRACTION", at_s=2.0, source="ground")
+    cmd.submit("START_EXTRACTION", at_s=3.0, source="mission")
+    cmd.execute_due(3.0)
+    assert fired == ["start_extraction"]
+    refused = [f for f in events if f.get("accepted") is False]
+    assert refused[0]["source"] == "ground" and "from ground" in refused[0]["detail"]
 
 
 def test_a_mission_arm_in_its_timed_commands_is_valid() -> None:
