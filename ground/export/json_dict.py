@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from common.dictionary import DICTIONARY, Dictionary
-from common.errors import ConfigError
 from flight.tmtc.layout import FINE_PER_S, PRIMARY_HEADER_LEN, REASONS, STAGES, STATES
 from ground.export.model import (
     BITS,
@@ -33,6 +32,7 @@ from ground.export.model import (
     secondary_header,
     tc_header_values,
     tc_size,
+    write_export,
 )
 
 FORMAT_VERSION = 1
@@ -148,11 +148,5 @@ def write_json(path: str | Path) -> Path:
     Raises:
         ConfigError: ``path`` cannot be written, or the dictionary cannot be laid out.
     """
-    out = Path(path)
-    text = json.dumps(document(), indent=2, allow_nan=False) + "\n"
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"--json {out}", f"cannot write it: {exc.strerror or exc}") from None
-    return out
+    return write_export(path, json.dumps(document(), indent=2, allow_nan=False) + "\n",
+                        "--json")

@@ -11,6 +11,7 @@ Field types are ``uN`` (an unsigned integer of N bits, big-endian), ``i32``, ``f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from common.dictionary import DICTIONARY, Channel, Dictionary
@@ -261,3 +262,18 @@ def hazard_text(cmd: Command) -> str:
         return (f"hazardous when {h.get('arg')} is above {h.get('above')}: send ARM naming it "
                 "first (within its arm window)")
     return ""
+
+
+def write_export(path: str | Path, text: str, option: str) -> Path:
+    """Write an export's ``text`` to ``path`` (its folder made if missing).
+
+    Raises:
+        ConfigError: naming ``option`` and the path, when it cannot be written.
+    """
+    out = Path(path)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{option} {out}", f"cannot write it: {exc.strerror or exc}") from None
+    return out

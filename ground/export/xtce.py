@@ -47,6 +47,7 @@ from ground.export.model import (
     secondary_header,
     tc_fixed_header,
     tc_size,
+    write_export,
 )
 
 #: how long a verifier waits for its VERIFY packet after the command's release
@@ -269,11 +270,4 @@ def write_xtce(path: str | Path) -> Path:
     Raises:
         ConfigError: ``path`` cannot be written (a directory, no permission, no room).
     """
-    out = Path(path)
-    text = xtce_text()
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"--xtce {out}", f"cannot write it: {exc.strerror or exc}") from None
-    return out
+    return write_export(path, xtce_text(), "--xtce")

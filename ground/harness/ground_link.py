@@ -45,6 +45,25 @@ def parse_udp(url: str, option: str) -> Endpoint:
     return Endpoint(parts.hostname or "127.0.0.1", port)
 
 
+def _udp_socket(endpoint: Endpoint, option: str, listen: bool) -> socket.socket:
+    """A non-blocking UDP socket bound to (``listen``) or connected to ``endpoint``.
+
+    Raises:
+        ConfigError: naming ``option``: the address is in use, not this machine's, or does
+            not resolve.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        (sock.bind if listen else sock.connect)((endpoint.host, endpoint.port))
+    except OSError as exc:
+        sock.close()
+        what = "listen on" if listen else "send to"
+        raise ConfigError(option, f"cannot {what} udp://{endpoint.host}:{endpoint.port}: "
+                          f"{exc.strerror or exc}") from None
+    sock.setblocking(False)
+    return sock
+
+
 class DownlinkFile:
     """downlink.bin: every TM packet, in order, concatenated."""
 
@@ -71,14 +90,7 @@ class UdpSender:
     """
 
     def __init__(self, endpoint: Endpoint, option: str = "--ground") -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            self._sock.connect((endpoint.host, endpoint.port))
-        except OSError as exc:
-            self._sock.close()
-            raise ConfigError(option, f"cannot send to udp://{endpoint.host}:{endpoint.port}:"
-                              f" {exc.strerror or exc}") from None
-        self._sock.setblocking(False)
+        self._sock = _udp_socket(endpoint, option, listen=False)
         self.dropped = 0
 
     def send(self, packet: bytes) -> None:
@@ -101,14 +113,7 @@ class UdpReceiver:
     MAX_DATAGRAM = 65535
 
     def __init__(self, endpoint: Endpoint, option: str = "--uplink") -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            self._sock.bind((endpoint.host, endpoint.port))
-        except OSError as exc:
-            self._sock.close()
-            raise ConfigError(option, f"cannot listen on udp://{endpoint.host}:"
-                              f"{endpoint.port}: {exc.strerror or exc}") from None
-        self._sock.setblocking(False)
+        self._sock = _udp_socket(endpoint, option, listen=True)
         self.port = self._sock.getsockname()[1]
 
     def receive(self) -> bytes | None:
