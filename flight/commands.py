@@ -146,7 +146,6 @@ class Commander:
         self.handlers = handlers
         self.emit = emit
         self.require_arm = require_arm
-        #: armed command -> (armed at, expires at) [s of mission time]
         #: (armed command, the source that armed it) -> (armed at, expires at) [s]: an arm
         #: is good only for a FIRE from the same source (a ground TC cannot use up, or
         #: ride on, an arm the mission's commands made)
