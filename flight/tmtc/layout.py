@@ -115,7 +115,8 @@ OPCODES: dict[int, str] = {c.opcode: name for name, c in DICTIONARY.commands.ite
 
 
 def cuc(t_s: float) -> bytes:
-    """Mission time [s] as CUC 4+2 (no P-field); negative times are 0."""
+    """Mission time [s] as CUC 4+2 (no P-field); negative times are 0. (By hand:
+    spacepackets has CDS time codes but no CUC.)"""
     ticks = max(0, round(t_s * FINE_PER_S))
     return struct.pack(">IH", (ticks >> 16) & 0xFFFFFFFF, ticks & 0xFFFF)
 
