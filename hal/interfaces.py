@@ -115,11 +115,6 @@ class Platform(Protocol):
         """Let ``dt_s`` of mission time pass (step the plant, or wait on the wall clock)."""
         ...
 
-    def truth(self, keys: Collection[str] | None = None) -> dict[str, float] | None:
-        """Plant truth for oracles and summaries (only ``keys`` if given); None when
-        there is no simulated plant."""
-        ...
-
     def diagnostics(self) -> dict[str, float]:
         """Health of the platform itself (e.g. serial link statistics), for telemetry;
         empty when there is nothing to report."""
@@ -128,6 +123,21 @@ class Platform(Protocol):
     def close(self) -> None:
         """Release ports and files."""
         ...
+
+
+@runtime_checkable
+class PlantTruth(Protocol):
+    """A capability of the simulated platform, not of the Platform port flight sees:
+    what the plant really did, for the ground harness's oracles and summaries."""
+
+    def truth(self, keys: Collection[str] | None = None) -> dict[str, float]:
+        """Plant truth (only ``keys`` if given)."""
+        ...
+
+
+def truth_of(platform: object, keys: Collection[str] | None = None) -> dict[str, float] | None:
+    """The plant truth of a platform that has one (SIL), else None (a board on a UART)."""
+    return platform.truth(keys) if isinstance(platform, PlantTruth) else None
 
 
 #: Port protocol of each device kind a hardware YAML may name.

@@ -19,7 +19,7 @@ from ground.harness.faultplan import (
     Injector,
 )
 from ground.harness.oracles import Oracles
-from hal.interfaces import Platform
+from hal.interfaces import Platform, truth_of
 
 
 def catalogues() -> dict[str, dict[str, dict[str, tuple[Any, float, float]]]]:
@@ -124,11 +124,11 @@ class FaultSession:
         if self.scheduler is not None:
             self.scheduler.tick(now_s, state, readings)
         if self._n % self.truth_every == 0:
-            self.oracles.check(now_s, self.platform.truth(self.oracles.keys))
+            self.oracles.check(now_s, truth_of(self.platform, self.oracles.keys))
         self._n += 1
 
     def finish(self, now_s: float, final_state: str, complete: bool) -> dict[str, Any]:
         """``faults`` and ``violations`` for summary.json (last truth checked too)."""
-        self.oracles.check(now_s, self.platform.truth())
+        self.oracles.check(now_s, truth_of(self.platform))
         faults = [] if self.scheduler is None else self.scheduler.finish(final_state, complete)
         return {"faults": faults, "violations": self.oracles.summary()}

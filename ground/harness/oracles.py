@@ -1,6 +1,7 @@
 """Safety oracles: invariants checked on the plant's truth, not on what flight saw.
 
-Only a simulated platform has a truth (``Platform.truth()``); on real hardware the
+Only a simulated platform has a truth (the ``hal.interfaces.PlantTruth`` capability, not
+part of the Platform port flight sees); on real hardware the
 oracles have nothing to check. Each invariant is recorded the first time it is broken,
 with the time, the value and the limit, and counted every time after.
 """

@@ -39,6 +39,7 @@ from ground.harness.ground_link import DownlinkFile, UdpReceiver, UdpSender, par
 from ground.harness.injectors import FaultSession, build_injectors, catalogues
 from ground.harness.pacing import Pacer
 from ground.harness.summary import build_summary
+from hal.interfaces import truth_of
 from hal.registry import HardwareConfig, build_platform, load_hardware
 from hal.sim.backend import mission_sample, resolved_sample
 
@@ -226,7 +227,7 @@ class Run:
             # leave the payload safe whatever happened (a bench board keeps its last
             # commands after the flight software stops), and prove it
             now = self.platform.clock.now_s()
-            truth = self.platform.truth()  # (before the read-back cycle moves the plant)
+            truth = truth_of(self.platform)  # (before the read-back cycle moves the plant)
             safing = self.flight.safe()
         safing_block = safing.as_dict()
         self.events.emit("safing", **safing_block)

@@ -19,7 +19,7 @@ the sensors raise DeviceTimeout, which flight (FDIR) sees as missing readings.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,10 +127,6 @@ class SerialPlatform:
                 self._deadline_s = now
             self.clock.sleep_until(self._deadline_s)
         self.board.poll_housekeeping()
-
-    def truth(self, keys: Collection[str] | None = None) -> None:
-        """No plant on this side of the link."""
-        return None
 
     def diagnostics(self) -> dict[str, float]:
         """Link counters (``link_*``), housekeeping staleness, board time, overruns."""

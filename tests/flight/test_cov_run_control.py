@@ -73,9 +73,6 @@ class FakePlatform:
         self.advanced.append(dt_s)
         self.clock.advance(dt_s)
 
-    def truth(self, keys: object = None) -> None:
-        return None
-
     def diagnostics(self) -> dict[str, float]:
         return {}
 

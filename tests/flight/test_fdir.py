@@ -246,9 +246,6 @@ class Platform:
     def advance(self, dt_s: float) -> None:
         self.clock.advance(dt_s)
 
-    def truth(self, keys: object = None) -> None:
-        return None
-
     def diagnostics(self) -> dict[str, float]:
         return {}
 

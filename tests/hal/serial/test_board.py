@@ -17,7 +17,7 @@ import yaml
 from common.clock import SteppedClock, WallClock
 from common.errors import ConfigError
 from hal.errors import DeviceError, DeviceTimeout
-from hal.interfaces import KINDS
+from hal.interfaces import KINDS, truth_of
 from hal.registry import build_platform, load_hardware
 from hal.serial.backend import BoardSilent, SerialPlatform, wait_for_board
 from hal.serial.board import CHANNELS, Board, make_device
@@ -233,7 +233,7 @@ def test_lockstep_advance_sends_time_sync_in_microseconds_then_housekeeping():
     diag = p.diagnostics()
     assert diag["board_time_s"] == pytest.approx(12.3)
     assert diag["link_frames_sent"] == 3.0 and diag["link_hk_stale"] == 0.0
-    assert p.truth() is None
+    assert truth_of(p) is None  # (no plant on this side of the link)
     p.close()
     p.close()
     assert t.closed == 1
