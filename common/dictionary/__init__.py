@@ -101,6 +101,9 @@ class ChannelsFile:
     status: list[Channel] = param([], doc="housekeeping fields flight does not read")
     diagnostics: list[Channel] = param([], doc="the platform's own figures (serial link "
                                        "counters), telemetry only where the platform has them")
+    derived: list[Channel] = param([], doc="figures flight computes itself: the payload's "
+                                   "own accounting, the power cap in force, the stored "
+                                   "sequence's progress (docs/operations.md)")
     packets: list[Packet] = param([], doc="the CCSDS packets and their APIDs")
 
 
@@ -212,8 +215,11 @@ def _check_channels(path: str, ch: ChannelsFile) -> None:
         if apids.setdefault(p.apid, p.name) != p.name:
             raise ConfigError(f"{path}: packets[{i}].apid", f"{p.apid} is {apids[p.apid]}'s too")
     packets = {p.name for p in ch.packets if p.type == "tm"}
-    for group in ("sensors", "actuators", "status", "diagnostics"):
-        seen: set[str] = set()
+    # sensors, diagnostics and derived rows are bare names in one telemetry record (an
+    # actuator is cmd_<name>; a status row mirrors an actuator on the board)
+    bare: set[str] = set()
+    for group in ("sensors", "actuators", "status", "diagnostics", "derived"):
+        seen = bare if group in ("sensors", "diagnostics", "derived") else set()
         for i, c in enumerate(getattr(ch, group)):
             at = f"{path}: {group}[{i}] ({c.name})"
             if c.name in seen:

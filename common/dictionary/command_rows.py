@@ -22,6 +22,7 @@ ARG_ENCODINGS: dict[str, tuple[str, ...]] = {
     "int": ("i32", "u8", "u16", "u32"),
     "bool": ("u8",),
     "str": ("u8",),  # a string argument is one of its choices, sent as the choice's index
+    "bytes": ("bytes",),  # raw bytes: exactly `size` on the wire (zero-padded)
 }
 SOURCES = ("ground", "mission", "sequence", "fdir")
 #: where ``choices_from`` may take an argument's choices
@@ -30,14 +31,17 @@ CHOICE_SOURCES = ("sensors", "actuators")
 
 @dataclass(frozen=True)
 class Arg:
-    type: str = param(choices=tuple(ARG_ENCODINGS), doc="float, int, bool or str")
+    type: str = param(choices=tuple(ARG_ENCODINGS), doc="float, int, bool, str or bytes")
     units: str = param("-", doc="SI unit of the value")
     min: float | None = param(None, doc="lowest value accepted (numbers)")
     max: float | None = param(None, doc="highest value accepted (numbers)")
     choices: list[Any] = param([], doc="the values accepted (a str argument needs them)")
     choices_from: str = param("", choices=("", *CHOICE_SOURCES),
                               doc="take the choices from the channel dictionary's names")
-    encoding: str = param("", doc="on the wire: f32, f64, i32, u8, u16, u32 (default by type)")
+    encoding: str = param("", doc="on the wire: f32, f64, i32, u8, u16, u32, bytes (default "
+                          "by type)")
+    size: int = param(0, 0, 4096, "bytes: the fixed number of bytes on the wire (a shorter "
+                      "value is zero-padded; an argument before it gives the real length)")
     doc: str = param("", doc="what it means")
 
 
@@ -50,6 +54,8 @@ class Command:
     hazardous: Any = param(False, doc="true, or {arg: NAME, above: X}: needs an ARM first")
     arm_window_s: float = param(30.0, 1e-3, 86400.0, "how long an ARM of it stays valid")
     sources: list[str] = param(list(SOURCES), doc="who may send it")
+    states: list[str] = param([], doc="a handler command: the states it is accepted in "
+                              "(a parent state stands for its children; empty: any)")
     args: dict[str, Arg] = param({}, doc="its arguments, in wire order")
 
 
@@ -69,6 +75,9 @@ def load_commands(path: Path, channel_names: dict[str, list[str]]) -> dict[str, 
         cmd = load(Command, row, at)
         if bool(cmd.trigger) == bool(cmd.handler):
             raise ConfigError(at, "needs exactly one of trigger and handler")
+        if cmd.trigger and cmd.states:
+            raise ConfigError(f"{at}.states", "a trigger's states are the chart's (its "
+                              "transitions' sources); only a handler command lists them")
         if cmd.opcode in opcodes:
             raise ConfigError(f"{at}.opcode", f"{cmd.opcode} is {opcodes[cmd.opcode]}'s too")
         opcodes[cmd.opcode] = name
@@ -106,6 +115,8 @@ def _check_arg(at: str, a: Arg, channel_names: dict[str, list[str]]) -> Arg:
     if encoding not in ARG_ENCODINGS[a.type]:
         raise ConfigError(f"{at}.encoding", f"{encoding!r}: a {a.type} argument is one of "
                           f"{', '.join(ARG_ENCODINGS[a.type])}")
+    if (a.type == "bytes") != (a.size > 0):
+        raise ConfigError(f"{at}.size", "a bytes argument needs size > 0, and only it has one")
     if a.min is not None and a.max is not None and not a.min <= a.max:
         raise ConfigError(at, f"min {a.min} must not be above max {a.max}")
     if a.type == "int":
@@ -127,10 +138,13 @@ def command_table(commands: dict[str, Command]) -> dict[str, dict[str, Any]]:
         row["trigger" if c.trigger else "handler"] = c.trigger or c.handler
         if c.hazardous is not False:
             row["hazardous"] = c.hazardous
+        if c.states:
+            row["states"] = list(c.states)
         if c.args:
             row["args"] = {n: {k: v for k, v in (("type", a.type), ("units", a.units),
                                                  ("min", a.min), ("max", a.max),
-                                                 ("choices", a.choices or None))
+                                                 ("choices", a.choices or None),
+                                                 ("size", a.size or None))
                                if v is not None} for n, a in c.args.items()}
         out[name] = row
     return out
