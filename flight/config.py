@@ -91,6 +91,10 @@ class MissionConfig:
     sample: dict[str, Any] = param({}, doc="the scooped sample, for a simulated plant: keys "
                                    "of sims/params.py SampleParams (the sim platform "
                                    "validates them; flight never reads them)")
+    samples: list[dict[str, Any]] = param([], doc="the scoops after the first, for a "
+                                          "simulated plant: scoop k+1 is `sample` with "
+                                          "samples[k-1] over it; past the list, `sample` "
+                                          "again (LOAD_SAMPLE; docs/operations.md)")
     heater: HeaterConfig = param(HeaterConfig())
     capture: CaptureConfig = param(CaptureConfig())
     electrolysis: ElectrolysisConfig = param(ElectrolysisConfig())
@@ -99,7 +103,10 @@ class MissionConfig:
     fdir: str = param("shipped", doc="FDIR table: 'shipped' (common/dictionary/fdir.yaml), "
                       "a file relative to this one, or '' for none")
     limits: list[LimitConfig] = param([], doc="extra FDIR limit monitors (response SAFE/LOG)")
-    commands: list[TimedCommand] = param([], doc="time-tagged commands")
+    commands: list[TimedCommand] = param([], doc="time-tagged commands: the mission's "
+                                         "stored sequence, absolute time tags")
+    sequence: str = param("", doc="a stored sequence file (relative to this one) the "
+                          "mission runs, in place of `commands` (docs/operations.md)")
 
 
 def load_mission(path: str | Path, telemetry_names: set[str], states: set[str],
