@@ -22,8 +22,10 @@ from flight.executive import Executive, ProgressFn
 from flight.fdir.engine import Fdir
 from flight.fdir.responses import FDIR_COMMANDS
 from flight.fdir.table import FdirTable, limits_as_monitors, load_table, resolve_path
+from flight.operations import Operations, mission_sequence
 from flight.safing import SafingReport, safe_the_payload
 from flight.sequencer import Sequencer, leaf_states, load_chart
+from flight.sequences.schema import Sequence
 from flight.subsystems import Subsystems
 from flight.telemetry import TelemetryWriter
 from flight.tmtc.downlink import Downlink
@@ -72,23 +74,40 @@ def check_command_path(table: Mapping[str, Mapping[str, Any]],
 
 class FlightSoftware:
     """The flight stack over ``platform``, recording events through ``emit`` and
-    housekeeping through ``telemetry``; the mission's time-tagged commands are queued."""
+    housekeeping through ``telemetry``. The mission's stored sequence (``sequence``, or
+    by default its ``commands:``: :func:`flight.operations.mission_sequence`) runs from
+    the first cycle the payload is in its start state.
+
+    Raises:
+        flight.sequences.schema.SequenceError: the mission's ``commands:`` do not make a
+            valid sequence (the harness checks them before anything is built).
+    """
 
     def __init__(self, cfg: MissionConfig, table: FdirTable, platform: Platform,
-                 emit: Callable[..., None], telemetry: TelemetryWriter) -> None:
+                 emit: Callable[..., None], telemetry: TelemetryWriter,
+                 sequence: Sequence | None = None) -> None:
         devices = platform.devices
         self.platform = platform
         self.telemetry = telemetry
         self.emit = emit
-        self.subsystems = Subsystems(cfg)
+        self.subsystems = Subsystems(cfg, emit)
         self.fdir: Fdir
         self.sequencer = Sequencer(cfg, self.subsystems.apply_modes, emit,
-                                   fdir_active=lambda: self.fdir.active())
+                                   fdir_active=lambda: self.fdir.active(),
+                                   cap_in_force=self.subsystems.cap_in_force)
         handlers: dict[str, Callable[..., None]] = {
             "set_heater_setpoint": self.subsystems.heater.set_setpoint_k}
-        self.commander = Commander(self.sequencer.fire, handlers, emit, require_arm=True)
-        for c in cfg.commands:
-            self.commander.submit(c.name, c.args, at_s=c.at_s, source="mission")
+        self.commander = Commander(self.sequencer.fire, handlers, emit, require_arm=True,
+                                   state=lambda: self.sequencer.state)
+        self.ops = Operations(
+            cfg, platform, self.subsystems, self.sequencer,
+            lambda name, source, args: self.commander.execute_now(
+                name, source, args=args, now_s=platform.clock.now_s()),
+            emit, self.request_stop, self._sequence_safe)
+        handlers.update(self.ops.handlers())
+        seq = sequence if sequence is not None else mission_sequence(cfg)
+        if seq is not None:
+            self.ops.install_mission(seq)
         # FDIR's actions are commands with source 'fdir' through the one command path
         # (as cFS LC requests an RTS): every autonomous action is a logged command
         by_trigger = {spec["trigger"]: name for name, spec in
@@ -104,7 +123,7 @@ class FlightSoftware:
         self.reader = SensorReader(devices, emit)
         self.executive = Executive(
             platform, cfg.cycle_hz, cfg.telemetry_hz, self.reader, self.subsystems,
-            self.sequencer, self.commander, self.fdir, self.writer, telemetry)
+            self.sequencer, self.commander, self.fdir, self.writer, telemetry, self.ops)
 
     def attach_ground(self, downlink: Downlink,
                       receive: Callable[[], bytes | None] | None = None,
@@ -124,6 +143,11 @@ class FlightSoftware:
         """FDIR's SAFE: the SAFE command from source ``fdir`` (nothing if already SAFE)."""
         if self.sequencer.state != "SAFE":
             self.commander.execute_now("SAFE", "fdir", reason)
+
+    def _sequence_safe(self, reason: str) -> None:
+        """A stored sequence's ``on_timeout: safe``: the SAFE command from the sequence."""
+        if self.sequencer.state != "SAFE":
+            self.commander.execute_now("SAFE", "sequence", reason)
 
     def request_stop(self, why: str) -> None:
         """End the run after the cycle in progress (signal-handler safe)."""

@@ -22,7 +22,8 @@ from typing import Any
 from common.dictionary import DICTIONARY
 from common.errors import ConfigError
 
-_TYPES: dict[str, type] = {"float": float, "int": int, "str": str, "bool": bool}
+_TYPES: dict[str, type] = {"float": float, "int": int, "str": str, "bool": bool,
+                           "bytes": bytes}
 #: default time [s] an ARM stays valid
 ARM_WINDOW_S = 30.0
 ARM_COMMAND = "ARM"
@@ -85,8 +86,12 @@ def validate(dictionary: Mapping[str, Mapping[str, Any]], name: str,
              args: Mapping[str, Any]) -> dict[str, Any]:
     """Check ``name`` and ``args`` against the dictionary; return the typed arguments.
 
+    A ``bytes`` argument takes bytes (or a bytearray, returned as bytes) of at most its
+    ``size``; nothing else passes as bytes, and bytes pass as nothing else.
+
     Raises:
-        CommandError: unknown command, unknown/missing argument, wrong type or range.
+        CommandError: unknown command, unknown/missing argument, wrong type or range,
+            bytes longer than the argument's size.
     """
     if name not in dictionary:
         raise CommandError(f"unknown command {name!r}; known: {', '.join(sorted(dictionary))}")
@@ -99,6 +104,9 @@ def validate(dictionary: Mapping[str, Mapping[str, Any]], name: str,
         if arg not in args:
             raise CommandError(f"{name}: missing argument {arg!r} ({a.get('units', '')})")
         value, tp = args[arg], _TYPES[a["type"]]
+        if tp is bytes:
+            out[arg] = _bytes_arg(name, arg, a, value)
+            continue
         if (isinstance(value, bool) != (tp is bool) or isinstance(value, str) != (tp is str)
                 or not isinstance(value, (int, float, str))):
             raise CommandError(f"{name}: argument {arg!r} must be {a['type']}, got {value!r}")
@@ -116,6 +124,20 @@ def validate(dictionary: Mapping[str, Mapping[str, Any]], name: str,
     return out
 
 
+def _bytes_arg(name: str, arg: str, a: Mapping[str, Any], value: Any) -> bytes:
+    """A ``bytes`` argument's value, checked: bytes of at most ``a["size"]``.
+
+    Raises:
+        CommandError: not bytes, or longer than its size.
+    """
+    if not isinstance(value, bytes | bytearray):
+        raise CommandError(f"{name}: argument {arg!r} must be bytes, got {value!r}")
+    size = int(a.get("size") or 0)
+    if len(value) > size:
+        raise CommandError(f"{name}: argument {arg!r} is {len(value)} bytes, at most {size}")
+    return bytes(value)
+
+
 def check_source(dictionary: Mapping[str, Mapping[str, Any]], name: str, source: str) -> None:
     """Whether ``source`` may send ``name`` (its ``sources:``).
 
@@ -125,6 +147,18 @@ def check_source(dictionary: Mapping[str, Mapping[str, Any]], name: str, source:
     sources = dictionary[name].get("sources")
     if sources is not None and source not in sources:
         raise CommandError(f"{name} is not accepted from {source} (only {', '.join(sources)})")
+
+
+def check_state(name: str, states: list[str], state: str) -> None:
+    """Whether a handler command listing ``states`` (a parent covers its children) may
+    run in ``state``.
+
+    Raises:
+        CommandError: it may not (naming the states it needs).
+    """
+    if not any(state == s or state.startswith(s + "_") for s in states):
+        raise CommandError(f"{name} is accepted only in {', '.join(states)}; the "
+                           f"payload is in {state}")
 
 
 class Commander:
@@ -140,8 +174,11 @@ class Commander:
     def __init__(self, fire: Callable[[str, str], bool],
                  handlers: Mapping[str, Callable[..., None]], emit: Callable[..., None],
                  dictionary: Mapping[str, Mapping[str, Any]] | None = None,
-                 require_arm: bool = False) -> None:
+                 require_arm: bool = False,
+                 state: Callable[[], str] | None = None) -> None:
         self.dictionary = dictionary or load_dictionary()
+        #: the mission state now (a handler command's ``states:`` are checked against it)
+        self.state = state
         self.fire = fire
         self.handlers = handlers
         self.emit = emit
@@ -178,16 +215,17 @@ class Commander:
                 on_done(ok)
 
     def execute_now(self, name: str, source: str, reason: str | None = None,
-                    args: Mapping[str, Any] | None = None) -> bool:
-        """Execute a command at once, in this cycle (FDIR's responses: source ``fdir``),
-        logged like every other; ``reason`` is the state change's reason (a SAFE
-        reason). Returns whether it was accepted.
+                    args: Mapping[str, Any] | None = None, now_s: float = math.nan) -> bool:
+        """Execute a command at once, in this cycle (FDIR's responses: source ``fdir``;
+        a stored sequence's steps: ``sequence``), logged like every other; ``reason`` is
+        the state change's reason (a SAFE reason), ``now_s`` the mission time (an ARM's
+        window counts from it). Returns whether it was accepted.
 
         Raises:
             CommandError: the command or its arguments are invalid (nothing is done).
         """
         typed = validate(self.dictionary, name, args or {})
-        return self._execute(name, typed, source, math.nan, reason)
+        return self._execute(name, typed, source, now_s, reason)
 
     def _execute(self, name: str, args: dict[str, Any], source: str, now_s: float,
                  reason: str | None = None) -> bool:
@@ -215,6 +253,8 @@ class Commander:
                       detail=armed if ok else "guard or state refused it")
             return ok
         try:
+            if "states" in spec and self.state is not None:
+                check_state(name, spec["states"], self.state())
             self.handlers[spec["handler"]](**args)
         except ValueError as exc:
             self.emit("command", name=name, args=args, source=source,

@@ -43,6 +43,23 @@ class ElectrolysisConfig:
 
 
 @dataclass(frozen=True)
+class PayloadConfig:
+    """The payload's design constants flight's own accounting and power budget use
+    (docs/operations.md); the defaults are the flight unit's (and the sim plant's)."""
+
+    cryocooler_power_w: float = param(12.0, 0.0, 500.0, "the cryocooler's draw when on")
+    trap_heater_max_power_w: float = param(15.0, 0.0, 500.0, "the melt heater's rating")
+    stack_cells: int = param(1, 1, 100, "electrolyzer cells in series")
+    crossover_current_a: float = param(0.05, 0.0, 100.0, "gas crossover current: the "
+                                       "faradaic efficiency is 1 - this / stack current")
+    h2_tank_volume_m3: float = param(5.0e-3, 1e-6, 1.0, "hydrogen tank volume")
+    o2_tank_volume_m3: float = param(2.5e-3, 1e-6, 1.0, "oxygen tank volume")
+    tank_temp_k: float = param(293.15, 100.0, 400.0, "tank gas temperature (held)")
+    valve_diameter_m: float = param(0.01, 1e-4, 0.2, "chamber-to-trap orifice")
+    chamber_gas_temp_k: float = param(220.0, 100.0, 400.0, "chamber gas (wall) temperature")
+
+
+@dataclass(frozen=True)
 class PhaseConfig:
     timeout_s: float = param(lo=1.0, hi=1e7, doc="mission-time limit of the phase")
 
@@ -99,6 +116,7 @@ class MissionConfig:
     capture: CaptureConfig = param(CaptureConfig())
     electrolysis: ElectrolysisConfig = param(ElectrolysisConfig())
     guards: GuardConfig = param(GuardConfig())
+    payload: PayloadConfig = param(PayloadConfig())
     timeouts: dict[str, PhaseConfig] = param({}, doc="per state, e.g. EXTRACT_HEAT")
     fdir: str = param("shipped", doc="FDIR table: 'shipped' (common/dictionary/fdir.yaml), "
                       "a file relative to this one, or '' for none")

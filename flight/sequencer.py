@@ -87,12 +87,16 @@ class Sequencer:
         emit: Callable[..., None],
         fdir_active: Callable[[], bool] = lambda: False,
         chart: Mapping[str, Any] | None = None,
+        cap_in_force: Callable[[Any], float | None] | None = None,
     ) -> None:
         self.cfg = cfg
         self.g = cfg.guards
         self.on_modes = on_modes
         self.emit = emit
         self.fdir_active = fdir_active
+        #: the power cap in force given the power monitor's reading (the lower of it and
+        #: the rover's SET_POWER_CAP allocation); default: the reading itself
+        self.cap_in_force = cap_in_force or (lambda cap_w: cap_w)
         self.chart = chart or load_chart()
         self.leaves = leaf_states(self.chart)
         self.readings: Mapping[str, Any] = {}
@@ -178,6 +182,8 @@ class Sequencer:
             self.phases[-1].left_s = self.now_s
         self.phases.append(Phase(dst, self.now_s))
         self.entered_s = self.now_s
+        if dst.startswith("EXTRACT") and not src.startswith("EXTRACT"):
+            self.complete = False  # a new scoop's extraction: not complete until it ends
         if dst == "SAFE":
             self.safe_reason = self._pending_reason or self._trigger_name
         elif src == "SAFE":
@@ -207,7 +213,9 @@ class Sequencer:
                                            for v in self.readings.values())
 
     def power_available(self) -> bool:
-        return self._r("bus_cap_w") >= self.g.min_power_w
+        """The cap in force (power monitor and SET_POWER_CAP) leaves ``min_power_w``."""
+        cap_w = self.cap_in_force(self.readings.get("bus_cap_w"))
+        return cap_w is not None and cap_w >= self.g.min_power_w
 
     def chamber_pressurised(self) -> bool:
         return self._r("chamber_pressure_pa") >= self.g.vapour_seen_pa

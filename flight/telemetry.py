@@ -16,6 +16,7 @@ import structlog
 from structlog.typing import EventDict
 
 from common.dictionary import DICTIONARY
+from flight.storage import RotatingFile, Rotation
 
 #: event -> severity (common/dictionary/events.yaml)
 _SEVERITY = DICTIONARY.severity
@@ -48,6 +49,14 @@ def _finite(rec: dict[str, Any]) -> dict[str, Any]:
     return {k: jsonable(v) for k, v in rec.items()}
 
 
+def brief_value(value: Any) -> str:
+    """How an event writes a value JSON has no form for: bytes (a sequence chunk) as
+    their length, anything else as ``str``."""
+    if isinstance(value, bytes | bytearray):
+        return f"<{len(value)} bytes>"
+    return str(value)
+
+
 class _CommandNames(dict[str, str]):
     """command -> ``cmd_<command>``, made on first use."""
 
@@ -64,8 +73,10 @@ class TelemetryWriter:
     caches, costs a run much less than one sample between every ten flight cycles.
     """
 
-    def __init__(self, path: Path, batch: int = 64) -> None:
-        self._f: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 closed in close()
+    def __init__(self, path: Path, batch: int = 64, rotation: Rotation | None = None) -> None:
+        self._f: IO[str] | RotatingFile = (
+            RotatingFile(path, "w", rotation) if rotation is not None
+            else open(path, "w", encoding="utf-8"))  # noqa: SIM115 closed in close()
         self.samples = 0
         self._cmd_name = _CommandNames().__getitem__
         self._batch = max(1, batch)
@@ -74,16 +85,24 @@ class TelemetryWriter:
         self.downlink: Any = None
 
     def write(self, t_s: float, state: str, readings: Mapping[str, Any],
-              commands: Mapping[str, Any], diagnostics: Mapping[str, Any] | None = None) -> None:
+              commands: Mapping[str, Any], diagnostics: Mapping[str, Any] | None = None,
+              derived: Mapping[str, Any] | None = None) -> None:
         """One sample: readings as they are, commands as ``cmd_*``, platform diagnostics
-        (e.g. serial link statistics, ``link_*``) as they are; NaN and infinities are
-        written as null (JSON has neither)."""
+        (e.g. serial link statistics, ``link_*``) and flight's derived figures (the OPS
+        channels: accounting, power cap, sequence progress) as they are; NaN and
+        infinities are written as null (JSON has neither)."""
         if self.downlink is not None:
-            self.downlink.housekeeping(t_s, state, readings, commands, diagnostics)
+            if derived is None:
+                self.downlink.housekeeping(t_s, state, readings, commands, diagnostics)
+            else:
+                self.downlink.housekeeping(t_s, state, readings, commands, diagnostics,
+                                           derived=derived)
         rec: dict[str, Any] = {"t_s": round(t_s, 6), "state": state, **readings}
         rec.update(zip(map(self._cmd_name, commands), commands.values(), strict=True))
         if diagnostics:
             rec.update(diagnostics)
+        if derived:
+            rec.update(derived)
         self._pending.append(rec)  # (its values are immutable: encoding can wait)
         self.samples += 1
         if len(self._pending) >= self._batch:
@@ -108,10 +127,14 @@ class EventLog:
     """structlog logger writing JSON lines to ``events.jsonl``, stamped with mission time.
 
     ``listeners`` are called with ``(event, fields)`` too (e.g. the console progress).
+    ``rotation`` rolls the file over by size (:mod:`flight.storage`; None: never).
     """
 
-    def __init__(self, path: Path, now_s: Callable[[], float]) -> None:
-        self._f: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 closed in close()
+    def __init__(self, path: Path, now_s: Callable[[], float],
+                 rotation: Rotation | None = None) -> None:
+        self._f: IO[str] | RotatingFile = (
+            RotatingFile(path, "w", rotation) if rotation is not None
+            else open(path, "w", encoding="utf-8"))  # noqa: SIM115 closed in close()
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self.counts: dict[str, int] = {}
 
@@ -120,9 +143,9 @@ class EventLog:
             return event_dict
 
         self._log = structlog.wrap_logger(
-            structlog.WriteLogger(self._f),
+            structlog.WriteLogger(self._f),  # type: ignore[arg-type]  # (write, flush)
             processors=[stamp, structlog.processors.add_log_level,
-                        structlog.processors.JSONRenderer(sort_keys=True, default=str)],
+                        structlog.processors.JSONRenderer(sort_keys=True, default=brief_value)],
         )
 
     def emit(self, event: str, **fields: Any) -> None:

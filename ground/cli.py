@@ -1,4 +1,4 @@
-"""The ``thermine`` command line: run, plot, states, checkout, emulate, campaign, bench,
+"""The ``thermine`` command line: run, fly, plot, states, checkout, emulate, campaign, bench,
 dictionary export, decode, ground (console, replay).
 
 Exit codes: 0 mission complete; 1 ended in SAFE; 2 bad input or an operator error
@@ -11,22 +11,26 @@ payload safed first.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import shutil
 import signal
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
 
 from common.errors import ConfigError
+from ground.harness.ground_link import DEFAULT_TC_PORT, DEFAULT_TM_PORT
+from ground.run_cli import (
+    EXIT_BAD_INPUT,
+    EXIT_COMPLETE,
+    EXIT_INTERNAL,
+    EXIT_SIGNAL,
+    cmd_fly,
+    cmd_run,
+)
 from hal.errors import HalError
 
-EXIT_COMPLETE, EXIT_SAFE, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INCOMPLETE = 0, 1, 2, 3, 4
-#: 128 + the signal's number, the shell's convention
-EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
 DEFAULT_MISSION = Path("configs/missions/nominal.yaml")
 DEFAULT_HARDWARE = Path("configs/hardware/sim.yaml")
+DEFAULT_SERVICE = Path("configs/missions/service.yaml")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +58,31 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--speed", type=float, metavar="N",
                    help="SIL: follow the wall clock N times faster (1: real time); "
                    "default as fast as possible")
+    f = sub.add_parser("fly", help="the flight software as a service: waits in IDLE for "
+                       "the ground's telecommands and stored sequences until SHUTDOWN")
+    f.add_argument("--mission", type=Path, default=DEFAULT_SERVICE,
+                   help=f"mission YAML: configuration, and in SIL the samples of the scoops "
+                   f"(default {DEFAULT_SERVICE})")
+    f.add_argument("--hardware", type=Path, default=DEFAULT_HARDWARE,
+                   help=f"hardware YAML (default {DEFAULT_HARDWARE}; "
+                   "configs/hardware/bench-emulator.yaml for the board emulator)")
+    f.add_argument("--ground", default=f"udp://127.0.0.1:{DEFAULT_TM_PORT}",
+                   metavar="udp://HOST:PORT", help="send every TM packet there "
+                   "(default %(default)s: thermine ground's --tm)")
+    f.add_argument("--uplink", default=f"udp://127.0.0.1:{DEFAULT_TC_PORT}",
+                   metavar="udp://HOST:PORT", help="take telecommands from there "
+                   "(default %(default)s: thermine ground's --tc)")
+    f.add_argument("--out", type=Path, help="run directory (default runs/<UTC time>-<mission>)")
+    f.add_argument("--seed", type=int, help="override the mission's seed")
+    f.add_argument("--speed", type=float, metavar="N",
+                   help="SIL: N times the wall clock (default 1: real time)")
+    f.add_argument("--rotate-mb", type=float, default=64.0, metavar="MIB",
+                   help="roll telemetry.jsonl, events.jsonl and downlink.bin over at this "
+                   "size (default %(default)s MiB)")
+    f.add_argument("--keep", type=int, default=8,
+                   help="old files kept per stream (default %(default)s: at most "
+                   "(keep+1) x rotate-mb on disk each)")
+    f.add_argument("--quiet", action="store_true", help="print only the summary")
     pl = sub.add_parser("plot", help="draw timeline.png of a run directory")
     pl.add_argument("run_dir", type=Path)
     sub.add_parser("states", help="print the mission state chart as a Mermaid diagram")
@@ -117,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.cmd == "run":
             return cmd_run(args)
+        if args.cmd == "fly":
+            return cmd_fly(args)
         if args.cmd == "plot":
             from ground.plot import plot_run
 
@@ -183,164 +214,6 @@ def main(argv: list[str] | None = None) -> int:
         print("thermine: internal error (a bug: please report it with the lines above)",
               file=sys.stderr)
         return EXIT_INTERNAL
-
-
-def _run_dir(args: argparse.Namespace, mission_name: str) -> Path:
-    if args.out is not None:
-        if args.out.exists() and not args.out.is_dir():
-            raise ConfigError(f"--out {args.out}", "is a file, not a directory; choose "
-                              "another --out")
-        if (args.out / "summary.json").exists():
-            raise ConfigError(f"--out {args.out}", "already holds a finished run; choose "
-                              "another --out")
-        return args.out
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    base = Path("runs") / f"{stamp}-{mission_name}"
-    out, n = base, 1
-    while out.exists():
-        n += 1
-        out = base.with_name(f"{base.name}-{n}")
-    return out
-
-
-class _StopOnSignal:
-    """SIGINT and SIGTERM end the run safely: the first asks the run to stop after the
-    cycle in progress (then it safes the payload, reads back, writes the summary); any
-    later one is noted and skips only what follows the summary (the plot), never the
-    safing. The previous handlers are restored on exit."""
-
-    def __init__(self, run: Any) -> None:
-        self.run = run
-        self.signals: list[int] = []
-        self._old: dict[int, Any] = {}
-
-    def _handle(self, signum: int, frame: object) -> None:
-        self.signals.append(signum)
-        if len(self.signals) == 1:
-            self.run.request_stop(signal.Signals(signum).name)
-
-    def __enter__(self) -> _StopOnSignal:
-        for sig in EXIT_SIGNAL:
-            self._old[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-
-    @property
-    def first(self) -> int | None:
-        return self.signals[0] if self.signals else None
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    """``thermine run``: validate, lock the run directory, fly, safe, summarise."""
-    from ground.dirlock import lock_directory
-    from ground.harness.run import Run, load_inputs
-
-    if args.until is not None and not args.until > 0:
-        raise ConfigError("--until", f"must be > 0 s, got {args.until}")
-    inputs = load_inputs(args.mission, args.hardware, args.seed, args.faults)
-    out = _run_dir(args, inputs.mission.name)
-    created = not out.exists()
-    lock = lock_directory(out, "run")
-    try:
-        try:
-            run = Run(inputs, out, ground=args.ground, uplink=args.uplink, speed=args.speed)
-        except BaseException:  # nothing flew: leave no half-made run directory behind
-            lock.release()
-            if created:
-                shutil.rmtree(out, ignore_errors=True)
-            raise
-        return _fly(run, args, out)
-    finally:
-        lock.release()
-
-
-def _fly(run: Any, args: argparse.Namespace, out: Path) -> int:
-    inputs = run.inputs
-    progress = None
-    if not args.quiet:
-        print(f"thermine: flying '{inputs.mission.name}' (seed {inputs.mission.seed}) on "
-              f"{inputs.hardware.backend} backend -> {out}")
-        run.events.listeners.append(_print_event)
-        progress = _print_progress
-    with _StopOnSignal(run) as stop:
-        try:
-            summary = run.fly(until_s=args.until, progress=progress)
-        except Exception:  # an internal error: keep the evidence, say where it is
-            (out / "error.txt").write_text(traceback.format_exc())
-            print(f"thermine: internal error; traceback in {out / 'error.txt'}; the payload "
-                  "was safed first (summary.json says how)", file=sys.stderr)
-            return EXIT_INTERNAL
-        if args.plot and len(stop.signals) < 2:
-            from ground.plot import plot_run
-
-            plot_run(out)
-    _print_summary(summary, out)
-    if stop.first is not None:
-        sig = signal.Signals(stop.first)
-        name = sig.name
-        print(f"thermine: interrupted by {name} at t={summary['mission_time_s']:.1f} s in "
-              f"{summary['final_state']}; {_safing_line(summary)}; summary in "
-              f"{out / 'summary.json'}", file=sys.stderr)
-        return EXIT_SIGNAL[sig]
-    if summary["mission_complete"]:
-        return EXIT_COMPLETE
-    return EXIT_SAFE if summary["final_state"] == "SAFE" else EXIT_INCOMPLETE
-
-
-def _safing_line(summary: dict[str, Any]) -> str:
-    from flight.safing import SafingReport
-
-    return SafingReport.from_dict(summary["safing"]).line()
-
-
-def _print_event(event: str, fields: dict[str, Any]) -> None:
-    if event == "state_change":
-        why = f"  ({fields['reason']})" if fields.get("reason") else ""
-        print(f"  {fields['source']:>16} -> {fields['dest']:<16}{why}")
-    elif event.startswith("fdir_trip") or (event == "command" and not fields.get("accepted")):
-        print(f"  ! {event}: {fields}")
-
-
-def _print_progress(now_s: float, state: str, r: dict[str, Any]) -> None:
-    def f(key: str, scale: float = 1.0, fmt: str = ".1f") -> str:
-        v = r.get(key)
-        return "-" if v is None else format(v * scale, fmt)
-
-    print(f"  t={now_s / 3600:6.2f} h  {state:<16} heater {f('heater_temp_k')} K  "
-          f"sample {f('sample_temp_k')} K  chamber {f('chamber_pressure_pa', fmt='.3g')} Pa  "
-          f"trap {f('trap_temp_k')} K  reservoir {f('reservoir_mass_kg', 1e3, '.2f')} g  "
-          f"bus {f('bus_power_w')} W")
-
-
-def _print_summary(s: dict[str, Any], out: Path) -> None:
-    def g(key: str, scale: float = 1.0, fmt: str = ".3f") -> str:
-        v = s.get(key)
-        return "n/a" if v is None else format(v * scale, fmt)
-
-    state = s["final_state"] + (" (mission complete)" if s["mission_complete"] else "")
-    lines = [
-        f"final state        {state}",
-        f"mission time       {s['mission_time_s'] / 3600:.2f} h "
-        f"(real-time factor {g('realtime_factor', fmt='.0f')}x)",
-        f"water captured     {g('water_captured_kg', 1e3)} g of {g('ice_initial_kg', 1e3)} g ice "
-        f"(lost {g('water_lost_kg', 1e3, '.4f')} g)",
-        f"H2 / O2 produced   {g('h2_produced_kg', 1e3, '.4f')} g / "
-        f"{g('o2_produced_kg', 1e3, '.4f')} g",
-        f"energy per kg      {g('energy_per_kg_water_j', 1e-6, '.2f')} MJ/kg water (heater), "
-        f"{g('energy_to_floor_ratio', fmt='.2f')}x the floor of "
-        f"{g('energy_floor_j_per_kg', 1e-6, '.2f')} MJ/kg",
-    ]
-    if s.get("safe_reason"):
-        lines.append(f"SAFE because       {s['safe_reason']}")
-    if s.get("end_reason") == "interrupted":
-        lines.append(f"ended by           {s.get('stop_signal')} (operator)")
-    if s.get("safing") and not s["safing"]["confirmed"]:
-        lines.append(f"payload            {_safing_line(s)}")
-    lines.append(f"results in         {out}")
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":

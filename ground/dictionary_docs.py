@@ -60,11 +60,11 @@ def packets_table(d: Dictionary = DICTIONARY) -> str:
 
 
 def tm_table(d: Dictionary = DICTIONARY) -> str:
-    """The HK and LINK packets' user data, byte by byte."""
-    from flight.tmtc.layout import CODES, hk_layout, link_layout
+    """The HK, LINK and OPS packets' user data, byte by byte."""
+    from flight.tmtc.layout import CODES, hk_layout, link_layout, ops_layout
 
     rows = ["| packet | offset | field | type | unit |", "|---|---|---|---|---|"]
-    for layout in (hk_layout(d), link_layout(d)):
+    for layout in (hk_layout(d), link_layout(d), ops_layout(d)):
         offset = 0
         for f in layout.fields:
             rows.append(f"| {layout.name} | {offset} | {f.name} | {f.type} | {f.unit} |")
@@ -87,6 +87,9 @@ def commands_table(d: Dictionary = DICTIONARY) -> str:
     for name, c in d.commands.items():
         args = []
         for arg, a in c.args.items():
+            if a.encoding == "bytes":
+                args.append(f"{arg}: {a.size} bytes (zero-padded)")
+                continue
             rng = (" \\| ".join(map(str, a.choices)) if a.choices
                    else f"{a.min:g} .. {a.max:g} {a.units}" if a.min is not None
                    and a.max is not None else a.units)

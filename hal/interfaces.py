@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Protocol, runtime_checkable
 
+from hal.errors import HalError
+
 
 @runtime_checkable
 class Clock(Protocol):
@@ -138,6 +140,33 @@ class PlantTruth(Protocol):
 def truth_of(platform: object, keys: Collection[str] | None = None) -> dict[str, float] | None:
     """The plant truth of a platform that has one (SIL), else None (a board on a UART)."""
     return platform.truth(keys) if isinstance(platform, PlantTruth) else None
+
+
+class SampleExchangeError(HalError):
+    """The crucible's sample could not be exchanged (no link, or the board refused)."""
+
+
+@runtime_checkable
+class SampleExchange(Protocol):
+    """A capability of a platform whose crucible the rover refills (SIL: the plant takes
+    the mission's next sample; bench: the board, or its emulator, is told over the link).
+    Flight asks for it with :func:`sample_exchange_of`; the Platform port has no such
+    method, and a platform without it cannot exchange samples."""
+
+    def load_sample(self) -> int:
+        """The rover has put a fresh scoop in the crucible (the old one emptied out);
+        returns the number of the scoop now in it (1 is the first: 2 after the first
+        exchange).
+
+        Raises:
+            SampleExchangeError: the exchange failed (no link, the board refused).
+        """
+        ...
+
+
+def sample_exchange_of(platform: object) -> SampleExchange | None:
+    """The sample exchange of a platform that has one, else None."""
+    return platform if isinstance(platform, SampleExchange) else None
 
 
 #: Port protocol of each device kind a hardware YAML may name.

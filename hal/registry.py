@@ -13,7 +13,7 @@ plant quantity (sim) or board channel (serial, see ``hal.serial.board.CHANNELS``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,21 +57,25 @@ def load_hardware(path: str | Path, required: Mapping[str, str]) -> HardwareConf
 
 
 def build_platform(path: str | Path, cfg: HardwareConfig, sample: Mapping[str, Any],
-                   seed: int, capture_dir: Path | None = None) -> Platform:
+                   seed: int, capture_dir: Path | None = None, *,
+                   samples: Sequence[Mapping[str, Any]] = ()) -> Platform:
     """Build the devices of ``cfg`` on its backend.
 
-    ``sample`` and ``seed`` feed the sim plant; on the serial backend the plant (if any)
-    is the emulator's, so they are not used. ``capture_dir`` (serial, with
-    ``serial.capture: true``) receives the raw bytes on the wire.
+    ``sample``, ``samples`` (the resolved parameters of scoops 2, 3, ...:
+    :func:`hal.sim.backend.mission_samples`) and ``seed`` feed the sim plant; on the
+    serial backend the plant (if any) is the emulator's, so they are not used.
+    ``capture_dir`` (serial, with ``serial.capture: true``) receives the raw bytes on the
+    wire. Both backends' platforms have the :class:`hal.interfaces.SampleExchange`
+    capability.
 
     Raises:
-        ConfigError: the backend's section or a device channel is wrong.
+        ConfigError: the backend's section, a sample or a device channel is wrong.
         HalError: (serial) the port cannot be opened or the board does not answer.
     """
     if cfg.backend == "sim":
         from hal.sim.backend import build
 
-        return build(f"{path}:", cfg.plant, cfg.devices, sample, seed)
+        return build(f"{path}:", cfg.plant, cfg.devices, sample, seed, samples=samples)
     if cfg.plant:
         raise ConfigError(f"{path}: plant", "sim only: on the serial backend the plant (if "
                           "any) belongs to the board emulator; remove this section")

@@ -76,8 +76,10 @@ class ElectrolyzerParams:
     active_area_cm2: float = param(10.0, 0.1, 1e4, "active area per cell")
     stack_temp_k: float = param(333.15, 273.15, 373.15, "stack held at 60 C")
     max_current_a: float = param(20.0, 0.0, 1000.0, "supply rating")
-    h2_tank_volume_m3: float = param(1.0e-3, 1e-6, 1.0, "hydrogen tank")
-    o2_tank_volume_m3: float = param(0.5e-3, 1e-6, 1.0, "oxygen tank")
+    # sized for five nominal scoops below the 2 MPa stop: ~4.9 g H2 and ~39 g O2 reach
+    # ~1.2 MPa at 293 K (docs/operations.md)
+    h2_tank_volume_m3: float = param(5.0e-3, 1e-6, 1.0, "hydrogen tank")
+    o2_tank_volume_m3: float = param(2.5e-3, 1e-6, 1.0, "oxygen tank")
     tank_temp_k: float = param(293.15, 100.0, 400.0, "tank gas temperature")
     initial_tank_pressure_pa: float = param(1.0e3, 0.0, 1e7, "residual gas in each tank")
 

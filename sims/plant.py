@@ -5,13 +5,17 @@ The chamber vapour is solved implicitly together with the sublimation of every l
 the flow through the valve (its time constant is milliseconds, far below any cycle).
 Water is conserved to rounding: every kilogram is in exactly one compartment of
 :meth:`Plant.water_ledger_kg`. Plant faults (:mod:`sims.faults`) in :attr:`Plant.faults`
-are applied every step; the healthy defaults leave the physics untouched.
+are applied every step; the healthy defaults leave the physics untouched. Several scoops
+fly per mission: :meth:`Plant.load_sample` swaps the crucible's sample, the accounts of
+the old one closed into :attr:`Plant.spent` (:mod:`sims.plant_ledger`, which also holds
+the truth table).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +25,9 @@ from sims import ice, power
 from sims.compiled import kernels as _kernels
 from sims.constants import M_H2O, R
 from sims.faults import PlantFaults
-from sims.params import PlantParams
+from sims.params import PlantParams, SampleParams
+from sims.plant_ledger import LEDGER as _LEDGER
+from sims.plant_ledger import TRUTH, SpentSamples
 from sims.sample import Sample
 from sims.stack import Stack
 from sims.trap import Trap
@@ -60,28 +66,35 @@ class Plant:
         p = self.params
         self.inputs = Inputs()
         self.faults = PlantFaults()
-        self.sample = Sample(p.sample, p.heater, p.chamber.wall_temp_k, p.solver.refresh_s)
+        self.sample: Sample = Sample(p.sample, p.heater, p.chamber.wall_temp_k, p.solver.refresh_s)
         self._slow_dt_s = 0.0  # time accumulated toward the next thermal/vapour step
-        self._slow_heater_j = 0.0
+        self._slow_heater_j: float = 0.0
         self._slow_valve = False
         self._slow_inert = False  # the interval's sample inert and unheated
         self._slow_limit = self._slow_limit_s() * (1.0 - 1e-9)  # (rounding: 10 x 0.1 s)
         self._fault_stamp = -1  # the faults' stamp when last taken (_take_faults)
         self._heater_faulty = False
         self._valve_stuck: bool | None = None
-        self.trap = Trap(p.trap, p.chamber.wall_temp_k)
-        self.stack = Stack(p.electrolyzer)
-        self.vapour_kg = 0.0
-        self.lost_kg = 0.0
-        self.clock = SteppedClock()
-        self.bus_power_w = 0.0
-        self.brownout = False
-        self.heater_power_w = 0.0  # granted (what went into the plate), not commanded
+        self.trap: Trap = Trap(p.trap, p.chamber.wall_temp_k)
+        self.stack: Stack = Stack(p.electrolyzer)
+        self.vapour_kg: float = 0.0
+        self.lost_kg: float = 0.0
+        self.clock: SteppedClock = SteppedClock()
+        self.bus_power_w: float = 0.0
+        self.brownout: bool = False
+        self.heater_power_w: float = 0.0  # granted (what went into the plate), not commanded
+        # what the bus gave the cryocooler and the trap heater over the mission [J] (the
+        # sample heater's is the samples' ledgers, the stack's its own)
+        self.cryocooler_energy_j: float = 0.0
+        self.trap_heater_energy_j: float = 0.0
+        #: the samples emptied out of the crucible (:meth:`load_sample`), their accounts
+        self.spent: SpentSamples = SpentSamples()
         t_g = p.chamber.wall_temp_k
         self._gas_temp_k = t_g
         self._valve_area_m2 = math.pi * p.chamber.valve_diameter_m**2 / 4.0
         # free-molecular orifice conductance for chamber gas at the wall temperature [m^3/s]
         self._valve_c_m3_s = self._valve_area_m2 * math.sqrt(R * t_g / (2 * math.pi * M_H2O))
+        #: every kilogram of ice ever loaded (each sample's initial ice) [kg]
         self.ice_initial_kg = self.sample.ice_initial_kg
 
     # ---- readings ---------------------------------------------------------------
@@ -104,12 +117,17 @@ class Plant:
         v = self.params.chamber.volume_m3
         return self.vapour_kg * R * self._gas_temp_k / (M_H2O * v)
 
+    @property
+    def samples_loaded(self) -> int:
+        """Samples put in the crucible so far, the one in it now included (1 at start)."""
+        return self.spent.count + 1
+
     def water_ledger_kg(self) -> dict[str, float]:
-        """Where every kilogram of the initial ice is now [kg]."""
+        """Where every kilogram of the ice ever loaded is now [kg]."""
         return {k: read(self) for k, read in _LEDGER.items()}
 
     def mass_balance_error_kg(self) -> float:
-        """Initial ice minus the sum of all compartments [kg]; zero up to rounding."""
+        """Ice ever loaded minus the sum of all compartments [kg]; zero up to rounding."""
         return self.ice_initial_kg - math.fsum(self.water_ledger_kg().values())
 
     def truth(self, keys: Iterable[str] | None = None) -> dict[str, float]:
@@ -123,6 +141,31 @@ class Plant:
         if keys is None:
             return {k: read(self) for k, read in TRUTH.items()}
         return {k: TRUTH[k](self) for k in keys}
+
+    # ---- the rover's scoops -------------------------------------------------------
+    def load_sample(self, sample: SampleParams) -> None:
+        """A fresh scoop of ``sample`` in the crucible: the rover emptied the old one.
+
+        The thermal/vapour interval being accumulated is closed first, with the old
+        sample. The old sample leaves with the ice it still holds (the ledger's
+        ``spent_ice_kg``) and its heat (``spent_heat_j``: its balance closes as it
+        stood); the new one is built as the first was, on the plate as it is (the heater
+        plate is the crucible's, not the scoop's: its heat carries over into the new
+        sample's balance as ``carried_in_j``). The chamber vapour, the trap, reservoir,
+        stack and tanks carry on.
+        """
+        if self._slow_dt_s > 0.0:
+            self._slow_step()
+        plate_k = self.sample.temp_k.item(0)
+        self.spent.retire(self.sample)
+        p = self.params = dataclasses.replace(self.params, sample=sample)
+        new = Sample(sample, p.heater, p.chamber.wall_temp_k, p.solver.refresh_s)
+        temp_k = new.temp_k.copy()  # (replaced, never changed in place: see Sample)
+        temp_k[0] = plate_k
+        new.temp_k = temp_k
+        new.carried_in_j = p.heater.plate_heat_capacity_j_k * (plate_k - new.t0_k)
+        self.sample = new
+        self.ice_initial_kg += self.sample.ice_initial_kg
 
     # ---- stepping ---------------------------------------------------------------
     def step(self, dt_s: float) -> None:
@@ -180,6 +223,8 @@ class Plant:
         split = stack.step(dt_s, current_a * stack_fraction, trap.reservoir_kg)
         trap.reservoir_kg -= split
         self.bus_power_w = cryo_w + trap_heater_w + heater_w + stack.current_a * stack.voltage_v
+        self.cryocooler_energy_j += cryo_w * dt_s
+        self.trap_heater_energy_j += trap_heater_w * dt_s
         clock = self.clock
         if dt_s == clock._dt_s:  # SteppedClock.advance for the usual cycle, inlined: one tick
             clock._ticks += 1
@@ -300,48 +345,3 @@ class Plant:
         self.vapour_kg = new_vapour
         self.lost_kg += leaked
         trap.deposit(-trap_out)
-
-
-#: Where the water is (:meth:`Plant.water_ledger_kg`) [kg].
-_LEDGER: dict[str, Callable[[Plant], float]] = {
-    "sample_ice_kg": lambda p: p.sample.ice_total_kg(),
-    "chamber_vapour_kg": lambda p: p.vapour_kg,
-    "lost_kg": lambda p: p.lost_kg,
-    "trap_ice_kg": lambda p: p.trap.ice_kg,
-    "reservoir_kg": lambda p: p.trap.reservoir_kg,
-    "electrolyzed_kg": lambda p: p.stack.water_split_kg,
-}
-
-#: Every entry of :meth:`Plant.truth`, and how it is read off the plant (SI units).
-TRUTH: dict[str, Callable[[Plant], float]] = {
-    "time_s": lambda p: p.clock.now_s(),
-    "heater_temp_k": lambda p: p.sample.plate_temp_k,
-    "sample_top_temp_k": lambda p: p.sample.top_temp_k,
-    "sample_bottom_temp_k": lambda p: p.sample.bottom_temp_k,
-    "chamber_pressure_pa": Plant.chamber_pressure_pa,
-    "trap_temp_k": lambda p: p.trap.temp_k,
-    "reservoir_mass_kg": lambda p: p.trap.reservoir_kg,
-    "stack_voltage_v": lambda p: p.stack.voltage_v,
-    "stack_current_a": lambda p: p.stack.current_a,
-    "h2_tank_pressure_pa": lambda p: p.stack.h2_pressure_pa(),
-    "o2_tank_pressure_pa": lambda p: p.stack.o2_pressure_pa(),
-    "bus_power_w": lambda p: p.bus_power_w,
-    "bus_cap_w": Plant.bus_cap_w,
-    "heater_power_w": lambda p: p.heater_power_w,
-    "heater_delivered_w": lambda p: p.heater_power_w,
-    "brownout": lambda p: float(p.brownout),
-    **_LEDGER,
-    "h2_kg": lambda p: p.stack.h2_kg,
-    "o2_kg": lambda p: p.stack.o2_kg,
-    "heater_energy_j": lambda p: p.sample.heater_energy_j,
-    "radiated_j": lambda p: p.sample.radiated_j,
-    "latent_j": lambda p: p.sample.latent_j,
-    "energy_balance_error_j": lambda p: p.sample.energy_balance_error_j(),
-    "energy_floor_j": lambda p: p.sample.energy_floor_j(),
-    "sublimated_gross_kg": lambda p: p.sample.sublimated_kg,
-    "electrolysis_energy_j": lambda p: p.stack.energy_j,
-    "electrolysis_charge_c": lambda p: p.stack.charge_c,
-    "h2_leaked_kg": lambda p: p.stack.h2_leaked_kg,
-    "valve_open_actual": lambda p: float(p.valve_open_actual),
-    "sample_max_temp_k": lambda p: float(p.sample.temp_k.max()),
-}

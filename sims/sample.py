@@ -114,6 +114,8 @@ class Sample(EnergyLedger):
             self._t0_arr.reshape(1)).item(ice_nodes.ENTHALPY_J_KG)
         self._h_reg0_j_kg = regolith.enthalpy_array_j_kg(self._t0_arr)
         self.heater_energy_j = 0.0
+        #: the plate's heat above t0 when this scoop came in (kept from the last one) [J]
+        self.carried_in_j = 0.0
         self.radiated_j = 0.0
         self.latent_j = 0.0
         self.ice_sensible_out_j = 0.0  # sensible heat (above t0) carried off by the ice

@@ -35,6 +35,7 @@ class EnergyLedger:
     _h_reg0_j_kg: NDArray[np.float64]
     ice_initial_kg: float
     heater_energy_j: float
+    carried_in_j: float
     radiated_j: float
     latent_j: float
     ice_sensible_out_j: float
@@ -51,8 +52,10 @@ class EnergyLedger:
         return reg + ice_j + self.h.plate_heat_capacity_j_k * (self.temp_k[0] - self.t0_k)
 
     def energy_balance_error_j(self) -> float:
-        """Heater energy in minus (stored + latent + sensible carried off + radiated) [J]."""
-        return self.heater_energy_j - (self.stored_heat_j() + self.latent_j
+        """Heater energy in (and the plate's heat above the start temperature when the
+        scoop came in: a warm plate kept from the last scoop) minus (stored + latent +
+        sensible carried off + radiated) [J]."""
+        return self.heater_energy_j + self.carried_in_j - (self.stored_heat_j() + self.latent_j
                                        + self.ice_sensible_out_j + self.radiated_j)
 
     def energy_floor_j(self) -> float:

@@ -164,6 +164,7 @@ def test_until_stops_early_and_plot(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_time_tagged_safe_command_ends_in_safe(tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     path = quick_variant(tmp_path, "safe", commands=[
+        {"at_s": 4.0, "name": "ARM", "args": {"command": "START_EXTRACTION"}},
         {"at_s": 5.0, "name": "START_EXTRACTION"}, {"at_s": 30.0, "name": "SAFE"}])
     out = tmp_path / "run"
     assert main(run_args(path, out)) == 1

@@ -310,10 +310,15 @@ class CrosscheckMonitor(Monitor):
 
 
 class NoiseMonitor(Monitor):
-    """Bad when the standard deviation of ``telemetry`` over the last ``window_s`` is above
-    ``sigma_above`` (a sensor gone noisy; a steady signal barely moves in a few seconds) or
-    below ``sigma_below`` (a reading frozen: a live sensor always shows its own noise).
-    Running sums about the window's first value keep a cycle O(1) and well conditioned."""
+    """Bad when the noise of ``telemetry`` over the last ``window_s`` is above
+    ``sigma_above`` (a sensor gone noisy) or below ``sigma_below`` (a reading frozen: a
+    live sensor always shows its own noise).
+
+    The noise is the standard deviation of the successive differences over sqrt(2) (von
+    Neumann's estimator): white noise of deviation s gives s, while a smooth change of
+    the signal itself (a warm plate meeting a fresh 40 K scoop falls ~2 K/s) adds almost
+    nothing, where the plain deviation of the readings would read a ramp as noise.
+    Running sums keep a cycle O(1)."""
 
     def __init__(self, cfg: MonitorConfig) -> None:
         super().__init__(cfg)
@@ -324,7 +329,8 @@ class NoiseMonitor(Monitor):
 
     def reset(self) -> None:
         self.samples: deque[tuple[float, float]] = deque()
-        self.ref = 0.0
+        self.last: float | None = None
+        self.first_s: float | None = None
         self.s1 = 0.0
         self.s2 = 0.0
 
@@ -332,27 +338,28 @@ class NoiseMonitor(Monitor):
         v = inputs.get(self.telemetry)
         if v is None or v != v:
             return _UNKNOWN
+        x = float(v)
+        last, self.last = self.last, x
+        if last is None:
+            self.first_s = now_s
+            return _UNKNOWN
+        d = x - last
         s = self.samples
-        if s:
-            d = float(v) - self.ref
-        else:
-            self.ref = float(v)
-            d = 0.0
         s.append((now_s, d))
         s1 = self.s1 + d
         s2 = self.s2 + d * d
         start_s = now_s - self.span_s + _EPS_S
         n = len(s)
-        while n >= 2 and s[1][0] <= start_s:
+        while n >= 3 and s[1][0] <= start_s:
             old = s.popleft()[1]
             s1 -= old
             s2 -= old * old
             n -= 1
         self.s1 = s1
         self.s2 = s2
-        if n < 2 or s[0][0] > start_s:
+        if n < 2 or self.first_s is None or self.first_s > start_s:
             return _UNKNOWN
-        var = (s2 - s1 * s1 / n) / (n - 1)
+        var = (s2 - s1 * s1 / n) / (n - 1) / 2.0
         sigma = _sqrt(var) if var > 0.0 else 0.0  # (rounding: a steady signal)
         return sigma > self.limit or sigma < self.floor, sigma
 
@@ -361,8 +368,8 @@ class NoiseMonitor(Monitor):
             return f"{self.telemetry} unknown"
         bound = (f"limit {self.limit:g}" if value > self.limit
                  else f"frozen: below {self.floor:g}")
-        return (f"{self.telemetry} spread {value:.4g} (1 sigma) over {self.cfg.window_s:g} s "
-                f"({bound})")
+        return (f"{self.telemetry} noise {value:.4g} (1 sigma, from successive differences) "
+                f"over {self.cfg.window_s:g} s ({bound})")
 
 
 class LinkMonitor(_WindowedMonitor):

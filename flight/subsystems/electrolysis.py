@@ -39,8 +39,10 @@ class ElectrolysisController:
             self.current_a = 0.0
             self.derate = 1.0
 
-    def update(self, r: Mapping[str, Any], dt_s: float, out: dict[str, Any]) -> None:
-        """Write this cycle's stack current into ``out``."""
+    def update(self, r: Mapping[str, Any], dt_s: float, out: dict[str, Any],
+               cap_w: float | None = None) -> None:
+        """Write this cycle's stack current into ``out``, inside ``cap_w`` [W] (the cap
+        in force; None: the power monitor's ``bus_cap_w`` reading)."""
         c = self.cfg
         h2_pa, o2_pa = r["h2_tank_pressure_pa"], r["o2_tank_pressure_pa"]
         tanks_ok = (h2_pa is not None and o2_pa is not None
@@ -49,7 +51,9 @@ class ElectrolysisController:
             self.current_a = 0.0
             out["electrolyzer_current_a"] = 0.0
             return
-        volts, bus_w, cap_w = r["stack_voltage_v"], r["bus_power_w"], r["bus_cap_w"]
+        volts, bus_w = r["stack_voltage_v"], r["bus_power_w"]
+        if cap_w is None:
+            cap_w = r["bus_cap_w"]
         if volts is None or bus_w is None or cap_w is None or volts != volts:
             self.current_a = 0.0  # blind: stop producing until the readings come back
             out["electrolyzer_current_a"] = 0.0

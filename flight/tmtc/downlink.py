@@ -1,6 +1,7 @@
-"""Telemetry out: housekeeping, link diagnostics, events and verifications as CCSDS space
-packets (layouts: :mod:`flight.tmtc.layout`), with a sequence count per APID, handed to
-every sink (downlink.bin, a UDP socket) in the order they were made."""
+"""Telemetry out: housekeeping, link diagnostics, flight's own figures (OPS), events and
+verifications as CCSDS space packets (layouts: :mod:`flight.tmtc.layout`), with a
+sequence count per APID, handed to every sink (downlink.bin, a UDP socket) in the order
+they were made."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from spacepackets.ccsds.spacepacket import PacketType, SequenceFlags, SpacePacketHeader
 
-from flight.telemetry import jsonable, severity_of
+from flight.telemetry import brief_value, jsonable, severity_of
 from flight.tmtc.layout import (
     APID_EVENT,
     APID_VERIFY,
@@ -20,6 +21,7 @@ from flight.tmtc.layout import (
     EVENT_IDS,
     HK,
     LINK,
+    OPS,
     SEVERITIES,
     STAGES,
     STATES,
@@ -40,10 +42,11 @@ _F32_MAX = 3.4028234663852886e38
 _INT_MAX = {"u8": 0xFE, "u16": 0xFFFF, "u32": 0xFFFFFFFF}
 
 
-def _coerce(v: Any, kind: str) -> Any:
+def _coerce(v: Any, kind: str, int_max: Mapping[str, int] = _INT_MAX) -> Any:
     """One value made encodable as ``kind``: a missing or unreadable one as the
     "no value" of its type (NaN; 0xFF for a u8; 0 for a u16/u32 counter), a number beyond
-    the type's range clamped (f32: to +-infinity)."""
+    the type's range clamped (f32: to +-infinity; an integer to ``int_max``: a u8 reading
+    to 0xFE, so that it never looks like a failed one)."""
     try:
         x = float(v)
     except (TypeError, ValueError):
@@ -54,12 +57,18 @@ def _coerce(v: Any, kind: str) -> Any:
         return x
     if x != x or v is None:
         return _U8_NONE if kind == "u8" else 0
-    return int(min(max(x, 0.0), _INT_MAX[kind]))
+    return int(min(max(x, 0.0), int_max[kind]))
 
 
-def _encoder(layout: TmLayout) -> Callable[[list[Any]], bytes]:
+#: OPS: flight's own figures are never "failed": a u8 holds 0..255 (seq_id 255 is an id)
+_OPS_INT_MAX = {**_INT_MAX, "u8": 0xFF}
+
+
+def _encoder(layout: TmLayout,
+             int_max: Mapping[str, int] = _INT_MAX) -> Callable[[list[Any]], bytes]:
     s = struct.Struct(layout.fmt)
     kinds = [f.type for f in layout.fields]
+    maxima = [int_max] * len(kinds)
 
     def encode(values: list[Any]) -> bytes:
         try:  # the usual sample: every value present and of its type (bools pack as u8)
@@ -69,7 +78,7 @@ def _encoder(layout: TmLayout) -> Callable[[list[Any]], bytes]:
         try:  # the next most usual: a failed reading (None) in an f32 field
             return s.pack(*[math.nan if v is None else v for v in values])
         except (struct.error, OverflowError, TypeError, ValueError):
-            return s.pack(*map(_coerce, values, kinds))
+            return s.pack(*map(_coerce, values, kinds, maxima))
 
     return encode
 
@@ -94,6 +103,8 @@ class Downlink:
         self._hk_sensors = [f.name for f in HK.fields[1:] if not f.name.startswith("cmd_")]
         self._hk_commands = [f.name[4:] for f in HK.fields[1:] if f.name.startswith("cmd_")]
         self._link_names = [f.name for f in LINK.fields]
+        self._ops = _encoder(OPS, _OPS_INT_MAX)
+        self._ops_names = [f.name for f in OPS.fields]
 
     def _send(self, apid: int, t_s: float, data: bytes) -> None:
         header = self._headers.get(apid)
@@ -114,8 +125,12 @@ class Downlink:
 
     def housekeeping(self, t_s: float, state: str, readings: Mapping[str, Any],
                      commands: Mapping[str, Any],
-                     diagnostics: Mapping[str, Any] | None = None) -> None:
-        """One HK packet (and a LINK packet when the platform has diagnostics)."""
+                     diagnostics: Mapping[str, Any] | None = None,
+                     derived: Mapping[str, Any] | None = None) -> None:
+        """One HK packet at mission time ``t_s`` [s], then a LINK packet when the platform
+        has diagnostics, then an OPS packet when ``derived`` is given (the dictionary's
+        derived rows by name: scoop, power_cap_w, water_captured_kg, ..., seq_next_s; a
+        missing one is sent as its type's "no value")."""
         values: list[Any] = [_STATE_INDEX.get(state, _U8_NONE)]
         values += [readings.get(n) for n in self._hk_sensors]
         values += [commands.get(n) for n in self._hk_commands]
@@ -123,12 +138,14 @@ class Downlink:
         if diagnostics:
             self._send(LINK.apid, t_s, self._link([diagnostics.get(n)
                                                    for n in self._link_names]))
+        if derived is not None:
+            self._send(OPS.apid, t_s, self._ops([derived.get(n) for n in self._ops_names]))
 
     def event(self, t_s: float, name: str, fields: Mapping[str, Any]) -> None:
         """One EVENT packet: id, severity, the fields as JSON."""
         severity = severity_of(name, fields)
         text = json.dumps(jsonable(fields), sort_keys=True, separators=(",", ":"),
-                          default=str)
+                          default=brief_value)
         raw = text.encode("utf-8")
         if len(raw) > MAX_EVENT_TEXT:
             raw = json.dumps({"truncated": True, "head": text[:MAX_EVENT_TEXT // 8]},

@@ -13,6 +13,9 @@ User data by APID (``packets:`` of common/dictionary/channels.yaml):
   actuator command, in dictionary order, each in its ``tm`` type (a failed reading: NaN,
   or 0xFF for a u8).
 - LINK: every diagnostics row in order (only on a platform that reports them).
+- OPS: every derived row in order (what flight computes itself: the payload's accounting,
+  the power cap in force, the stored sequence's progress), with each HK sample when the
+  flight software has them; ``seq_status`` is the index of :data:`SEQ_STATUSES`.
 - EVENT: event id (u16, :data:`EVENT_IDS`), severity (u8: 0 info, 1 warning), text length
   (u16), the event's fields as compact JSON (UTF-8, sorted keys).
 - VERIFY: the telecommand's APID (u16) and sequence count (u16), its opcode (u16, 0 when
@@ -99,9 +102,22 @@ def link_layout(d: Dictionary = DICTIONARY) -> TmLayout:
                     tuple(Field(c.name, c.tm_type, c.unit) for c in d.channels.diagnostics))
 
 
+def ops_layout(d: Dictionary = DICTIONARY) -> TmLayout:
+    """The OPS packet: every derived row (accounting, power cap, sequence progress).
+
+    Raises:
+        KeyError: the dictionary's ``packets:`` has no OPS row.
+    """
+    return TmLayout("OPS", d.apids["OPS"],
+                    tuple(Field(c.name, c.tm_type, c.unit) for c in d.channels.derived))
+
+
 STATES: tuple[str, ...] = states()
 HK = hk_layout()
 LINK = link_layout()
+OPS = ops_layout()
+#: the OPS packet's ``seq_status`` values, by index (channels.yaml, the row's doc)
+SEQ_STATUSES: tuple[str, ...] = ("none", "running", "waiting", "paused")
 APID_EVENT = DICTIONARY.apids["EVENT"]
 APID_VERIFY = DICTIONARY.apids["VERIFY"]
 APID_TC = DICTIONARY.apids["TC"]

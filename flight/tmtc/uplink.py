@@ -50,7 +50,10 @@ class Telecommand:
 
 
 def _arg_struct(cmd: Command) -> struct.Struct:
-    return struct.Struct(">" + "".join(CODES[a.encoding] for a in cmd.args.values()))
+    """The arguments' wire layout: each in its encoding; a ``bytes`` argument is exactly
+    its ``size`` bytes (``struct``'s ``Ns`` pads a shorter value with zeros)."""
+    return struct.Struct(">" + "".join(f"{a.size}s" if a.encoding == "bytes"
+                                       else CODES[a.encoding] for a in cmd.args.values()))
 
 
 _ARGS = {name: _arg_struct(c) for name, c in DICTIONARY.commands.items()}
@@ -62,7 +65,8 @@ def crc16(data: bytes) -> int:
 
 
 def encode_tc(name: str, args: Mapping[str, Any] | None = None, seq: int = 0) -> bytes:
-    """A TC packet for command ``name`` with ``args`` (validated first).
+    """A TC packet for command ``name`` with ``args`` (validated first); a ``bytes``
+    argument goes as exactly its ``size`` bytes, a shorter value zero-padded.
 
     Raises:
         CommandError: unknown command or a bad argument (as the flight side would say).
@@ -81,7 +85,9 @@ def encode_tc(name: str, args: Mapping[str, Any] | None = None, seq: int = 0) ->
 
 
 def decode_tc(packet: bytes) -> Telecommand:
-    """Decode and validate one TC packet against the dictionary.
+    """Decode and validate one TC packet against the dictionary; a ``bytes`` argument
+    comes back as all its ``size`` bytes, padding included (a length argument says how
+    many are used).
 
     Raises:
         TcError: naming the byte offset or argument and the reason code.

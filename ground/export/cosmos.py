@@ -3,14 +3,15 @@ and ``cmd_tlm/cmd.txt`` and ``tlm.txt``, plus a ``plugin.txt`` with a UDP interf
 the ports the ground link uses (Yamcs quickstart's: TM to 10015, TC to 10025) and the
 CRC protocol that fills every telecommand's CRC-16/CCITT-FALSE.
 
-Telemetry: one packet per APID (HK, LINK, EVENT, VERIFY), every item at its bit offset
+Telemetry: one packet per APID (HK, LINK, OPS, EVENT, VERIFY), every item at its bit offset
 (big-endian), identified by ``CCSDS_APID`` (an ID_ITEM); units, STATES for the state, the
 booleans (FAILED = 0xFF, a failed reading) and every enumeration, LIMITS from the
 dictionary: yellow outside ``plausible`` (what a checkout accepts at rest), red outside
 what the board can report (its housekeeping encoding's range). Commands: one per
 dictionary row, identified by ``CCSDS_APID`` and ``OPCODE`` (ID_PARAMETERs), arguments
-with ranges, STATES for str arguments, REQUIRED (no default is sent by accident), and
-``HAZARDOUS`` for the commands that always need an ARM.
+with ranges, STATES for str arguments, a bytes argument as a BLOCK of its fixed size
+(COSMOS pads a shorter value with zeros, as flight expects), REQUIRED (no default is sent
+by accident), and ``HAZARDOUS`` for the commands that always need an ARM.
 
 To use it: copy ``targets/THERMINE`` and ``plugin.txt`` into a plugin made by
 ``openc3cli generate plugin``, build and install it.
@@ -25,7 +26,6 @@ from common.dictionary.command_rows import Arg
 from common.dictionary.command_rows import Command as DictCommand
 from common.errors import ConfigError
 from ground.export.model import (
-    BITS,
     CRC_INIT,
     CRC_NAME,
     CRC_POLY,
@@ -34,6 +34,7 @@ from ground.export.model import (
     U8_FAILED,
     Field,
     Packet,
+    arg_bits,
     check_commands,
     hazard_text,
     packets,
@@ -44,7 +45,7 @@ from ground.export.model import (
 
 TARGET = SYSTEM
 UNIT_NAMES = {"K": "Kelvin", "Pa": "Pascal", "kg": "Kilograms", "V": "Volts", "A": "Amps",
-              "W": "Watts", "s": "Seconds", "count": "Count", "byte": "Bytes"}
+              "W": "Watts", "s": "Seconds", "count": "Count", "byte": "Bytes", "J": "Joules"}
 #: state colours in COSMOS displays
 COLOURS = {"SAFE": "YELLOW", "UNKNOWN": "RED", "FAILED": "RED", "warning": "YELLOW",
            "rejected": "RED", "failed": "RED"}
@@ -116,9 +117,11 @@ def _range(a: Arg) -> tuple[str, str, str]:
 
 
 def _parameter(name: str, a: Arg, offset: int) -> list[str]:
-    bits = BITS[a.encoding]
+    bits = arg_bits(a)
     doc = _q(a.doc or name)
-    if a.type == "str":
+    if a.type == "bytes":  # a fixed-size BLOCK (default: zeros)
+        lines = [f"  PARAMETER {name.upper()} {offset} {bits} BLOCK 0x00 {doc}"]
+    elif a.type == "str":
         lines = [f"  PARAMETER {name.upper()} {offset} {bits} UINT 0 {len(a.choices) - 1} 0 {doc}"]
         lines += _states(tuple(enumerate(a.choices)))
     elif a.type == "bool":
@@ -155,7 +158,7 @@ def _command(name: str, c: DictCommand) -> list[str]:
     offset += TC_OPCODE_BITS
     for arg_name, a in c.args.items():
         lines += _parameter(arg_name, a, offset)
-        offset += BITS[a.encoding]
+        offset += arg_bits(a)
     lines.append(f"  PARAMETER CRC {offset} 16 UINT MIN MAX 0 "
                  f"{_q(CRC_NAME + ' over every byte before it: the interface fills it')}")
     if offset + 16 != tc_size(c) * 8:

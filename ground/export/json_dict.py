@@ -3,7 +3,8 @@
 Top-level keys: ``format`` / ``format_version``; ``ccsds`` (the headers, byte order,
 the TC's CRC); ``packets`` (every telemetry packet: APID, size, every field with its
 bit offset, bit size, type, unit, kind, states, limits, calibration); ``commands`` (opcode,
-size, every argument with its byte offset, encoding, range, choices); ``channels``,
+size, every argument with its byte offset, encoding, range, choices; a ``bytes`` argument
+has ``size``: exactly that many bytes on the wire, a shorter value zero-padded); ``channels``,
 ``events`` (with their EVENT ids), ``states``, ``stages``, ``reasons`` (the rows of the
 dictionary); ``openmct``: a dictionary in the form Open MCT's telemetry tutorials use
 (``measurements`` with ``values``, keyed ``<packet>.<field>``, mission time as domain).
@@ -19,13 +20,13 @@ from typing import Any
 from common.dictionary import DICTIONARY, Dictionary
 from flight.tmtc.layout import FINE_PER_S, PRIMARY_HEADER_LEN, REASONS, STAGES, STATES
 from ground.export.model import (
-    BITS,
     CRC_INIT,
     CRC_NAME,
     CRC_POLY,
     SYSTEM,
     TC_OPCODE_BITS,
     Field,
+    arg_bits,
     hazard_text,
     packets,
     primary_header,
@@ -70,8 +71,11 @@ def _commands(d: Dictionary) -> list[dict[str, Any]]:
                                    "max": a.max, "doc": a.doc}
             if a.type == "str":
                 row["choices"] = [{"value": i, "label": ch} for i, ch in enumerate(a.choices)]
+            if a.type == "bytes":
+                row["size"] = a.size
+                row["padding"] = "zero bytes after a shorter value"
             args.append(row)
-            offset += BITS[a.encoding] // 8
+            offset += arg_bits(a) // 8
         out.append({
             "name": name, "opcode": c.opcode, "doc": c.doc, "size_bytes": tc_size(c),
             "header": tc_header_values(c), "trigger": c.trigger or None,
@@ -129,7 +133,8 @@ def document(d: Dictionary = DICTIONARY) -> dict[str, Any]:
                     for p in tm],
         "commands": _commands(d),
         "channels": {group: [dataclasses.asdict(c) for c in getattr(d.channels, group)]
-                     for group in ("sensors", "actuators", "status", "diagnostics")},
+                     for group in ("sensors", "actuators", "status", "diagnostics",
+                                   "derived")},
         "channel_packets": [dataclasses.asdict(p) for p in d.channels.packets],
         "events": [{"name": name, "id": i + 1, "severity": e.severity,
                     "fields": list(e.fields), "doc": e.doc}

@@ -6,6 +6,9 @@ Field types are ``uN`` (an unsigned integer of N bits, big-endian), ``i32``, ``f
 ``f64`` and ``str`` (UTF-8 text whose length in bytes is the field named by
 ``Field.length_from``). A field's ``kind`` says how a ground tool shows it: ``number``,
 ``bool`` (0 false, 1 true; 0xFF is a failed reading), ``enum`` (``states``) or ``text``.
+
+A telecommand argument of encoding ``bytes`` is exactly its ``size`` bytes on the wire
+(a shorter value zero-padded): :func:`arg_bits`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from common.dictionary import DICTIONARY, Channel, Dictionary
-from common.dictionary.command_rows import Command
+from common.dictionary.command_rows import Arg, Command
 from common.errors import ConfigError
 from flight.tmtc.layout import (
     APID_TC,
@@ -24,12 +27,14 @@ from flight.tmtc.layout import (
     PRIMARY_HEADER_LEN,
     REASONS,
     SECONDARY_HEADER_LEN,
+    SEQ_STATUSES,
     SEVERITIES,
     STAGES,
     STATES,
     TmLayout,
     hk_layout,
     link_layout,
+    ops_layout,
 )
 
 SYSTEM = "THERMINE"
@@ -127,7 +132,7 @@ def tm_header() -> tuple[Field, ...]:
 def _channels(d: Dictionary) -> dict[str, Channel]:
     by_name: dict[str, Channel] = {}
     ch = d.channels
-    for c in (*ch.sensors, *ch.status, *ch.diagnostics):
+    for c in (*ch.sensors, *ch.status, *ch.diagnostics, *ch.derived):
         by_name.setdefault(c.name, c)
     for c in ch.actuators:
         by_name[f"cmd_{c.name}"] = c
@@ -139,8 +144,13 @@ def is_bool(c: Channel) -> bool:
     return c.unit == "-" and c.tm_type == "u8"
 
 
+#: OPS fields that are enumerations: name -> labels by value (0xFF: no value)
+OPS_ENUMS: dict[str, tuple[str, ...]] = {"seq_status": tuple(s.upper() for s in SEQ_STATUSES)}
+
+
 def _layout_fields(layout: TmLayout, d: Dictionary) -> list[tuple[str, int, dict[str, Any]]]:
     channels = _channels(d)
+    derived = {c.name for c in d.channels.derived}
     specs: list[tuple[str, int, dict[str, Any]]] = []
     for f in layout.fields:
         extra: dict[str, Any] = {"type": f.type, "unit": "" if f.unit == "-" else f.unit}
@@ -148,9 +158,12 @@ def _layout_fields(layout: TmLayout, d: Dictionary) -> list[tuple[str, int, dict
         if f.name == "state" and layout.name == "HK":
             extra.update(kind="enum", doc="the mission state machine's leaf state",
                          states=(*enumerate(STATES), (U8_FAILED, "UNKNOWN")))
+        elif layout.name == "OPS" and f.name in OPS_ENUMS and f.type == "u8":
+            extra.update(kind="enum", doc=c.doc if c is not None else "",
+                         states=(*enumerate(OPS_ENUMS[f.name]), (U8_FAILED, "UNKNOWN")))
         elif c is not None:
             extra["doc"] = ("commanded: " if f.name.startswith("cmd_") else "") + c.doc
-            if is_bool(c):
+            if is_bool(c) and f.name not in derived:
                 extra.update(kind="bool", states=((0, "FALSE"), (1, "TRUE")))
             if c.plausible and c.plausible[0] < c.plausible[1] and f.type.startswith("f"):
                 lo, hi = c.plausible
@@ -166,7 +179,7 @@ def _enum(mapping: dict[str, int]) -> tuple[tuple[int, str], ...]:
 
 
 def packets(d: Dictionary = DICTIONARY) -> tuple[Packet, ...]:
-    """HK, LINK, EVENT and VERIFY, each after the primary and secondary headers.
+    """HK, LINK, OPS, EVENT and VERIFY, each after the primary and secondary headers.
 
     Raises:
         ConfigError: a field name is used twice (XTCE and COSMOS tools need every
@@ -175,7 +188,7 @@ def packets(d: Dictionary = DICTIONARY) -> tuple[Packet, ...]:
     """
     start = (PRIMARY_HEADER_LEN + SECONDARY_HEADER_LEN) * 8
     docs = {p.name: p.doc for p in d.channels.packets}
-    missing = {"HK", "LINK", "EVENT", "VERIFY"} - set(docs)
+    missing = {"HK", "LINK", "OPS", "EVENT", "VERIFY"} - set(docs)
     if missing:
         raise ConfigError(f"{d.source}/channels.yaml: packets",
                           f"no row for {', '.join(sorted(missing))}")
@@ -201,10 +214,11 @@ def packets(d: Dictionary = DICTIONARY) -> tuple[Packet, ...]:
         ("verify_reason", 8, {"kind": "enum", "doc": "why (ok: no reason)",
                               "states": _enum(REASONS)}),
     ], start)
-    hk, link = hk_layout(d), link_layout(d)
+    hk, link, ops = hk_layout(d), link_layout(d), ops_layout(d)
     out = (
         Packet("HK", hk.apid, docs["HK"], _fields(_layout_fields(hk, d), start), head),
         Packet("LINK", link.apid, docs["LINK"], _fields(_layout_fields(link, d), start), head),
+        Packet("OPS", ops.apid, docs["OPS"], _fields(_layout_fields(ops, d), start), head),
         Packet("EVENT", d.apids["EVENT"], docs["EVENT"], event, head),
         Packet("VERIFY", d.apids["VERIFY"], docs["VERIFY"], verify, head),
     )
@@ -218,9 +232,14 @@ def packets(d: Dictionary = DICTIONARY) -> tuple[Packet, ...]:
     return out
 
 
+def arg_bits(a: Arg) -> int:
+    """Bits of an argument on the wire: its encoding's, or ``size`` bytes for ``bytes``."""
+    return a.size * 8 if a.encoding == "bytes" else BITS[a.encoding]
+
+
 def tc_size(cmd: Command) -> int:
     """Bytes of the command's whole TC packet (header, opcode, arguments, CRC)."""
-    args = sum(BITS[a.encoding] for a in cmd.args.values()) // 8
+    args = sum(arg_bits(a) for a in cmd.args.values()) // 8
     return PRIMARY_HEADER_LEN + TC_OPCODE_BITS // 8 + args + CRC_LEN
 
 

@@ -4,10 +4,13 @@ and any XTCE tool (LASP's space-packet-parser decodes downlink.bin with it).
 Telemetry: an abstract ``CCSDSPacket`` (the primary header), an abstract ``TM`` under it
 (packet type 0 with a secondary header: the CUC 4+2 mission time, ``time_coarse`` and
 ``time_fine`` calibrated to seconds), and under ``TM`` one container per APID (HK, LINK,
-EVENT, VERIFY), restricted on ``ccsds_apid``. Telecommands: an abstract ``TC`` holding
-the primary header (APID 0x180, no secondary header) and the opcode, one command per
-dictionary row with its arguments (ranges, enumerations for str arguments), and
-verifiers on the VERIFY packet (matched on the opcode).
+OPS, EVENT, VERIFY), restricted on ``ccsds_apid``. Telecommands: an abstract ``TC``
+holding the primary header (APID 0x180, no secondary header) and the opcode, one command
+per dictionary row with its arguments (ranges, enumerations for str arguments; a bytes
+argument is a binary argument with a fixed-size BinaryDataEncoding of ``size`` bytes,
+which Yamcs fills up with zero bytes after a shorter value, as flight expects, and Yamcs'
+``maxLength`` of ``size`` so a longer one is refused rather than cut), and verifiers on
+the VERIFY packet (matched on the opcode).
 
 What pymdb cannot say, and how it is said here:
 
@@ -153,6 +156,9 @@ def _argument(name: str, a: Arg) -> pymdb.Argument:
                                         encoding=pymdb.uint8_t, **desc)
     if a.type == "bool":
         return pymdb.BooleanArgument(name, encoding=pymdb.uint8_t, **desc)
+    if a.type == "bytes":
+        return pymdb.BinaryArgument(name, max_length=a.size,
+                                    encoding=pymdb.BinaryEncoding(bits=a.size * 8), **desc)
     if a.type == "float":
         bits = BITS[a.encoding]
         return pymdb.FloatArgument(name, 32 if bits == 32 else 64, minimum=a.min,

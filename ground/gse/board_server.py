@@ -6,7 +6,7 @@ descriptors, bytes in -> :meth:`BoardCore.receive` -> reply bytes out, and
 :meth:`BoardCore.poll` once per turn (the real-time plant steps there). Every wait has a
 timeout and every turn checks the stop flag, so :meth:`BoardServer.stop` returns within a
 fraction of a second. Nothing here knows the protocol: that is :mod:`ground.gse.emulator`.
-:func:`load_board_platform` reads the mission's sample and the sim hardware YAML.
+:func:`load_board_platform` reads the mission's samples and the sim hardware YAML.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Protocol
 from common.dictionary import DICTIONARY
 from common.errors import ConfigError
 from common.schema import load, param, read_yaml
-from hal.sim.backend import SimPlatform, build
+from hal.sim.backend import SimPlatform, build, mission_samples
 from sims.params import SampleParams
 
 #: select() timeout [s]: the longest the loop waits before it checks the stop flag again
@@ -307,10 +307,12 @@ class _MissionPart:
 def load_board_platform(mission: str | Path, hardware: str | Path,
                         seed: int | None = None) -> SimPlatform:
     """The SimPlatform of the board: plant and devices of the sim ``hardware`` YAML with
-    the sample of the ``mission`` YAML; ``seed`` overrides the mission's.
+    the sample of the ``mission`` YAML, and its ``samples:`` for the scoops after the
+    first (LOAD_SAMPLE); ``seed`` overrides the mission's.
 
     Raises:
-        ConfigError: a file is missing or wrong, or the hardware is not ``backend: sim``.
+        ConfigError: a file is missing or wrong (a sample: naming ``samples[k].key``), or
+            the hardware is not ``backend: sim``.
     """
     from hal.registry import load_hardware  # late: the registry may come to import hal.sim
 
@@ -323,5 +325,10 @@ def load_board_platform(mission: str | Path, hardware: str | Path,
                 f"{mission}:")
     raw_sample = data.get("sample") or {}
     sample = {k: getattr(part.sample, k) for k in raw_sample}
+    raw_samples = data.get("samples") or []
+    if not isinstance(raw_samples, list):
+        raise ConfigError(f"{mission}: samples", f"expected a list of samples, got "
+                          f"{type(raw_samples).__name__}")
+    samples = mission_samples(sample, raw_samples, hw.plant, f"{mission}:")
     return build(f"{hardware}:", hw.plant, hw.devices, sample,
-                 part.seed if seed is None else seed)
+                 part.seed if seed is None else seed, samples=samples)

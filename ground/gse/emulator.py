@@ -15,6 +15,11 @@ actuator off and, with a ``platform_factory``, gives the board a fresh plant (th
 mission's sample, the same seed) and restarts its clock, so two sessions on one emulator
 see the same payload; its reply says the board's time mode, speed and watchdog.
 
+Scoops: LOAD_SAMPLE (SYSTEM) puts the mission's next sample in the plant's crucible
+(:meth:`hal.sim.backend.SimPlatform.load_sample`: the mission's ``samples:`` in turn,
+then its ``sample`` again) and answers with the scoop's number; RESET (with a
+``platform_factory``) starts again at scoop 1.
+
 Link-loss watchdog: once a session has sent a TC, the board turns every actuator off by
 itself when no valid TC has arrived for ``watchdog_s`` of wall time (a flight computer
 that died must not leave the payload heating); the next TC re-arms it.
@@ -70,9 +75,10 @@ class BoardEmulator:
         clock: wall time source of the real-time plant and of the watchdog (default
             :class:`common.clock.WallClock`).
         platform_factory: builds a fresh platform for RESET (None: RESET only turns the
-            actuators off and keeps the plant).
+            actuators off and keeps the plant, and the scoop in its crucible).
         watchdog_s: link-loss timeout [s of ``clock``].
-        on_event: called with one line for each reset and watchdog trip (e.g. print).
+        on_event: called with one line for each reset, sample loaded and watchdog trip
+            (e.g. print).
 
     Raises:
         ValueError: unknown ``time_mode``; ``speed`` or ``watchdog_s`` outside
@@ -176,6 +182,10 @@ class BoardEmulator:
             return self._housekeeping()
         if service == icd.Service.RESET:
             return self._reset()
+        if service == icd.Service.LOAD_SAMPLE:
+            scoop = self.platform.load_sample()
+            self._event(f"sample loaded: scoop {scoop}")
+            return icd.SAMPLE_LAYOUT.pack({"scoop": float(scoop)})
         if service == icd.Service.TIME_SYNC:
             if self.time_mode != "lockstep":
                 raise _Nack(icd.Status.NOT_IN_MODE, "the board runs on its own clock")

@@ -27,7 +27,9 @@ def run_emulator(mission: Path, hardware: Path, mode: Literal["pty", "tcp"], por
     KeyboardInterrupt (or ``until`` is set); returns 0.
 
     Every session (RESET from the flight side) gets a fresh plant built from the same
-    mission, hardware and seed, so two runs against one emulator see the same payload.
+    mission, hardware and seed, so two runs against one emulator see the same payload;
+    LOAD_SAMPLE gives it the mission's next scoop (its ``samples:``, then its ``sample``
+    again), and the next session starts at scoop 1 again.
 
     Raises:
         ConfigError: bad mission/hardware YAML, bad ``mode``, ``port``, ``speed`` or

@@ -16,6 +16,7 @@ from typing import IO
 from urllib.parse import urlsplit
 
 from common.errors import ConfigError
+from flight.storage import RotatingFile, Rotation
 
 #: Yamcs quickstart's UDP ports: telemetry in (to Yamcs), telecommands out (from Yamcs)
 DEFAULT_TM_PORT = 10015
@@ -65,11 +66,14 @@ def _udp_socket(endpoint: Endpoint, option: str, listen: bool) -> socket.socket:
 
 
 class DownlinkFile:
-    """downlink.bin: every TM packet, in order, concatenated."""
+    """downlink.bin: every TM packet, in order, concatenated (rolled over by size with
+    ``rotation``: :mod:`flight.storage`)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, rotation: Rotation | None = None) -> None:
         self.path = path
-        self._f: IO[bytes] = open(path, "wb")  # noqa: SIM115 closed in close()
+        self._f: IO[bytes] | RotatingFile = (
+            RotatingFile(path, "wb", rotation) if rotation is not None
+            else open(path, "wb"))  # noqa: SIM115 closed in close()
         self.bytes = 0
 
     def write(self, packet: bytes) -> None:

@@ -25,7 +25,10 @@ from flight.commands import CommandError, check_source, load_dictionary, validat
 from flight.config import MissionConfig, load_mission
 from flight.executive import ProgressFn
 from flight.fdir.table import FdirTable
+from flight.operations import mission_sequence
 from flight.sequencer import leaf_states, load_chart
+from flight.sequences.schema import Sequence
+from flight.storage import Rotation
 from flight.telemetry import EventLog, TelemetryWriter
 from flight.tmtc.downlink import Downlink
 from ground.harness.faultplan import (
@@ -38,10 +41,11 @@ from ground.harness.faultplan import (
 from ground.harness.ground_link import DownlinkFile, UdpReceiver, UdpSender, parse_udp
 from ground.harness.injectors import FaultSession, build_injectors, catalogues
 from ground.harness.pacing import Pacer
-from ground.harness.summary import build_summary
+from ground.harness.payload_check import check_payload
+from ground.harness.summary import build_summary, scoop_lines
 from hal.interfaces import truth_of
 from hal.registry import HardwareConfig, build_platform, load_hardware
-from hal.sim.backend import mission_sample, resolved_sample
+from hal.sim.backend import mission_sample, mission_samples, resolved_sample
 
 #: a faulted run keeps flying this long in SAFE, so the oracles see whether SAFE holds
 SAFE_SOAK_S = 600.0
@@ -60,6 +64,10 @@ class Inputs:
     #: a fault plan to inject (``thermine run --faults``); None: a clean run
     faults: FaultPlan | None = None
     faults_path: Path | None = None
+    #: the mission's stored sequence (its ``sequence:`` file or its ``commands:``)
+    sequence: Sequence | None = None
+    #: the resolved sample parameters of scoops 2, 3, ... (SIL: LOAD_SAMPLE)
+    samples: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 def load_inputs(mission_path: str | Path, hardware_path: str | Path,
@@ -84,13 +92,41 @@ def load_inputs(mission_path: str | Path, hardware_path: str | Path,
         mission.sample, f"{mission_path}: sample"))
     if seed is not None:
         mission = dataclasses.replace(mission, seed=seed)
+    sequence = _mission_sequence(Path(mission_path), mission)
     hardware = load_hardware(hardware_path, REQUIRED_DEVICES)
+    samples = mission_samples(mission.sample, mission.samples, hardware.plant,
+                              f"{mission_path}:")
+    if hardware.backend == "sim":
+        check_payload(mission.payload, hardware.plant, str(mission_path), str(hardware_path))
     plan = None
     if faults_path is not None:
         plan = load_plan(faults_path, set(SENSORS), state_names(chart),
                          set(REQUIRED_DEVICES), catalogues())
     return Inputs(Path(mission_path), Path(hardware_path), mission, hardware, fdir, plan,
-                  None if faults_path is None else Path(faults_path))
+                  None if faults_path is None else Path(faults_path), sequence, samples)
+
+
+def _mission_sequence(mission_path: Path, mission: MissionConfig) -> Sequence | None:
+    """The mission's stored sequence, validated (its ``sequence:`` file, relative to the
+    mission, or its ``commands:``).
+
+    Raises:
+        ConfigError: naming the file, the step and the key of the first problem.
+    """
+    if mission.sequence and mission.commands:
+        raise ConfigError(f"{mission_path}: sequence", "a mission gives its commands as "
+                          "`commands:` or a `sequence:` file, not both")
+    text = None
+    where = f"{mission_path}: commands"
+    if mission.sequence:
+        path = mission_path.parent / mission.sequence
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{mission_path}: sequence", f"cannot read {path}: "
+                              f"{exc.strerror or exc}") from None
+        where = str(path)
+    return mission_sequence(mission, text, where)  # (a SequenceError is a ConfigError)
 
 
 def with_plan(inputs: Inputs, data: Mapping[str, Any], where: str) -> Inputs:
@@ -111,6 +147,9 @@ class Run:
 
     ``downlink_bin``: write downlink.bin (False, with no live link: no packets are made at
     all; only to measure what the downlink costs).
+    ``rotation`` rolls telemetry.jsonl, events.jsonl and downlink.bin over by size
+    (:mod:`flight.storage`); ``service`` (``thermine fly``): the run does not end when a
+    scoop completes, and SAFE waits for the ground.
     ``ground`` / ``uplink`` (``udp://HOST:PORT``) open the live link: every TM packet is
     also sent to ``ground``, telecommands are taken from ``uplink`` (and a SAFE run then
     waits for the ground instead of ending). ``speed`` paces a SIL run at that multiple
@@ -122,7 +161,8 @@ class Run:
 
     def __init__(self, inputs: Inputs, out_dir: Path, ground: str | None = None,
                  uplink: str | None = None, speed: float | None = None,
-                 downlink_bin: bool = True) -> None:
+                 downlink_bin: bool = True, rotation: Rotation | None = None,
+                 service: bool = False) -> None:
         cfg = inputs.mission
         self.inputs = inputs
         self.out_dir = out_dir
@@ -147,20 +187,40 @@ class Run:
         if inputs.faults is not None:
             sample = build_time_sample(inputs.faults, sample)  # an ice-poor scoop
         self.platform = build_platform(inputs.hardware_path, inputs.hardware, sample, cfg.seed,
-                                       capture_dir=out_dir)
+                                       capture_dir=out_dir, samples=inputs.samples)
         injectors = {}
         if inputs.faults is not None:  # before anything binds the ports
             injectors = build_injectors(inputs.faults, self.platform, cfg.seed,
                                         f"{inputs.faults_path}:")
         out_dir.mkdir(parents=True, exist_ok=True)
-        self.events = EventLog(out_dir / "events.jsonl", self.platform.clock.now_s)
+        self.events = EventLog(out_dir / "events.jsonl", self.platform.clock.now_s, rotation)
         emit = self.events.emit
-        self.telemetry = TelemetryWriter(out_dir / "telemetry.jsonl")
+        self.telemetry = TelemetryWriter(out_dir / "telemetry.jsonl", rotation=rotation)
+        # the ground link: downlink.bin always, the live link on request (before the
+        # flight software is built: its first events go down too)
+        self.downlink_file = (DownlinkFile(out_dir / "downlink.bin", rotation) if downlink_bin
+                              else None)
+        sinks = [self.downlink_file.write] if self.downlink_file is not None else []
+        if self.tm_sender is not None:
+            sinks.append(self.tm_sender.send)
+        self.downlink = Downlink(sinks)
+        if sinks or self.tc_receiver is not None:  # (no sink, no uplink: no packets made)
+            now_s = self.platform.clock.now_s
+            self.events.listeners.append(lambda e, f: self.downlink.event(now_s(), e, f))
+        emit("run_start", mission=cfg.name, seed=cfg.seed, hardware=str(inputs.hardware_path),
+             backend=inputs.hardware.backend)
         table = inputs.fdir if inputs.fdir is not None else load_fdir(inputs.mission_path, cfg)
         # the harness watches every cycle through the platform flight steps (fault
         # triggers, oracles); flight sees the same platform port either way
         self.flight = FlightSoftware(cfg, table, _Observed(self.platform, self._observe),
-                                     emit, self.telemetry)
+                                     emit, self.telemetry, inputs.sequence)
+        # SIL: the plant's truth when each scoop was loaded and when it completed, to put
+        # beside flight's own accounting in the summary
+        self.start_truth = truth_of(self.platform)
+        self.scoop_truths: list[tuple[dict[str, float], dict[str, float] | None]] | None = None
+        if self.start_truth is not None:
+            self.scoop_truths = [(self.start_truth, None)]
+            self.events.listeners.append(self._scoop_truth)
         self.executive = self.flight.executive
         self.sequencer = self.flight.sequencer
         self.fdir = self.flight.fdir
@@ -175,20 +235,25 @@ class Run:
         self.faults = FaultSession(scheduler, self.platform,
                                    round(cfg.cycle_hz * (1.0 if scheduler else 10.0)))
         self.soak_s = SAFE_SOAK_S if scheduler else 0.0
-        # the ground link: downlink.bin always, the live link on request
-        self.downlink_file = DownlinkFile(out_dir / "downlink.bin") if downlink_bin else None
-        sinks = [self.downlink_file.write] if self.downlink_file is not None else []
-        if self.tm_sender is not None:
-            sinks.append(self.tm_sender.send)
-        self.downlink = Downlink(sinks)
         self.uplink = None
-        if sinks or self.tc_receiver is not None:  # (no sink, no uplink: no packets made)
-            now_s = self.platform.clock.now_s
-            self.events.listeners.append(lambda e, f: self.downlink.event(now_s(), e, f))
+        if sinks or self.tc_receiver is not None:
             self.uplink = self.flight.attach_ground(
                 self.downlink, self.tc_receiver.receive if self.tc_receiver else None)
-        if self.uplink is not None:
+        if self.uplink is not None or service:
             self.soak_s = math.inf  # SAFE waits for the ground's RECOVER (or a stop)
+        #: a service (thermine fly) runs until SHUTDOWN or a signal, scoop after scoop
+        self.executive.service = service
+
+    def _scoop_truth(self, event: str, _fields: dict[str, Any]) -> None:
+        """A scoop loaded or completed: the plant's truth now (SIL)."""
+        if self.scoop_truths is None or event not in ("sample_loaded", "scoop_complete"):
+            return
+        now = truth_of(self.platform)
+        assert now is not None
+        if event == "sample_loaded":
+            self.scoop_truths.append((now, None))
+        else:
+            self.scoop_truths[-1] = (self.scoop_truths[-1][0], now)
 
     def _observe(self) -> None:
         """After every cycle (before time advances): the fault scheduler and the oracles."""
@@ -212,9 +277,6 @@ class Run:
         """
         cfg = self.inputs.mission
         end_s = cfg.max_duration_s if until_s is None else min(until_s, cfg.max_duration_s)
-        self.events.emit("run_start", mission=cfg.name, seed=cfg.seed,
-                         hardware=str(self.inputs.hardware_path),
-                         backend=self.inputs.hardware.backend)
         t0 = wall_clock()
         error: Exception | None = None
         try:
@@ -235,7 +297,11 @@ class Run:
                          stop=self.executive.stop_requested)
         self.events.close()
         self._close_link()
-        summary = build_summary(self.sequencer, truth, cfg.seed, now, wall_s)
+        readings = self.flight.reader.readings
+        accounting = self.flight.ops.accountant.summary(readings)
+        summary = build_summary(self.sequencer, truth, cfg.seed, now, wall_s, accounting,
+                                self.start_truth)
+        summary["scoops"] = scoop_lines(accounting, self.scoop_truths, truth)
         summary["end_reason"] = reason
         summary["stop_signal"] = self.executive.stop_requested
         summary["safing"] = safing_block

@@ -9,10 +9,17 @@
 The console listens for telemetry on --tm (it binds 127.0.0.1 unless the URL names
 another address) and sends telecommands to --tc, the run's --uplink. Commands are typed
 by name: ``ARM START_EXTRACTION`` (a lone value fills the only argument),
-``SET_HEATER_SETPOINT setpoint_k=380``, ``SAFE``, ``RECOVER``; ``help [NAME]``; ``quit``.
-Each is checked against the command dictionary first: a bad one is refused with the
-reason and nothing is sent. Then its verification stages are shown as they come
-(accepted / rejected + reason / completed / failed + reason), matched by sequence count.
+``SET_HEATER_SETPOINT setpoint_k=380``, ``SAFE``, ``RECOVER``, ``SEQ_START 1``;
+``help [NAME]``; ``quit``. Each is checked against the command dictionary first: a bad one
+is refused with the reason and nothing is sent. Then its verification stages are shown
+as they come (accepted / rejected + reason / completed / failed + reason), matched by
+sequence count.
+
+``upload FILE [SLOT]`` sends a stored sequence (slot 1 by default): the file is checked
+here as flight will check it (a bad one is refused, naming the step and key, and nothing
+is sent), then it goes as SEQ_UPLOAD chunks of at most 200 bytes, each once the one
+before has completed, then SEQ_LOAD SLOT; one line says how many chunks and bytes. When a
+chunk is not completed the rest is not sent. SEQ_UPLOAD itself is not typed.
 
 On a terminal: a full-screen view (housekeeping with units and limit colours: red beyond
 an FDIR limit, yellow outside the plausible range; the state; the last events; the last
@@ -52,7 +59,7 @@ from flight.commands import CommandError
 from flight.tmtc.layout import STATES
 from ground.harness.ground_link import DEFAULT_TC_PORT, DEFAULT_TM_PORT, parse_udp
 from ground.tmtc import replay, standalone
-from ground.tmtc.command_line import help_lines, parse_command
+from ground.tmtc.command_line import help_lines, parse_command, parse_upload
 from ground.tmtc.link import GroundLink, Notice
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -146,7 +153,7 @@ class LineConsole:
 
     def ready(self, now: float) -> bool:
         """Whether the next queued line may go now."""
-        if now < self.wait_until or self.link.pending():
+        if now < self.wait_until or self.link.pending() or self.link.batch is not None:
             return False
         if self.wait_state is not None:
             return False
@@ -158,6 +165,7 @@ class LineConsole:
         """Handle queued lines while they may go."""
         if self.wait_state is not None and self.link.state == self.wait_state:
             self.wait_state = None
+        self.pump()
         while self.queue and self.ready(now):
             self.handle(self.queue.popleft(), now)
 
@@ -179,6 +187,9 @@ class LineConsole:
         if word == "wait":
             self.wait(text, now)
             return
+        if word == "upload":
+            self.upload(text)
+            return
         try:
             name, args = parse_command(text)
         except CommandError as exc:
@@ -193,6 +204,25 @@ class LineConsole:
         if notice.kind == "REFUSED":
             self.refused += 1
         self.emit([notice])
+
+    def upload(self, text: str) -> None:
+        """``upload FILE [SLOT]``: check the file, then send it as a batch (module doc)."""
+        try:
+            up = parse_upload(text)
+        except CommandError as exc:
+            self.refused += 1
+            self.emit([Notice("REFUSED", f"REFUSED {text}: {exc} (not sent)")])
+            return
+        self.emit([Notice("INFO", up.line())])
+        self.emit_counted(self.link.send_batch(f"upload {up.path}", up.commands))
+
+    def pump(self) -> None:
+        """The batch's next telecommand, when the one before has completed."""
+        self.emit_counted(self.link.pump())
+
+    def emit_counted(self, notices: list[Notice]) -> None:
+        self.refused += sum(1 for n in notices if n.kind == "REFUSED")
+        self.emit(notices)
 
     def wait(self, text: str, now: float) -> None:
         """``wait SECONDS`` (wall) or ``wait STATE`` (until the housekeeping says so)."""
@@ -244,6 +274,7 @@ def run_lines(link: GroundLink, fd: int, out: IO[str], timeout_s: float,
                     sel.unregister(fd)
                     reading = False
             console.emit(link.expire(timeout_s))
+            console.pump()
             now = clock.now_s()
             if now >= flush_at:
                 link.flush()
@@ -251,7 +282,8 @@ def run_lines(link: GroundLink, fd: int, out: IO[str], timeout_s: float,
             if poll is not None:
                 poll()
             if ((reading and not console.quit) or console.queue or link.pending()
-                    or now < console.wait_until or console.wait_state is not None):
+                    or link.batch is not None or now < console.wait_until
+                    or console.wait_state is not None):
                 done_at = None
                 continue
             done_at = now if done_at is None else done_at

@@ -5,12 +5,14 @@ file) as JSON lines or CSV.
     thermine decode runs/X/downlink.bin --only HK,EVENT  # some packets only
     thermine decode runs/X/downlink.bin --csv --out hk.csv
 
-JSON lines: one object per telemetry packet, ``{"packet": "HK" | "LINK" | "EVENT" |
-"VERIFY", ...}``; an HK line holds the fields of a telemetry.jsonl row, an EVENT line
+JSON lines: one object per telemetry packet, ``{"packet": "HK" | "LINK" | "OPS" |
+"EVENT" | "VERIFY", ...}``; an HK line holds the fields of a telemetry.jsonl row, an OPS
+line flight's own figures (accounting, power cap, sequence progress), an EVENT line
 ``t_s, event, severity`` and the event's fields, a VERIFY line ``t_s, tc_seq, opcode,
 command, stage, reason``. CSV: the housekeeping only, one row per HK packet, the columns
-in dictionary order (t_s, state, sensors, cmd_*), then the LINK diagnostics of the same
-time when the file has any. Empty cells are failed readings.
+in dictionary order (t_s, state, sensors, cmd_*), then the LINK diagnostics and the OPS
+figures of the same time when the file has any. Empty cells are failed readings (or
+figures flight did not have).
 
 A malformed packet ends the decoding with exit code 2 and names the packet (its index
 from 0) and its byte offset; what came before it has been written.
@@ -28,13 +30,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from common.errors import ConfigError
-from flight.tmtc.layout import HK, LINK
+from flight.tmtc.layout import HK, LINK, OPS
 from ground.tmtc import standalone
 from ground.tmtc.packets import TM_APIDS, PacketError, Record, decode_stream, read_stream
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 HK_COLUMNS = ["t_s", *(f.name for f in HK.fields)]
 LINK_COLUMNS = [f.name for f in LINK.fields]
+OPS_COLUMNS = [f.name for f in OPS.fields]
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -119,17 +122,18 @@ def write_jsonl(out: IO[str], records: Iterable[Record]) -> None:
 
 
 def write_csv(out: IO[str], records: list[Record]) -> None:
-    """The HK records as CSV (header in dictionary order), each with the LINK record of
-    the same time when the stream has LINK packets (None: an empty cell)."""
-    has_link = any(r.kind == "LINK" for r in records)
-    columns = HK_COLUMNS + (LINK_COLUMNS if has_link else [])
+    """The HK records as CSV (header in dictionary order), each with the LINK and the OPS
+    record of the same time when the stream has such packets (None: an empty cell)."""
+    kinds = {r.kind for r in records}
+    columns = (HK_COLUMNS + (LINK_COLUMNS if "LINK" in kinds else [])
+               + (OPS_COLUMNS if "OPS" in kinds else []))
     w = csv.writer(out, lineterminator="\n")
     w.writerow(columns)
     rows: list[dict[str, Any]] = []
     for r in records:
         if r.kind == "HK":
             rows.append(dict(r.data))
-        elif r.kind == "LINK" and rows and rows[-1]["t_s"] == r.t_s:
+        elif r.kind in ("LINK", "OPS") and rows and rows[-1]["t_s"] == r.t_s:
             rows[-1].update((k, v) for k, v in r.data.items() if k != "t_s")
     for row in rows:
         w.writerow(["" if row.get(c) is None else row[c] for c in columns])

@@ -1,6 +1,11 @@
 """The console's live link: telemetry in on a bound UDP port, telecommands out to the
 flight side's uplink port, and what the console knows from them (the latest
-housekeeping, the state, the last events, each telecommand's verification stages).
+housekeeping, link diagnostics and OPS figures, the state, the last events, each
+telecommand's verification stages).
+
+A batch (:meth:`GroundLink.send_batch`: a sequence upload's chunks and its SEQ_LOAD) goes
+one telecommand at a time, each once the one before has completed; when one is not
+completed (rejected, failed, unanswered), the rest are not sent.
 
 Every received datagram is split and decoded (:mod:`ground.tmtc.packets`); a malformed
 one is counted and reported, never fatal. Telecommands carry an increasing sequence
@@ -19,11 +24,13 @@ from typing import IO, Any
 from common.clock import WallClock
 from common.errors import ConfigError
 from flight.commands import CommandError
+from flight.tmtc.layout import OPS, SEQ_STATUSES
 from flight.tmtc.uplink import encode_tc
 from ground.harness.ground_link import Endpoint
 from ground.tmtc.packets import PacketError, Record, decode_stream
 
 MAX_DATAGRAM = 65535
+_OPS_UNITS = {f.name: f.unit for f in OPS.fields}
 FINAL_STAGES = ("rejected", "completed", "failed")
 
 
@@ -48,8 +55,20 @@ class Telecommand:
         return any(s == "completed" for s, _r, _t in self.stages)
 
     def text(self) -> str:
-        args = " ".join(f"{k}={v}" for k, v in self.args.items())
+        """``NAME arg=value ...`` (a bytes argument as its size only)."""
+        args = " ".join(f"{k}=<{len(v)} bytes>" if isinstance(v, bytes | bytearray)
+                        else f"{k}={v}" for k, v in self.args.items())
         return f"{self.name} {args}".rstrip()
+
+
+@dataclass
+class Batch:
+    """Telecommands to send one after the other (:meth:`GroundLink.send_batch`):
+    ``label`` names it in notices; ``last`` is the one sent most recently."""
+
+    label: str
+    commands: deque[tuple[str, dict[str, Any]]]
+    last: Telecommand | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +125,8 @@ class GroundLink:
                                   f"{exc.strerror or exc}") from None
         self.hk: dict[str, Any] | None = None
         self.link: dict[str, Any] | None = None
+        self.ops: dict[str, Any] | None = None  # the latest OPS packet's figures
+        self.batch: Batch | None = None
         self.state: str | None = None
         self.t_s: float | None = None  # the latest mission time heard
         self.last_tm_s: float | None = None  # wall time of the latest packet
@@ -162,6 +183,9 @@ class GroundLink:
         if r.kind == "LINK":
             self.link = d
             return []
+        if r.kind == "OPS":
+            self.ops = d
+            return []
         if r.kind == "EVENT":
             self.events.append(d)
             fields = event_fields(d)
@@ -202,6 +226,42 @@ class GroundLink:
         self.tcs[seq] = tc
         self.recent.append(tc)
         return Notice("SENT", f"SENT {seq} {tc.text()}")
+
+    def send_batch(self, label: str, commands: list[tuple[str, dict[str, Any]]]) -> list[Notice]:
+        """Start sending ``commands`` one at a time (module doc); the first goes now.
+        Refused while another batch is under way."""
+        if self.batch is not None:
+            return [Notice("REFUSED", f"REFUSED {label}: {self.batch.label} is still being "
+                           f"sent ({len(self.batch.commands)} telecommand(s) to go)",
+                           warning=True)]
+        self.batch = Batch(label, deque(commands))
+        return self.pump()
+
+    def pump(self) -> list[Notice]:
+        """Send the batch's next telecommand once the one before has completed (call it
+        after receiving telemetry and after :meth:`expire`); drop the rest when it was
+        not completed."""
+        b = self.batch
+        if b is None:
+            return []
+        if b.last is not None and not b.last.final:
+            return []
+        if b.last is not None and not b.last.completed:
+            self.batch = None
+            return [Notice("REFUSED", f"REFUSED {b.label}: {b.last.seq} {b.last.name} was not "
+                           f"completed; the {len(b.commands)} telecommand(s) after it were "
+                           "not sent", warning=True)]
+        if not b.commands:
+            self.batch = None
+            return []
+        name, args = b.commands.popleft()
+        notice = self.send(name, args)
+        if notice.kind != "SENT":
+            self.batch = None
+            return [notice, Notice("REFUSED", f"REFUSED {b.label}: the {len(b.commands)} "
+                                   "telecommand(s) after it were not sent", warning=True)]
+        b.last = self.recent[-1]
+        return [notice]
 
     def pending(self) -> list[Telecommand]:
         """The telecommands sent and not yet answered for good (nor timed out)."""
@@ -246,3 +306,35 @@ def _short(v: Any, limit: int = 60) -> str:
     else:
         text = format_value(v)
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _v(ops: dict[str, Any], name: str) -> str:
+    """One OPS figure with its unit (``---`` when flight had none)."""
+    value = ops.get(name)
+    if value is None:
+        return "---"
+    unit = _OPS_UNITS.get(name, "")
+    return format_value(value) + ("" if unit in ("", "-", "count") else f" {unit}")
+
+
+def ops_lines(ops: dict[str, Any] | None) -> list[str]:
+    """The OPS block: accounting, energy and power cap, the stored sequence (SI units);
+    empty before the first OPS packet."""
+    if ops is None:
+        return []
+    status = ops.get("seq_status")
+    state = (SEQ_STATUSES[status] if isinstance(status, int) and status < len(SEQ_STATUSES)
+             else format_value(status))
+    seq = "none" if not ops.get("seq_id") else f"{ops['seq_id']} {state}"
+    if ops.get("seq_id"):
+        nxt = ops.get("seq_next_s")
+        seq += f"  step {_v(ops, 'seq_step')}  next " + (
+            "on its condition" if nxt is None else f"at t={nxt:.1f} s")
+    return [
+        f"scoop {_v(ops, 'scoop')}  water caught {_v(ops, 'water_captured_kg')}  split "
+        f"{_v(ops, 'water_electrolyzed_kg')}  power cap {_v(ops, 'power_cap_w')}",
+        f"H2 {_v(ops, 'h2_produced_kg')} (tank {_v(ops, 'h2_tank_kg')})  O2 "
+        f"{_v(ops, 'o2_produced_kg')} (tank {_v(ops, 'o2_tank_kg')})  bus energy "
+        f"{_v(ops, 'energy_bus_j')}",
+        f"sequence {seq}",
+    ]

@@ -3,13 +3,19 @@ decode the telemetry ones into records (layouts: :mod:`flight.tmtc.layout`).
 
 A record's ``data`` is, by packet:
 
-- HK: exactly a telemetry.jsonl row: ``t_s`` (from the CUC time, rounded to 1 us, so
+- HK: exactly a telemetry.jsonl row (with the OPS record of the same time, when flight
+  sends one: its derived figures): ``t_s`` (from the CUC time, rounded to 1 us, so
   within 1/65536 s of the time flight stamped), ``state``, then every sensor and every
   ``cmd_*`` command in dictionary order; the u8 channels that telemetry.jsonl writes as
   booleans (unit ``-``: valve_open, cmd_heater_enabled, ...) are booleans; a failed
   reading (NaN, or 0xFF for a u8) is None; an f32 is the shortest decimal that is the
   same f32 (``359.87``, not ``359.8699951171875``).
 - LINK: ``t_s`` and the platform's diagnostics (link_* counters, board time, overruns).
+- OPS: ``t_s`` and what flight computes itself (the dictionary's derived rows: scoop,
+  power_cap_w, water_captured_kg, ..., energy_*_j, seq_id, seq_status, seq_step,
+  seq_next_s); a float flight did not have (NaN) is None; the integers are plain
+  numbers (``seq_id`` 255 is a sequence id, not a failed reading; ``seq_status`` is the
+  index of :data:`flight.tmtc.layout.SEQ_STATUSES`, 255 when flight had none).
 - EVENT: ``{t_s, event, severity, **fields}``.
 - VERIFY: ``{t_s, tc_seq, opcode, command, stage, reason}`` (``command`` None when the
   opcode is 0 or unknown; ``stage`` and ``reason`` by name).
@@ -41,6 +47,7 @@ from flight.tmtc.layout import (
     HK,
     LINK,
     OPCODES,
+    OPS,
     PRIMARY_HEADER_LEN,
     REASONS,
     SECONDARY_HEADER_LEN,
@@ -61,7 +68,8 @@ STAGE_NAMES = {i: name for name, i in STAGES.items()}
 REASON_NAMES = {i: name for name, i in REASONS.items()}
 SEVERITY_NAMES = {i: name for name, i in SEVERITIES.items()}
 #: packet name -> APID of the telemetry packets this module decodes
-TM_APIDS = {"HK": HK.apid, "LINK": LINK.apid, "EVENT": APID_EVENT, "VERIFY": APID_VERIFY}
+TM_APIDS = {"HK": HK.apid, "LINK": LINK.apid, "OPS": OPS.apid, "EVENT": APID_EVENT,
+            "VERIFY": APID_VERIFY}
 _KINDS = {apid: name for name, apid in TM_APIDS.items()}
 
 
@@ -92,7 +100,7 @@ class RawPacket:
 
 @dataclass(frozen=True)
 class Record:
-    """A decoded telemetry packet: ``kind`` (HK, LINK, EVENT, VERIFY), its place in the
+    """A decoded telemetry packet: ``kind`` (HK, LINK, OPS, EVENT, VERIFY), its place in the
     stream, its APID sequence count and the decoded values (``data``, with ``t_s``)."""
 
     kind: str
@@ -250,6 +258,8 @@ def _converters(layout: TmLayout) -> list[Callable[[Any], Any]]:
     for f in layout.fields:
         if f.name == "state" and layout is HK:
             out.append(_state)
+        elif f.type == "u8" and layout is OPS:  # flight's own figures: never "failed"
+            out.append(int)
         elif f.type == "u8":
             out.append(_bool if f.name in BOOLEANS else _u8)
         elif f.type == "f32":
@@ -322,4 +332,5 @@ def _verify(body: bytes, t_s: float) -> dict[str, Any]:
 
 
 _DECODERS: dict[str, Callable[[bytes, float], dict[str, Any]]] = {
-    "HK": _fixed(HK), "LINK": _fixed(LINK), "EVENT": _event, "VERIFY": _verify}
+    "HK": _fixed(HK), "LINK": _fixed(LINK), "OPS": _fixed(OPS), "EVENT": _event,
+    "VERIFY": _verify}

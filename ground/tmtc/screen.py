@@ -1,7 +1,8 @@
 """The console's full-screen view on a terminal (curses): the link's status and the
-state, the latest housekeeping (value, unit, limit colour and why), the last events and
-telecommands, a message line and a command prompt. Redrawn every second, and at once on
-a key, a verification or a state change.
+state, the latest housekeeping (value, unit, limit colour and why), flight's own figures
+(OPS: scoop, water, hydrogen and oxygen, energy, power cap, stored-sequence progress), the
+last events and telecommands, a message line and a command prompt. Redrawn every second,
+and at once on a key, a verification or a state change.
 
 Keys: Enter sends the line, Tab completes a command name, Up/Down recall earlier lines,
 Ctrl-U or Esc clears the line, Ctrl-C (or ``quit``) leaves.
@@ -17,9 +18,16 @@ from typing import Any
 
 from flight.commands import CommandError
 from flight.tmtc.layout import HK, LINK
-from ground.tmtc.command_line import complete, help_lines, parse_command
+from ground.tmtc.command_line import complete, help_lines, parse_command, parse_upload
 from ground.tmtc.limits import NONE, OK, RED, YELLOW, LimitTable
-from ground.tmtc.link import GroundLink, Telecommand, event_fields, format_value
+from ground.tmtc.link import (
+    GroundLink,
+    Notice,
+    Telecommand,
+    event_fields,
+    format_value,
+    ops_lines,
+)
 
 EXIT_OK = 0
 REDRAW_S = 1.0
@@ -32,6 +40,11 @@ _HK_NAMES = frozenset(f.name for f in HK.fields)
 _UNITS = {f.name: f.unit for f in (*HK.fields, *LINK.fields)}
 _ENTER = ("\n", "\r", curses.KEY_ENTER)
 _BACKSPACE = ("\x7f", "\b", curses.KEY_BACKSPACE)
+
+
+def _last(items: list[Any], n: int) -> list[Any]:
+    """The last ``n`` items (none when ``n`` <= 0: a short terminal)."""
+    return items[len(items) - n:] if n > 0 else []
 
 
 def run_screen(link: GroundLink, limits: LimitTable, timeout_s: float) -> int:
@@ -93,6 +106,7 @@ class Screen:
                     else:
                         dirty |= self.keys()
                 dirty |= bool(link.expire(self.timeout_s))
+                dirty |= self.show(link.pump())
         finally:
             sel.close()
         return EXIT_OK
@@ -134,6 +148,11 @@ class Screen:
             self.quit = True
             return
         try:
+            if word == "upload":
+                up = parse_upload(text)
+                self.message = [(up.line(), 0)]
+                self.show(self.link.send_batch(f"upload {up.path}", up.commands))
+                return
             if word == "help":
                 width = max(20, self.scr.getmaxyx()[1] - 1)
                 self.message = [(s, 0) for line in help_lines(text[4:].strip())
@@ -145,6 +164,13 @@ class Screen:
             return
         n = self.link.send(name, args)
         self.message = [(n.line, self.colours[RED] if n.kind == "REFUSED" else 0)]
+
+    def show(self, notices: list[Notice]) -> bool:
+        """Put ``notices`` (a batch's) on the message line; whether there were any."""
+        if notices:
+            self.message = [(n.line, self.colours[RED] if n.kind == "REFUSED" else 0)
+                            for n in notices]
+        return bool(notices)
 
     # ---- drawing -------------------------------------------------------------------------
 
@@ -167,8 +193,11 @@ class Screen:
         right = _RIGHT + ([""] + [f.name for f in LINK.fields] if link.link else [])
         two = w >= 96
         rows = max(len(left), len(right)) if two else len(left) + len(right)
-        # the table first; then at least MIN_EVENT_ROWS events and MIN_TC_ROWS commands
-        table_rows = max(1, min(rows, bottom - 2 - (3 + MIN_EVENT_ROWS + MIN_TC_ROWS)))
+        ops = ops_lines(link.ops)
+        # the table first; then the OPS block, at least MIN_EVENT_ROWS events and
+        # MIN_TC_ROWS commands
+        table_rows = max(1, min(rows, bottom - 2 - (3 + MIN_EVENT_ROWS + MIN_TC_ROWS)
+                                - (len(ops) + 1 if ops else 0)))
         cw = w // 2 if two else w
         self.put(1, 0, self.cell_head(cw), self.colours["head"])
         if two:
@@ -179,15 +208,20 @@ class Screen:
             if i < table_rows and name:
                 self.cell(2 + i, x, cw, name)
         y = 3 + table_rows
+        if ops:
+            self.put(y, 0, "ops", self.colours["head"])
+            for i, text in enumerate(ops):
+                self.put(y + i, 5, text)
+            y += len(ops) + 1
         self.put(y, 0, "events", self.colours["head"])
         n_tcs = min(TC_ROWS, max(1, len(link.recent)))
-        for e in list(link.events)[-max(0, bottom - y - 3 - n_tcs):]:
+        for e in _last(list(link.events), bottom - y - 3 - n_tcs):
             y += 1
             colour = self.colours[YELLOW] if e["severity"] == "warning" else 0
             self.put(y, 0, f"t={e['t_s']:9.1f}  {e['event']:<15} {event_fields(e)}", colour)
         y += 2
         self.put(y, 0, "telecommands", self.colours["head"])
-        for tc in list(link.recent)[-max(0, min(TC_ROWS, bottom - y - 1)):]:
+        for tc in _last(list(link.recent), min(TC_ROWS, bottom - y - 1)):
             y += 1
             self.telecommand(y, tc)
         for i, (text, attr) in enumerate(msg):

@@ -28,6 +28,7 @@ from common.clock import SteppedClock, WallClock
 from common.errors import ConfigError
 from common.schema import load, param
 from hal.errors import DeviceTimeout, HalError
+from hal.interfaces import SampleExchangeError
 from hal.serial.board import CHANNELS, Board, make_device
 from hal.serial.framing import encode_frame, tc, tm
 from hal.serial.icd import (
@@ -38,7 +39,7 @@ from hal.serial.icd import (
     Service,
     Status,
 )
-from hal.serial.link import Link, Nack
+from hal.serial.link import Link, Nack, status_name
 from hal.serial.transport import SerialTransport, is_device_path
 
 BAUDRATES = (9600, 38400, 57600, 115200, 230400)
@@ -127,6 +128,27 @@ class SerialPlatform:
                 self._deadline_s = now
             self.clock.sleep_until(self._deadline_s)
         self.board.poll_housekeeping()
+
+    def load_sample(self) -> int:
+        """Tell the board a fresh scoop is in the crucible (SYSTEM LOAD_SAMPLE; the
+        emulator loads the mission's next sample into its plant); returns the number of
+        the scoop now in it (2 after the session's first exchange).
+
+        Raises:
+            SampleExchangeError: the board refused (NACK: the message says why; a board
+                whose firmware predates LOAD_SAMPLE answers UNKNOWN_SERVICE), did not
+                answer, or answered out of the ICD.
+        """
+        try:
+            return self.board.load_sample()
+        except Nack as exc:
+            why = ("its firmware predates the sample exchange (docs/icd.md section 10)"
+                   if exc.status == Status.UNKNOWN_SERVICE else "the scoop was not counted")
+            raise SampleExchangeError(f"the board refused LOAD_SAMPLE "
+                                      f"({status_name(exc.status)}): {why}") from exc
+        except HalError as exc:  # no reply (it may have been lost after the board acted)
+            raise SampleExchangeError(f"LOAD_SAMPLE not confirmed, the board's scoop count "
+                                      f"is unknown: {exc}") from exc
 
     def diagnostics(self) -> dict[str, float]:
         """Link counters (``link_*``), housekeeping staleness, board time, overruns."""

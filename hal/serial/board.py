@@ -22,6 +22,7 @@ from hal.serial.icd import (
     HK_LAYOUT,
     POWER_LAYOUT,
     RESET_LAYOUT,
+    SAMPLE_LAYOUT,
     SWITCH_LAYOUT,
     TIME_LAYOUT,
     TIME_SYNC_LAYOUT,
@@ -100,6 +101,17 @@ class Board:
             DeviceTimeout, LinkError: from the link.
         """
         return _unpack(RESET_LAYOUT, self.command(Apid.SYSTEM, Service.RESET), "RESET")
+
+    def load_sample(self) -> int:
+        """LOAD_SAMPLE: the rover has put a fresh scoop in the crucible; returns the number
+        of the scoop now in it (2 after the session's first exchange).
+
+        Raises:
+            DeviceError: NACK (a board that predates it: UNKNOWN_SERVICE) or bad reply.
+            DeviceTimeout, LinkError: from the link.
+        """
+        reply = self.command(Apid.SYSTEM, Service.LOAD_SAMPLE)
+        return round(_unpack(SAMPLE_LAYOUT, reply, "LOAD_SAMPLE")["scoop"])
 
     def time_sync(self, dt_s: float) -> float:
         """Tell a lockstep board to advance by ``dt_s`` [s] (in steps of at most 60 s, each

@@ -38,6 +38,7 @@ class Service(IntEnum):
     HOUSEKEEPING = 0x02  # SYSTEM: no payload -> ACK + HK_LAYOUT
     TIME_SYNC = 0x03  # SYSTEM: u32 dt_us -> the lockstep board advances by dt; ACK + u32 time_ms
     RESET = 0x04  # SYSTEM: no payload -> every actuator off, a fresh session; ACK + RESET_LAYOUT
+    LOAD_SAMPLE = 0x05  # SYSTEM: no payload -> a fresh scoop in the crucible; ACK + SAMPLE_LAYOUT
     SET_POWER = 0x10  # HEATER, TRAP_HEATER: u16 power [0.01 W]
     SET_ENABLE = 0x14  # HEATER, TRAP_HEATER: u8 load switch 0 open / 1 closed
     SET_OPEN = 0x11  # VALVE: u8 0 closed / 1 open
@@ -122,6 +123,9 @@ RESET_LAYOUT = Layout((
 #: time modes of :data:`RESET_LAYOUT`'s ``lockstep`` field
 TIME_MODE_OF_LOCKSTEP = {1.0: "lockstep", 0.0: "realtime"}
 TIME_LAYOUT = Layout((Field("time_s", "I", 1.0e-3, 0.0, 4294967.295),))
+#: LOAD_SAMPLE reply: the number of the scoop now in the crucible (1: the session's first;
+#: RESET starts the count again)
+SAMPLE_LAYOUT = Layout((Field("scoop", "H", 1.0, 1.0, 65535.0),))
 POWER_LAYOUT = Layout((Field("power_w", "H", 0.01, 0.0, 655.35),))
 SWITCH_LAYOUT = Layout((Field("on", "B", 1.0, 0.0, 1.0),))
 CURRENT_LAYOUT = Layout((Field("current_a", "H", 0.001, 0.0, 65.535),))
@@ -134,6 +138,7 @@ COMMANDS: dict[tuple[Apid, Service], tuple[Layout, Layout]] = {
     (Apid.SYSTEM, Service.HOUSEKEEPING): (EMPTY, HK_LAYOUT),
     (Apid.SYSTEM, Service.TIME_SYNC): (TIME_SYNC_LAYOUT, TIME_LAYOUT),
     (Apid.SYSTEM, Service.RESET): (EMPTY, RESET_LAYOUT),
+    (Apid.SYSTEM, Service.LOAD_SAMPLE): (EMPTY, SAMPLE_LAYOUT),
     (Apid.HEATER, Service.SET_POWER): (POWER_LAYOUT, EMPTY),
     (Apid.TRAP_HEATER, Service.SET_POWER): (POWER_LAYOUT, EMPTY),
     (Apid.HEATER, Service.SET_ENABLE): (SWITCH_LAYOUT, EMPTY),

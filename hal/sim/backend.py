@@ -1,10 +1,11 @@
-"""The SIL platform: the plant, its simulated clock and the sim devices over it."""
+"""The SIL platform: the plant, its simulated clock and the sim devices over it, and the
+mission's scoops (the first in the plant, the others for :meth:`SimPlatform.load_sample`)."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from common.clock import SteppedClock
@@ -24,11 +25,18 @@ _OWN_TRUTH = frozenset({"ice_initial_kg", "mass_balance_error_kg"})
 
 
 class SimPlatform:
-    """Devices backed by :class:`sims.plant.Plant`; :attr:`advance` steps the plant."""
+    """Devices backed by :class:`sims.plant.Plant`; :attr:`advance` steps the plant.
 
-    def __init__(self, plant: Plant, devices: Mapping[str, object]) -> None:
+    ``samples`` are the parameters of the scoops after the first (scoop 2, 3, ...), for
+    :meth:`load_sample` (a :class:`hal.interfaces.SampleExchange`); past them, the first
+    scoop's parameters come again."""
+
+    def __init__(self, plant: Plant, devices: Mapping[str, object],
+                 samples: Sequence[SampleParams] = ()) -> None:
         self.plant = plant
         self.devices = dict(devices)
+        self.samples = tuple(samples)
+        self._first_sample = plant.params.sample
         self.clock: SteppedClock = plant.clock  # mission time is the plant's time
         self._ledger_keys = tuple(plant.water_ledger_kg())
         #: ``advance(dt_s)``: step the plant by ``dt_s`` (its clock is the mission clock);
@@ -53,6 +61,15 @@ class SimPlatform:
         t["mass_balance_error_kg"] = self.plant.ice_initial_kg - math.fsum(
             t[k] for k in self._ledger_keys)
         return t
+
+    def load_sample(self) -> int:
+        """The next scoop in the plant's crucible (:meth:`sims.plant.Plant.load_sample`):
+        scoop ``k + 2`` is ``samples[k]``, past them the first scoop again; returns the
+        number of the scoop now in the crucible (2 after the first exchange)."""
+        k = self.plant.samples_loaded - 1
+        self.plant.load_sample(self.samples[k] if k < len(self.samples)
+                               else self._first_sample)
+        return self.plant.samples_loaded
 
     def diagnostics(self) -> dict[str, float]:
         """No link in simulation."""
@@ -82,19 +99,56 @@ def resolved_sample(plant_cfg: Mapping[str, Any], sample: Mapping[str, Any]) -> 
     return {**base, **(given if isinstance(given, Mapping) else {}), **sample}
 
 
+def mission_samples(sample: Mapping[str, Any], samples: Sequence[Any],
+                    plant_cfg: Mapping[str, Any], where: str) -> list[dict[str, Any]]:
+    """A mission's ``samples:`` (the scoops after the first) validated against the one
+    sample schema, each entry as :func:`mission_sample` does, and resolved
+    (:func:`resolved_sample`: the schema's defaults, the hardware YAML's
+    ``plant.sample``, the mission's ``sample``, then the entry): the parameter dicts of
+    scoops 2, 3, ... for :func:`build`'s ``samples``.
+
+    ``where`` is ``'mission.yaml:'`` (errors name ``mission.yaml: samples[k].key``) or
+    ``'mission.yaml: samples'`` (the same).
+
+    Raises:
+        ConfigError: naming ``samples[k]`` (not a mapping) or ``samples[k].key`` (an
+            unknown key, a wrong type or a value out of range).
+    """
+    base = f"{where} samples" if where.endswith(":") else where
+    out = []
+    for k, raw in enumerate(samples):
+        at = f"{base}[{k}]"
+        if not isinstance(raw, Mapping):
+            raise ConfigError(at, f"expected a mapping of sample parameters, got "
+                              f"{type(raw).__name__} {raw!r}")
+        out.append(resolved_sample(plant_cfg, {**sample, **mission_sample(raw, at)}))
+    return out
+
+
 def build(where: str, plant_cfg: Mapping[str, Any], devices: Mapping[str, Any],
-          sample: Mapping[str, Any], seed: int) -> SimPlatform:
+          sample: Mapping[str, Any], seed: int, *,
+          samples: Sequence[Mapping[str, Any]] = ()) -> SimPlatform:
     """Build the SIL platform.
 
     ``plant_cfg`` overrides :class:`sims.params.PlantParams`; ``sample`` (from the
     mission) overrides its ``sample`` section; ``devices`` maps role -> DeviceConfig.
+    ``samples`` are the parameters of scoops 2, 3, ... (:func:`mission_samples` gives
+    them resolved; an entry with fewer keys is taken over the first scoop's).
 
     Raises:
-        ConfigError: a plant parameter or a device channel is wrong.
+        ConfigError: a plant parameter, a sample (``mission: samples[k].key``) or a
+            device channel is wrong.
     """
     params = load(PlantParams, dict(plant_cfg), f"{where} plant")
     merged = {**dataclasses.asdict(params.sample), **sample}
     params = dataclasses.replace(params, sample=load(SampleParams, merged, "mission: sample"))
+    first = dataclasses.asdict(params.sample)
+    later = []
+    for k, s in enumerate(samples):
+        if not isinstance(s, Mapping):
+            raise ConfigError(f"mission: samples[{k}]", f"expected a mapping of sample "
+                              f"parameters, got {type(s).__name__} {s!r}")
+        later.append(load(SampleParams, {**first, **s}, f"mission: samples[{k}]"))
     plant = Plant(params)
     built: dict[str, object] = {}
     for role, d in devices.items():
@@ -118,7 +172,7 @@ def build(where: str, plant_cfg: Mapping[str, Any], devices: Mapping[str, Any],
             built[role] = dev.SimElectrolyzer(plant, d.noise, noise)
         else:  # power_monitor
             built[role] = dev.SimPowerMonitor(plant, d.noise, noise)
-    return SimPlatform(plant, built)
+    return SimPlatform(plant, built, later)
 
 
 def plant_parameters() -> dict[str, dict[str, tuple[float, float | None, float | None]]]:

@@ -1,6 +1,7 @@
 """Shared fixtures of the export tests: one short SIL mission (its downlink.bin, or, when
 the run does not write one, HK packets packed from its telemetry.jsonl by the flight
-Downlink), and the three exports written once."""
+Downlink), OPS packets packed in memory (every figure, and missing ones), and the three
+exports written once."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 
 from common.dictionary import DICTIONARY
 from flight.tmtc.downlink import Downlink
-from flight.tmtc.layout import HK
+from flight.tmtc.layout import HK, OPS, SEQ_STATUSES
 
 ROOT = Path(__file__).resolve().parents[2]
 UNTIL_S = 300
@@ -52,10 +53,70 @@ def rebuild(telemetry: list[dict[str, Any]]) -> list[bytes]:
     packets: list[bytes] = []
     link = Downlink([packets.append])
     sensors = [f.name for f in HK.fields[1:] if not f.name.startswith("cmd_")]
+    derived = [f.name for f in OPS.fields]
     for row in telemetry:
         commands = {k[4:]: v for k, v in row.items() if k.startswith("cmd_")}
-        link.housekeeping(row["t_s"], row["state"], {n: row.get(n) for n in sensors}, commands)
+        figures = {n: row[n] for n in derived if n in row}
+        link.housekeeping(row["t_s"], row["state"], {n: row.get(n) for n in sensors}, commands,
+                          None, figures or None)
     return packets
+
+
+def ops_samples() -> list[tuple[float, dict[str, Any]]]:
+    """OPS figures at three times: every figure (each sequence status), then some missing."""
+    full: dict[str, Any] = {}
+    for i, f in enumerate(OPS.fields):
+        full[f.name] = {"u8": 200 + i, "u16": 60000 + i, "u32": 70000 + i}.get(
+            f.type, 1.5 * 10.0 ** (i % 7 - 3) * (i + 1))
+    out = [(10.0 + s, {**full, "seq_id": s + 1, "seq_status": s, "scoop": 65535 - s,
+                       "seq_next_s": 1e9 + 0.125 * s}) for s in range(len(SEQ_STATUSES))]
+    out.append((20.5, {"scoop": 2, "seq_id": 255, "water_captured_kg": 0.001234567890123}))
+    return out
+
+
+def ops_packets() -> list[bytes]:
+    """:func:`ops_samples` packed by the flight Downlink: HK then OPS at each time."""
+    packets: list[bytes] = []
+    link = Downlink([packets.append])
+    for t_s, figures in ops_samples():
+        link.housekeeping(t_s, "IDLE", {}, {}, None, figures)
+    return [p for p in packets if int.from_bytes(p[:2], "big") & 0x7FF == OPS.apid]
+
+
+@pytest.fixture
+def ops_stream() -> list[tuple[bytes, dict[str, Any]]]:
+    """OPS packets packed in memory, each with the figures it was packed from."""
+    return list(zip(ops_packets(), (f for _, f in ops_samples()), strict=True))
+
+
+def check_ops(consumer: str, t_s: float, decoded: dict[str, tuple[Any, Any]],
+              want: dict[str, Any], want_t_s: float) -> None:
+    """Assert one decoded OPS packet equals the figures flight packed: ``decoded`` maps
+    each field to (engineering value, raw value); an integer's raw value exact (a missing
+    one: 0xFF for a u8, 0 for a u16/u32), seq_status's label from SEQ_STATUSES, an f64
+    exact, an f32 within its resolution (a missing float: NaN)."""
+    assert abs(t_s - want_t_s) <= CUC_S + 1e-12, (consumer, t_s, want_t_s)
+    for f in OPS.fields:
+        eng, raw = decoded[f.name]
+        value = want.get(f.name)
+        where = f"{consumer}: t={want_t_s} {f.name}"
+        if f.type in ("u8", "u16", "u32"):
+            none = 0xFF if f.type == "u8" else 0
+            assert raw == (none if value is None else int(value)), (where, raw, value)
+            if f.name == "seq_status" and raw < len(SEQ_STATUSES):
+                assert str(eng).lower() == SEQ_STATUSES[raw], (where, eng)
+        elif value is None:
+            assert math.isnan(eng), where
+        elif f.type == "f64":
+            assert eng == value, (where, eng, value)
+        else:
+            assert abs(eng - value) <= abs(value) * F32_REL + 1e-45, (where, eng, value)
+
+
+@pytest.fixture
+def ops_check() -> Any:
+    """:func:`check_ops`, for the test modules."""
+    return check_ops
 
 
 @pytest.fixture
@@ -151,7 +212,9 @@ def example_args(name: str) -> dict[str, Any]:
     """Valid arguments for a command: mid-range numbers, the last choice, true."""
     out: dict[str, Any] = {}
     for arg, a in DICTIONARY.commands[name].args.items():
-        if a.type == "str":
+        if a.type == "bytes":
+            out[arg] = b"name: x\nsteps: []\n\xff"  # shorter than its size: zero-padded
+        elif a.type == "str":
             out[arg] = a.choices[-1]
         elif a.type == "bool":
             out[arg] = True

@@ -95,6 +95,6 @@ def test_a_dictionary_the_tools_cannot_take_is_a_config_error() -> None:
     channels = dataclasses.replace(DICTIONARY.channels, diagnostics=[
         *DICTIONARY.channels.diagnostics, Channel(name="time_coarse", unit="s", packet="LINK")])
     twice = dataclasses.replace(DICTIONARY, channels=channels)
-    for export in (xtce_text, tlm_text, document):
+    for make in (xtce_text, tlm_text, document):
         with pytest.raises(ConfigError, match="time_coarse"):
-            export(twice)
+            make(twice)

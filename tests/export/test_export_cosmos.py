@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from common.dictionary import DICTIONARY
-from flight.tmtc.layout import CODES, HK, LINK
+from flight.tmtc.layout import CODES, HK, LINK, OPS, from_cuc
 from flight.tmtc.uplink import encode_tc
 
 # openc3's import configures the root logger (logging.basicConfig at INFO): keep the
@@ -87,7 +87,7 @@ def _items(tlm: str, packet: str) -> dict[str, tuple[int, int, str]]:
     return out
 
 
-@pytest.mark.parametrize("layout", [HK, LINK], ids=["HK", "LINK"])
+@pytest.mark.parametrize("layout", [HK, LINK, OPS], ids=["HK", "LINK", "OPS"])
 def test_item_offsets_match_the_flight_layout(exports: Any, layout: Any) -> None:
     """Read the generated text itself: offsets, sizes, types from flight.tmtc.layout."""
     items = _items((exports.cosmos / "cmd_tlm" / "tlm.txt").read_text(), layout.name)
@@ -101,25 +101,33 @@ def test_item_offsets_match_the_flight_layout(exports: Any, layout: Any) -> None
     assert items["TIME_FINE"] == (80, 16, "UINT")
 
 
+def _read(packet: Any, fields: Any) -> dict[str, tuple[Any, Any]]:
+    return {f.name: (packet.read(f.name.upper()), packet.read(f.name.upper(), "RAW"))
+            for f in fields}
+
+
 def test_identifies_and_decodes_the_mission_downlink(config: PacketConfig, mission: Any,
-                                                     hk_check: Any) -> None:
+                                                     hk_check: Any, ops_check: Any) -> None:
     tlm = Telemetry(config, None)
     rows = iter(mission.telemetry)
-    names = {}
+    names: dict[str, int] = {}
+    row: dict[str, Any] = {}
     for raw in mission.packets:
         packet = tlm.identify_and_set_buffer(raw, [TARGET])
         assert packet is not None, raw[:6].hex()
         names[packet.packet_name] = names.get(packet.packet_name, 0) + 1
+        t_s = packet.read("TIME_COARSE") + packet.read("TIME_FINE")
+        if packet.packet_name == "OPS":  # the figures of the HK sample before it
+            ops_check("openc3", t_s, _read(packet, OPS.fields), row, row["t_s"])
         if packet.packet_name != "HK":
             continue
-        t_s = packet.read("TIME_COARSE") + packet.read("TIME_FINE")
-        decoded = {f.name: (packet.read(f.name.upper()), packet.read(f.name.upper(), "RAW"))
-                   for f in HK.fields}
-        hk_check("openc3", t_s, decoded, next(rows))
+        row = next(rows)
+        hk_check("openc3", t_s, _read(packet, HK.fields), row)
         packet.check_limits()
         heater = packet.get_item("HEATER_TEMP_K")
         assert heater.limits.state in ("GREEN", "YELLOW_HIGH", "YELLOW_LOW"), heater.limits.state
     assert names["HK"] == len(mission.telemetry)
+    assert names.get("OPS", 0) in (0, names["HK"])  # with every HK sample, or never
     if mission.source == "downlink.bin":
         assert names["EVENT"] == len(mission.events)
         event = tlm.identify_and_set_buffer(next(p for p in mission.packets
@@ -129,6 +137,16 @@ def test_identifies_and_decodes_the_mission_downlink(config: PacketConfig, missi
         assert event is not None
         assert event.read("EVENT_ID") == mission.events[0]["event"].upper()
         assert event.read("EVENT_TEXT").startswith("{")
+
+
+def test_decodes_every_ops_figure(config: PacketConfig, ops_stream: Any,
+                                  ops_check: Any) -> None:
+    tlm = Telemetry(config, None)
+    for raw, figures in ops_stream:
+        packet = tlm.identify_and_set_buffer(raw, [TARGET])
+        assert packet is not None and packet.packet_name == "OPS"
+        ops_check("openc3", packet.read("TIME_COARSE") + packet.read("TIME_FINE"),
+                  _read(packet, OPS.fields), figures, from_cuc(raw[6:12]))
 
 
 def test_bool_and_failed_readings_read_as_states(config: PacketConfig) -> None:
@@ -170,5 +188,7 @@ def test_command_builds_byte_for_byte_like_flight(config: PacketConfig, exports:
         assert item.required
         if a.type == "str":  # COSMOS shows every state in capitals
             assert list(item.states) == [ch.upper() for ch in a.choices]
+        elif a.type == "bytes":  # a BLOCK of its fixed size
+            assert (item.data_type, item.bit_size) == ("BLOCK", a.size * 8)
         elif a.min is not None:
             assert (item.minimum, item.maximum) == (a.min, a.max)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from common.dictionary import DICTIONARY
+from flight.tmtc.layout import from_cuc
 from flight.tmtc.uplink import encode_tc
 
 CODES = {"u8": "B", "u16": "H", "u32": "I", "i32": "i", "f32": "f", "f64": "d"}
@@ -19,7 +20,8 @@ CODES = {"u8": "B", "u16": "H", "u32": "I", "i32": "i", "f32": "f", "f64": "d"}
 
 @pytest.fixture(scope="module")
 def doc(exports: Any) -> dict[str, Any]:
-    return json.loads(exports.json.read_text(encoding="utf-8"))
+    out: dict[str, Any] = json.loads(exports.json.read_text(encoding="utf-8"))
+    return out
 
 
 def _read(f: dict[str, Any], raw: bytes) -> tuple[Any, Any]:
@@ -35,19 +37,35 @@ def _read(f: dict[str, Any], raw: bytes) -> tuple[Any, Any]:
 
 
 def test_decodes_the_mission_downlink_from_the_json_alone(doc: dict[str, Any], mission: Any,
-                                                          hk_check: Any) -> None:
+                                                          hk_check: Any,
+                                                          ops_check: Any) -> None:
     packets = {p["apid"]: p for p in doc["packets"]}
     coarse, fine = doc["ccsds"]["tm_secondary_header"]["fields"]
     rows = iter(mission.telemetry)
+    row: dict[str, Any] = {}
     for raw in mission.packets:
         apid = int.from_bytes(raw[:2], "big") & 0x7FF
         p = packets[apid]
         if p["size_bytes"] is not None:
             assert len(raw) == p["size_bytes"]
-        if p["name"] != "HK":
-            continue
         t_s = _read(coarse, raw)[0] + _read(fine, raw)[0]
-        hk_check("json", t_s, {f["name"]: _read(f, raw) for f in p["fields"]}, next(rows))
+        decoded = {f["name"]: _read(f, raw) for f in p["fields"]} if p["size_bytes"] else {}
+        if p["name"] == "HK":
+            row = next(rows)
+            hk_check("json", t_s, decoded, row)
+        elif p["name"] == "OPS":  # the figures of the HK sample before it
+            ops_check("json", t_s, decoded, row, row["t_s"])
+
+
+def test_decodes_every_ops_figure_from_the_json_alone(doc: dict[str, Any], ops_stream: Any,
+                                                      ops_check: Any) -> None:
+    (p,) = (p for p in doc["packets"] if p["name"] == "OPS")
+    coarse, fine = doc["ccsds"]["tm_secondary_header"]["fields"]
+    for raw, figures in ops_stream:
+        assert int.from_bytes(raw[:2], "big") & 0x7FF == p["apid"]
+        assert len(raw) == p["size_bytes"]
+        ops_check("json", _read(coarse, raw)[0] + _read(fine, raw)[0],
+                  {f["name"]: _read(f, raw) for f in p["fields"]}, figures, from_cuc(raw[6:12]))
 
 
 def _crc(data: bytes, poly: int, init: int) -> int:
@@ -71,6 +89,10 @@ def _json_encode(doc: dict[str, Any], name: str, args: dict[str, Any]) -> bytes:
         value = args[a["name"]]
         if a["type"] == "str":
             value = next(c["value"] for c in a["choices"] if c["label"] == value)
+        if a["encoding"] == "bytes":  # exactly its size, a shorter value zero-padded
+            assert len(value) <= a["size"]
+            packet += bytes(value).ljust(a["size"], b"\0")
+            continue
         packet += struct.pack(">" + CODES[a["encoding"]], value)
     assert cmd["crc_byte_offset"] == len(packet)
     crc = doc["ccsds"]["tc"]["crc"]
@@ -87,7 +109,7 @@ def test_encodes_every_command_from_the_json_alone(doc: dict[str, Any], name: st
 
 
 def test_carries_the_dictionary_rows(doc: dict[str, Any]) -> None:
-    for group in ("sensors", "actuators", "status", "diagnostics"):
+    for group in ("sensors", "actuators", "status", "diagnostics", "derived"):
         assert doc["channels"][group] == json.loads(json.dumps(
             [dataclasses.asdict(c) for c in getattr(DICTIONARY.channels, group)]))
     assert [e["name"] for e in doc["events"]] == list(DICTIONARY.events)

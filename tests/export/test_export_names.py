@@ -18,7 +18,7 @@ NS = {"x": "http://www.omg.org/spec/XTCE/20180204"}
 def telemetry_names() -> set[str]:
     ch = DICTIONARY.channels
     return ({c.name for c in ch.sensors} | {f"cmd_{c.name}" for c in ch.actuators}
-            | {c.name for c in ch.diagnostics} | {"state"})
+            | {c.name for c in ch.diagnostics} | {c.name for c in ch.derived} | {"state"})
 
 
 def test_xtce_names_everything(exports: Any) -> None:

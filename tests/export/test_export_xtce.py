@@ -20,7 +20,7 @@ from space_packet_parser.xtce.validation import validate_xtce
 
 from common.dictionary import DICTIONARY
 from flight.tmtc.downlink import Downlink
-from flight.tmtc.layout import APID_TC, HK, LINK, REASONS, STAGES, from_cuc
+from flight.tmtc.layout import APID_TC, HK, LINK, OPS, REASONS, STAGES, from_cuc
 from flight.tmtc.uplink import crc16, encode_tc
 
 NS = {"x": "http://www.omg.org/spec/XTCE/20180204"}
@@ -77,26 +77,32 @@ def test_structure_checks_flag_only_command_container_bases(exports: Any,
 
 
 def test_one_container_per_apid_under_the_headers(definition: XtcePacketDefinition) -> None:
-    assert set(definition.containers) == {"CCSDSPacket", "TM", "HK", "LINK", "EVENT",
+    assert set(definition.containers) == {"CCSDSPacket", "TM", "HK", "LINK", "OPS", "EVENT",
                                           "VERIFY"}
     assert definition.containers["CCSDSPacket"].abstract
     assert definition.containers["TM"].abstract
-    assert sorted(definition.containers["TM"].inheritors) == ["EVENT", "HK", "LINK", "VERIFY"]
+    assert sorted(definition.containers["TM"].inheritors) == ["EVENT", "HK", "LINK", "OPS",
+                                                              "VERIFY"]
 
 
 def test_decodes_the_mission_downlink_like_telemetry_jsonl(
-        definition: XtcePacketDefinition, mission: Any, hk_check: Any) -> None:
+        definition: XtcePacketDefinition, mission: Any, hk_check: Any, ops_check: Any) -> None:
     rows = iter(mission.telemetry)
     events = iter(mission.events)
-    counts = {"HK": 0, "EVENT": 0}
+    counts = {"HK": 0, "OPS": 0, "EVENT": 0}
+    row: dict[str, Any] = {}
     for raw in mission.packets:
         pkt = decode(definition, raw)
         t_s = pkt["time_coarse"] + pkt["time_fine"]
         assert t_s == pytest.approx(from_cuc(raw[6:12]), abs=1e-9)
         if pkt["ccsds_apid"] == HK.apid:
             counts["HK"] += 1
-            hk_check("space-packet-parser", t_s,
-                     values(pkt, [f.name for f in HK.fields]), next(rows))
+            row = next(rows)
+            hk_check("space-packet-parser", t_s, values(pkt, [f.name for f in HK.fields]), row)
+        elif pkt["ccsds_apid"] == OPS.apid:  # the figures of the HK sample before it
+            counts["OPS"] += 1
+            ops_check("space-packet-parser", t_s, values(pkt, [f.name for f in OPS.fields]),
+                      row, row["t_s"])
         elif pkt["ccsds_apid"] == DICTIONARY.apids["EVENT"]:
             counts["EVENT"] += 1
             ev = next(events)
@@ -107,8 +113,17 @@ def test_decodes_the_mission_downlink_like_telemetry_jsonl(
             assert json.loads(pkt["event_text"]) == json.loads(json.dumps(fields, default=str))
             assert abs(t_s - ev["t_s"]) <= 0.5 / 65536 + 1e-12
     assert counts["HK"] == len(mission.telemetry) > 100
+    assert counts["OPS"] in (0, counts["HK"])  # with every HK sample, or never
     if mission.source == "downlink.bin":
         assert counts["EVENT"] == len(mission.events) > 0
+
+
+def test_decodes_every_ops_figure(definition: XtcePacketDefinition, ops_stream: Any,
+                                  ops_check: Any) -> None:
+    for raw, figures in ops_stream:
+        pkt = decode(definition, raw)
+        ops_check("space-packet-parser", pkt["time_coarse"] + pkt["time_fine"],
+                  values(pkt, [f.name for f in OPS.fields]), figures, from_cuc(raw[6:12]))
 
 
 def test_decodes_link_verify_and_failed_readings(definition: XtcePacketDefinition) -> None:
@@ -154,6 +169,11 @@ def _int_bits(value: int, bits: int, signed: bool) -> str:
 
 def _arg_bits(t: ET.Element, value: Any) -> str:
     kind = t.tag.split("}")[1]
+    if kind == "BinaryArgumentType":  # a fixed size; a shorter value filled up with zeros
+        size = t.findtext("x:BinaryDataEncoding/x:SizeInBits/x:FixedValue", namespaces=NS)
+        assert size is not None and int(size) % 8 == 0
+        assert len(value) <= int(size) // 8
+        return "".join(format(b, "08b") for b in bytes(value).ljust(int(size) // 8, b"\0"))
     if kind == "FloatArgumentType":
         enc = t.find("x:FloatDataEncoding", NS)
         assert enc is not None and enc.get("byteOrder") == "mostSignificantByteFirst"
@@ -182,7 +202,7 @@ def xtce_encode(root: ET.Element, name: str, args: dict[str, Any]) -> bytes:
     assert base.get("abstract") == "true"
     given = dict(args)
     for a in base_ref.iterfind("x:ArgumentAssignmentList/x:ArgumentAssignment", NS):
-        given[a.get("argumentName")] = int(a.get("argumentValue", ""))
+        given[a.get("argumentName", "")] = int(a.get("argumentValue", ""))
     bits = ""
     for owner in (base, mc):
         for entry in owner.iterfind("x:CommandContainer/x:EntryList/*", NS):

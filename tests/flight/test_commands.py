@@ -164,3 +164,40 @@ def test_commands_against_the_real_sequencer() -> None:
                         ("SAFE", True)]
     assert seq.state == "SAFE"
     assert seq.safe_reason == "SAFE command (ground)"
+
+
+# ---- a bytes argument (SEQ_UPLOAD's data) ----------------------------------------------------
+
+def upload_args(data: Any) -> dict[str, Any]:
+    return {"seq_id": 1, "offset": 0, "length": 3, "data": data}
+
+
+@pytest.mark.parametrize("data", [b"", b"abc", b"\x00" * 200, bytearray(b"xyz")])
+def test_a_bytes_argument_takes_bytes_up_to_its_size(data: Any) -> None:
+    size = DICTIONARY["SEQ_UPLOAD"]["args"]["data"]["size"]
+    assert size == 200
+    typed = validate(DICTIONARY, "SEQ_UPLOAD", upload_args(data))
+    assert typed["data"] == bytes(data) and type(typed["data"]) is bytes
+
+
+@pytest.mark.parametrize(("data", "says"), [
+    (b"x" * 201, "201 bytes, at most 200"),
+    ("abc", "must be bytes"),
+    (3, "must be bytes"),
+    (True, "must be bytes"),
+    (None, "must be bytes"),
+    ([1, 2], "must be bytes"),
+])
+def test_anything_else_is_not_bytes(data: Any, says: str) -> None:
+    with pytest.raises(CommandError, match=says):
+        validate(DICTIONARY, "SEQ_UPLOAD", upload_args(data))
+
+
+@pytest.mark.parametrize(("name", "args"), [
+    ("ARM", {"command": b"START_EXTRACTION"}),
+    ("SET_HEATER_SETPOINT", {"setpoint_k": b"\x01"}),
+    ("SEQ_UPLOAD", {**upload_args(b""), "seq_id": b"\x01"}),
+])
+def test_bytes_pass_as_nothing_else(name: str, args: dict[str, Any]) -> None:
+    with pytest.raises(CommandError, match="must be"):
+        validate(DICTIONARY, name, args)

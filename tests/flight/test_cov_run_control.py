@@ -120,7 +120,8 @@ def test_a_stop_requested_mid_run_ends_it_before_the_time_limit_and_before_compl
     assert fsw.platform.clock.now_s() == pytest.approx(2.0)
     assert [round(t, 6) for t, _ in seen] == [0.0, 1.0, 2.0]
     assert fsw.sequencer.state == "IDLE" and not fsw.sequencer.complete
-    assert fsw.commander.due() == 5.0
+    # the mission's sequence still waits for its SAFE at 5 s
+    assert fsw.ops.busy() and fsw.ops.engine.progress()["seq_next_s"] == pytest.approx(5.0)
 
 
 # ---- safing at the end of a run ----------------------------------------------------

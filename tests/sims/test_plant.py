@@ -25,6 +25,7 @@ from sims.plant import Plant
 
 LEDGER_KEYS = (
     "sample_ice_kg",
+    "spent_ice_kg",
     "chamber_vapour_kg",
     "lost_kg",
     "trap_ice_kg",

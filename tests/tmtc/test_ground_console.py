@@ -346,12 +346,20 @@ def test_the_full_screen_view_on_a_terminal(port: Any, stream: list[bytes]) -> N
     os.close(slave)
     try:
         assert b"thermine ground" in read_until(master, b"thermine ground")
+        ops: list[bytes] = []
+        Downlink([ops.append]).housekeeping(2.0, "SAFE", {}, {}, None, {
+            "scoop": 3, "power_cap_w": 80.0, "seq_id": 2, "seq_status": 3, "seq_step": 5})
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             for p in stream:
                 s.sendto(p, ("127.0.0.1", tm))
         assert b"heater_overtemp" in read_until(master, b"heater_overtemp")  # 500 K: red
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(ops[1], ("127.0.0.1", tm))  # the OPS block: accounting, sequence
+        assert b"paused" in read_until(master, b"paused")
         os.write(master, b"SET_HEATER_SETPOINT 9999\r")
         assert b"out of range" in read_until(master, b"out of range")
+        os.write(master, b"upload /nonexistent/seq.yaml\r")
+        assert b"cannot read" in read_until(master, b"cannot read")
         os.write(master, b"quit\r")
         assert proc.wait(timeout=10) == 0
     finally:

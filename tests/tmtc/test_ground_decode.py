@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flight.tmtc.downlink import Downlink
-from flight.tmtc.layout import APID_EVENT, EVENT_HEAD, FINE_PER_S, HK, LINK
+from flight.tmtc.layout import APID_EVENT, EVENT_HEAD, FINE_PER_S, HK, LINK, OPS
 from ground.tmtc import decode
 from ground.tmtc.packets import (
     PacketError,
@@ -27,11 +27,16 @@ from ground.tmtc.packets import (
     split_packets,
 )
 
-F32_TYPES = {f.name: f.type for f in HK.fields}
+F32_TYPES = {f.name: f.type for f in (*HK.fields, *OPS.fields)}
+#: what an OPS integer flight did not have is sent as: 0 (u16, u32), 0xFF (u8)
+_NO_VALUE = {f.name: 0xFF if f.type == "u8" else 0 for f in OPS.fields
+             if f.type in ("u8", "u16", "u32")}
 
 
 def assert_same_value(name: str, got: Any, want: Any) -> None:
-    if want is None or isinstance(want, bool) or isinstance(got, bool | str):
+    if want is None and name in _NO_VALUE:
+        assert got == _NO_VALUE[name], name
+    elif want is None or isinstance(want, bool) or isinstance(got, bool | str):
         assert got == want, name
     elif F32_TYPES.get(name) == "f32":
         assert got == pytest.approx(want, rel=1e-6, abs=1e-30), name
@@ -39,16 +44,36 @@ def assert_same_value(name: str, got: Any, want: Any) -> None:
         assert got == pytest.approx(want), name
 
 
+def hk_rows(records: list[Any]) -> list[dict[str, Any]]:
+    """Each HK record with the OPS record of the same time merged in (as the CSV does)."""
+    rows: list[dict[str, Any]] = []
+    for r in records:
+        if r.kind == "HK":
+            rows.append(dict(r.data))
+        elif r.kind == "OPS":
+            assert rows and rows[-1]["t_s"] == r.data["t_s"], "OPS without its HK"
+            rows[-1].update((k, v) for k, v in r.data.items() if k != "t_s")
+    return rows
+
+
 def test_hk_records_are_the_telemetry_rows(quick_run: Any) -> None:
-    hk = [r for r in decode_stream(quick_run.downlink) if r.kind == "HK"]
+    """HK (and the OPS of the same time, when flight sends it) is a telemetry.jsonl row."""
+    records = list(decode_stream(quick_run.downlink))
+    hk = hk_rows(records)
     assert len(hk) == len(quick_run.telemetry) > 500
-    for r, row in zip(hk, quick_run.telemetry, strict=True):
-        assert list(r.data) == list(row)  # the same fields, in the same order
-        assert abs(r.data["t_s"] - row["t_s"]) <= 1 / FINE_PER_S
-        for key in row:
+    has_ops = any(r.kind == "OPS" for r in records)
+    ops_names = {f.name for f in OPS.fields}
+    for got, row in zip(hk, quick_run.telemetry, strict=True):
+        want = row if has_ops else {k: v for k, v in row.items() if k not in ops_names}
+        # the same fields; HK's in the same order (the OPS figures: by name)
+        assert [k for k in got if k not in ops_names] == \
+            [k for k in want if k not in ops_names]
+        assert set(got) == set(want)
+        assert abs(got["t_s"] - row["t_s"]) <= 1 / FINE_PER_S
+        for key in want:
             if key != "t_s":
-                assert_same_value(key, r.data[key], row[key])
-    states = {r.data["state"] for r in hk}
+                assert_same_value(key, got[key], row[key])
+    states = {r["state"] for r in hk}
     assert {"IDLE", "EXTRACT_HEAT"} <= states
 
 
@@ -242,12 +267,15 @@ def test_decode_writes_jsonl_and_csv(quick_run: Any, tmp_path: Path,
     src = quick_run.out / "downlink.bin"
     assert decode.main([str(src), "--out", str(tmp_path / "all.jsonl")]) == 0
     lines = [json.loads(s) for s in (tmp_path / "all.jsonl").read_text().splitlines()]
-    assert len(lines) == len(quick_run.telemetry) + len(quick_run.events)
-    assert {d["packet"] for d in lines} == {"HK", "EVENT"}
+    ops = sum(1 for d in lines if d["packet"] == "OPS")
+    assert ops in (0, len(quick_run.telemetry))  # with every HK sample, or never
+    assert len(lines) == len(quick_run.telemetry) + ops + len(quick_run.events)
+    assert {d["packet"] for d in lines} == {"HK", "EVENT"} | ({"OPS"} if ops else set())
     assert decode.main([str(src), "--csv", "--out", str(tmp_path / "hk.csv")]) == 0
     with open(tmp_path / "hk.csv", newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ["t_s", *(f.name for f in HK.fields)]
+    assert rows[0] == ["t_s", *(f.name for f in HK.fields),
+                       *(f.name for f in OPS.fields if ops)]
     assert len(rows) == 1 + len(quick_run.telemetry)
     assert rows[1][1] == quick_run.telemetry[0]["state"]
     assert float(rows[-1][2]) == pytest.approx(quick_run.telemetry[-1]["heater_temp_k"],
