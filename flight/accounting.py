@@ -57,8 +57,8 @@ class ScoopLine:
     h2_produced_kg: float = 0.0
     o2_produced_kg: float = 0.0
     #: the tanks' gain over the scoop by the ideal-gas law (the cross-check of Faraday)
-    h2_tank_kg: float = 0.0
-    o2_tank_kg: float = 0.0
+    h2_tank_kg: float | None = 0.0
+    o2_tank_kg: float | None = 0.0
     energy_j: dict[str, float] = field(default_factory=dict)
 
     def per_kg(self) -> dict[str, float | None]:
@@ -98,6 +98,7 @@ class Accountant:
         self._h2_kg_per_pa = payload.h2_tank_volume_m3 * M_H2_KG_PER_MOL / rt
         self._o2_kg_per_pa = payload.o2_tank_volume_m3 * M_O2_KG_PER_MOL / rt
         self._tank0_pa: tuple[float, float] | None = None
+        self._tank_last_kg: tuple[float | None, float | None] = (None, None)
         # running integrals (the whole run)
         self.energy_j = dict.fromkeys(ENERGY_KEYS, 0.0)
         self.split_kg = 0.0
@@ -171,7 +172,7 @@ class Accountant:
 
     def _close_line(self, now_s: float, r: Mapping[str, Any]) -> None:
         line = self.lines[-1] = self._so_far(r)
-        line.completed_s = now_s
+        line.completed_s = round(now_s, 6)  # (as events stamp it)
         self.captured_kg += line.water_captured_kg
         self.emit("scoop_complete", scoop=line.scoop,
                   water_captured_kg=line.water_captured_kg,
@@ -187,8 +188,8 @@ class Accountant:
         h2_tank, o2_tank = self._tank_kg(r)
         return ScoopLine(
             old.scoop, old.loaded_s, None, self.current_catch_kg(r), split, h2, split - h2,
-            math.nan if h2_tank is None else h2_tank - base.get("h2_tank_kg", 0.0),
-            math.nan if o2_tank is None else o2_tank - base.get("o2_tank_kg", 0.0),
+            None if h2_tank is None else h2_tank - base.get("h2_tank_kg", 0.0),
+            None if o2_tank is None else o2_tank - base.get("o2_tank_kg", 0.0),
             {k: self.energy_j[k] - base.get(k, 0.0) for k in ENERGY_KEYS})
 
     def sample_loaded(self, scoop: int, now_s: float, r: Mapping[str, Any]) -> None:
@@ -204,15 +205,19 @@ class Accountant:
         self._level_kg = level if level is not None and level == level else None
         self._gauged = False
         self._scoop_inferred0 = self.inferred_kg
-        self.lines.append(ScoopLine(scoop, now_s))
+        self.lines.append(ScoopLine(scoop, round(now_s, 6)))
 
     # ---- what it says ----------------------------------------------------------------
     def _tank_kg(self, r: Mapping[str, Any]) -> tuple[float | None, float | None]:
+        """The gas in each tank above the first reading [kg] by the ideal-gas law; a
+        failed reading gives the last good figure (None before any)."""
         if self._tank0_pa is None:
             return None, None
         h2, o2 = r["h2_tank_pressure_pa"], r["o2_tank_pressure_pa"]
-        h2_kg = None if h2 is None or h2 != h2 else (h2 - self._tank0_pa[0]) * self._h2_kg_per_pa
-        o2_kg = None if o2 is None or o2 != o2 else (o2 - self._tank0_pa[1]) * self._o2_kg_per_pa
+        last_h2, last_o2 = self._tank_last_kg
+        h2_kg = last_h2 if h2 is None or h2 != h2 else (h2 - self._tank0_pa[0]) * self._h2_kg_per_pa
+        o2_kg = last_o2 if o2 is None or o2 != o2 else (o2 - self._tank0_pa[1]) * self._o2_kg_per_pa
+        self._tank_last_kg = (h2_kg, o2_kg)
         return h2_kg, o2_kg
 
     def _totals(self, r: Mapping[str, Any]) -> dict[str, float | None]:

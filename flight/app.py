@@ -135,7 +135,7 @@ class FlightSoftware:
         if receive is None:
             return None
         uplink = Uplink(receive, self.commander, downlink, emit or self.emit,
-                        self.platform.clock.now_s)
+                        self.platform.clock.now_s, precheck=self.ops.precheck)
         self.executive.uplink = uplink.poll
         return uplink
 

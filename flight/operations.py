@@ -9,17 +9,16 @@ it calls each cycle (:class:`flight.executive._Ops`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from common.dictionary import DICTIONARY
 from flight.accounting import Accountant
-from flight.commands import CommandError
+from flight.commands import CommandError, check_state, load_dictionary
 from flight.config import MissionConfig
 from flight.executive import SHUTDOWN
 from flight.sequencer import Sequencer
-from flight.sequences.engine import SequenceEngine
+from flight.sequences.engine import PAUSED, RUNNING, WAITING, SequenceEngine
 from flight.sequences.schema import Sequence, parse_sequence_text, sequence_from_commands
 from flight.subsystems import Subsystems
 from hal.errors import HalError
@@ -71,6 +70,9 @@ class Operations:
         self.engine = SequenceEngine(
             lambda name, args: execute(name, self._source(), args), go_safe, emit,
             self._parse)
+        #: handler commands' ``states:`` (the uplink's precheck)
+        self.states = {name: spec["states"] for name, spec in load_dictionary().items()
+                       if "states" in spec}
         #: the executive's calls each cycle: the accounting, the sequence's due steps
         self.account = self.accountant.update
         self.state_changed = self.accountant.state_changed
@@ -88,9 +90,10 @@ class Operations:
     def values(self, r: Mapping[str, Any]) -> dict[str, Any]:
         """The OPS telemetry: accounting, the power cap in force, sequence progress."""
         got = self.accountant.values(r)
-        cap_w = self.subsystems.cap_w
-        got["power_cap_w"] = math.nan if cap_w is None else cap_w
+        got["power_cap_w"] = self.subsystems.cap_w
         got.update(self.engine.progress())
+        if got["seq_next_s"] != got["seq_next_s"]:
+            got["seq_next_s"] = None  # (no value: null, as a failed reading is)
         return {name: got[name] for name in DERIVED}  # (the dictionary's order)
 
     # ---- the mission's own sequence ----------------------------------------------------
@@ -125,6 +128,23 @@ class Operations:
                                      self.sequencer.readings),
             "seq_cancel": lambda: e.cancel("CANCEL command"),
         }
+
+    def precheck(self, name: str, args: Mapping[str, Any]) -> str | None:
+        """Why a telecommand would be refused now, where that is certain at receipt (a
+        sequence command with nothing to act on, a command outside its ``states:``);
+        None otherwise (the command path decides when it runs)."""
+        status = self.engine.progress()["seq_status"]
+        if name in ("SEQ_CANCEL", "SEQ_PAUSE") and status not in (RUNNING, WAITING, PAUSED):
+            return "no sequence is running"
+        if name in ("SEQ_RESUME", "SEQ_STEP") and status != PAUSED:
+            return "no sequence is paused"
+        states = self.states.get(name)
+        if states:
+            try:
+                check_state(name, states, self.sequencer.state)
+            except CommandError as exc:
+                return str(exc)
+        return None
 
     def load_sample(self) -> None:
         """LOAD_SAMPLE: the platform exchanges the scoop (the sim plant, or the board);

@@ -115,7 +115,11 @@ class TelemetryWriter:
                 text = "\n".join(map(_ENCODE, self._pending))
             except ValueError:  # a NaN or infinity in the batch (rare): null
                 text = "\n".join(_ENCODE(_finite(rec)) for rec in self._pending)
-            self._f.write(text + "\n")
+            if isinstance(self._f, RotatingFile):  # line by line: rolled over by size
+                for line in text.split("\n"):
+                    self._f.write(line + "\n")
+            else:
+                self._f.write(text + "\n")
             self._pending.clear()
 
     def close(self) -> None:

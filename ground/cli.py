@@ -129,6 +129,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="campaign whose first --campaign-runs runs are timed")
     b.add_argument("--campaign-runs", type=int, default=100,
                    help="runs of the campaign benchmark with 1 and 2 workers (0: skip)")
+    b.add_argument("--scoops-mission", type=Path,
+                   default=Path("configs/missions/five-scoops.yaml"),
+                   help="several-scoop mission flown for its real-time factor and accounting")
+    b.add_argument("--scoop-flights", type=int, default=3,
+                   help="fly it this many times (0: skip; default %(default)s)")
     b.add_argument("--no-downlink-cost", action="store_true",
                    help="do not fly the mission again without the downlink to compare")
     b.add_argument("--uplink-rate", type=float, default=1000.0, metavar="TC_PER_S",
@@ -191,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
             raise ConfigError("--flights", f"must be >= 1, got {args.flights}")
         bench(args.mission, args.hardware, args.steps, flights=args.flights,
               downlink_cost=not args.no_downlink_cost)
+        if args.scoop_flights > 0:
+            from ground.perf.scoops import bench_scoops
+
+            bench_scoops(args.scoops_mission, args.hardware, args.scoop_flights)
         if args.uplink_rate > 0:
             from ground.perf.uplink import bench_uplink
 

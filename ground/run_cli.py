@@ -108,7 +108,7 @@ def _fly(run: Any, args: argparse.Namespace, out: Path) -> int:
             print(f"thermine: internal error; traceback in {out / 'error.txt'}; the payload "
                   "was safed first (summary.json says how)", file=sys.stderr)
             return EXIT_INTERNAL
-        if args.plot and len(stop.signals) < 2:
+        if getattr(args, "plot", False) and len(stop.signals) < 2:
             from ground.plot import plot_run
 
             plot_run(out)

@@ -198,7 +198,7 @@ def test_bench_reports_the_best_and_median_of_its_flights(
     mocker.patch("ground.perf.serial.bench_serial")
     assert main(["bench", "--mission", str(QUICK), "--hardware", str(SIM), "--steps", "50",
                  "--flights", "2", "--campaign-runs", "0", "--uplink-rate", "0",
-                 "--no-downlink-cost"]) == 0
+                 "--scoop-flights", "0", "--no-downlink-cost"]) == 0
     out = capsys.readouterr().out
     m = re.search(r"([\d.]+) h mission time in ([\d.]+) s wall -> real-time factor (\d+)x.*"
                   r"best of 2 flights; median ([\d.]+) s = (\d+)x, slowest ([\d.]+) s", out)

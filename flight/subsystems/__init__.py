@@ -40,7 +40,9 @@ class Subsystems:
         #: the cap in force at the last update [W] (None: the power monitor is unread)
         self.cap_w: float | None = None
         self._margin_w = cfg.heater.power_margin_w
+        self._heater_margin_w = cfg.heater.power_margin_w
         self._cryo_w = cfg.payload.cryocooler_power_w
+        self._trap_ready_k = cfg.guards.trap_ready_k
         self._cryo_shed = False
 
     def set_power_cap(self, cap_w: float) -> None:
@@ -62,42 +64,66 @@ class Subsystems:
         self.electrolysis.set_mode(modes["electrolysis"])
 
     def update(self, r: Mapping[str, Any], dt_s: float) -> dict[str, Any]:
-        """Compute the actuator commands for this cycle from readings ``r``."""
+        """Compute the actuator commands for this cycle from readings ``r``.
+
+        The power budget: the cap in force, less a margin, less the rest of the bus (what
+        the power monitor saw beyond the loads flight commanded last cycle: avionics), is
+        granted in the plant's order of priority to what this cycle commands: the
+        cryocooler (all or nothing: shed when it does not fit), the stack, the melt
+        heater, then the plate heater. An unknown bus or cap reading leaves the heaters
+        and the stack nothing.
+        """
         out = self.outputs
-        # what the rover allows us, less what every other load is drawing right now; an
-        # unknown bus reading leaves the heater nothing
         bus_w = r["bus_power_w"]
         cap_w = self.cap_w = self.cap_in_force(r["bus_cap_w"])
-        trap_last_w = out["trap_heater_power_w"] if out["trap_heater_enabled"] else 0.0
+        left_w = 0.0
+        if bus_w is not None and cap_w is not None:
+            volts = r["stack_voltage_v"]
+            last_w = out["heater_power_w"] if out["heater_enabled"] else 0.0
+            if out["trap_heater_enabled"]:
+                last_w += out["trap_heater_power_w"]
+            if out["cryocooler_on"]:
+                last_w += self._cryo_w
+            if volts is not None and volts == volts:
+                last_w += out["electrolyzer_current_a"] * volts
+            rest_w = bus_w - last_w
+            left_w = cap_w - self._margin_w - (rest_w if rest_w > 0.0 else 0.0)
         self.capture.update(r, out)
         if out["cryocooler_on"]:
-            self._check_cryocooler(cap_w, out)
-        if out["trap_heater_power_w"] > 0.0:  # the melt heater: the cap less the others
-            room_w = 0.0
-            if bus_w is not None and cap_w is not None:
-                others_w = bus_w - trap_last_w
-                room_w = cap_w - (others_w if others_w > 0.0 else 0.0) - self._margin_w
-            if room_w < out["trap_heater_power_w"]:
-                out["trap_heater_power_w"] = room_w if room_w > 0.0 else 0.0
-        self.electrolysis.update(r, dt_s, out, cap_w)
-        available_w = 0.0
-        if bus_w is not None and cap_w is not None:
-            others_w = bus_w - out["heater_power_w"]
-            available_w = cap_w - (others_w if others_w > 0.0 else 0.0)  # max(0.0, others)
-        out["heater_power_w"] = self.heater.update(r, dt_s, available_w)
+            if cap_w is None or left_w >= self._cryo_w:  # (unknown cap: keep the catch)
+                left_w -= self._cryo_w
+                self._cryo_shed = False
+            else:
+                self._shed_cryocooler(cap_w, out)
+        self.electrolysis.update(r, dt_s, out, left_w if left_w > 0.0 else 0.0)
+        volts = r["stack_voltage_v"]
+        if out["electrolyzer_current_a"] > 0.0 and volts is not None:
+            left_w -= out["electrolyzer_current_a"] * volts
+        if out["trap_heater_power_w"] > 0.0:  # the melt heater: what is left
+            if left_w < out["trap_heater_power_w"]:
+                out["trap_heater_power_w"] = left_w if left_w > 0.0 else 0.0
+            left_w -= out["trap_heater_power_w"]
+        if self.heater.on and not self.capture.capture and self._trap_warm(r):
+            left_w = 0.0  # hold the plate heater until the trap can catch the vapour
+        # (the heater keeps its own margin under what it is given: give it back)
+        out["heater_power_w"] = self.heater.update(
+            r, dt_s, (left_w if left_w > 0.0 else 0.0) + self._heater_margin_w)
         # each heater's load switch is closed only in the modes that use it, so a driver
         # failed on is harmless anywhere else (and SAFE opens it)
         out["heater_enabled"] = self.heater.on
         out["trap_heater_enabled"] = self.capture.melt
         return out
 
-    def _check_cryocooler(self, cap_w: float | None, out: dict[str, Any]) -> None:
-        """Shed the cryocooler while the cap cannot carry its draw (and say so once); an
-        unknown cap leaves it on (warming the trap would lose the catch)."""
-        fits = cap_w is None or cap_w - self._margin_w >= self._cryo_w
-        if fits:
-            self._cryo_shed = False
-            return
+    def _trap_warm(self, r: Mapping[str, Any]) -> bool:
+        """Before a scoop's capture (valve mode CLOSED, heater on: EXTRACT_HEAT): the trap
+        is not yet cold enough to catch vapour (unknown counts as warm). The trap of the
+        last scoop is still ~280 K from its melt; heating a fresh scoop before the
+        cryocooler has brought it down would only fill the closed chamber."""
+        trap_k = r["trap_temp_k"]
+        return trap_k is None or not trap_k <= self._trap_ready_k
+
+    def _shed_cryocooler(self, cap_w: float, out: dict[str, Any]) -> None:
+        """The cap cannot carry the cryocooler's draw: off (and say so once)."""
         out["cryocooler_on"] = False
         if not self._cryo_shed:
             self._cryo_shed = True

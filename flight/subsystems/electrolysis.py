@@ -40,9 +40,10 @@ class ElectrolysisController:
             self.derate = 1.0
 
     def update(self, r: Mapping[str, Any], dt_s: float, out: dict[str, Any],
-               cap_w: float | None = None) -> None:
-        """Write this cycle's stack current into ``out``, inside ``cap_w`` [W] (the cap
-        in force; None: the power monitor's ``bus_cap_w`` reading)."""
+               budget_w: float | None = None) -> None:
+        """Write this cycle's stack current into ``out``, drawing at most ``budget_w``
+        [W] (the power budget's share; None: the power monitor's cap less the rest of the
+        bus, less 1 W)."""
         c = self.cfg
         h2_pa, o2_pa = r["h2_tank_pressure_pa"], r["o2_tank_pressure_pa"]
         tanks_ok = (h2_pa is not None and o2_pa is not None
@@ -51,9 +52,7 @@ class ElectrolysisController:
             self.current_a = 0.0
             out["electrolyzer_current_a"] = 0.0
             return
-        volts, bus_w = r["stack_voltage_v"], r["bus_power_w"]
-        if cap_w is None:
-            cap_w = r["bus_cap_w"]
+        volts, bus_w, cap_w = r["stack_voltage_v"], r["bus_power_w"], r["bus_cap_w"]
         if volts is None or bus_w is None or cap_w is None or volts != volts:
             self.current_a = 0.0  # blind: stop producing until the readings come back
             out["electrolyzer_current_a"] = 0.0
@@ -62,8 +61,9 @@ class ElectrolysisController:
             self.derate = max(0.1, self.derate - 0.1 * dt_s)
         elif volts < c.max_stack_voltage_v - 0.05:  # recover slowly once well below the limit
             self.derate = min(1.0, self.derate + 0.02 * dt_s)
-        others_w = max(0.0, bus_w - self.current_a * volts)
-        power_limit_a = max(0.0, cap_w - others_w - 1.0) / max(volts, _MIN_CELL_V)
+        if budget_w is None:
+            budget_w = cap_w - max(0.0, bus_w - self.current_a * volts) - 1.0
+        power_limit_a = max(0.0, budget_w) / max(volts, _MIN_CELL_V)
         target = min(c.current_a * self.derate, power_limit_a)
         step = c.ramp_a_per_s * dt_s
         self.current_a = min(target, self.current_a + step) if target > self.current_a else target

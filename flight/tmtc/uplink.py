@@ -160,12 +160,17 @@ class Uplink:
     cycle into the command path, answering each on ``downlink``; ``emit`` logs a
     ``telecommand`` event for each. ``now_s`` is mission time.
 
-    ``received``, ``rejected`` and ``dropped`` count what came in.
+    ``received``, ``rejected`` and ``dropped`` count what came in. ``precheck(name,
+    args)`` may reject a telecommand at once (a refusal, or None): only when nothing
+    queued before it could change the answer (the command queue is empty), so e.g. a
+    SEQ_CANCEL with no sequence running is a rejected verification, not a failed one.
     """
 
     def __init__(self, receive: Callable[[], bytes | None], commander: Commander,
                  downlink: Downlink, emit: Callable[..., None], now_s: Callable[[], float],
-                 max_per_cycle: int = 100, drain_per_cycle: int = 500) -> None:
+                 max_per_cycle: int = 100, drain_per_cycle: int = 500,
+                 precheck: Callable[[str, dict[str, Any]], str | None] | None = None) -> None:
+        self.precheck = precheck
         self.receive = receive
         self.commander = commander
         self.downlink = downlink
@@ -201,6 +206,15 @@ class Uplink:
             self._verify(exc.seq, exc.opcode, "rejected", exc.reason)
             self.emit("telecommand", seq=exc.seq, opcode=exc.opcode, name=None,
                       verdict="rejected", reason=exc.reason, detail=str(exc))
+            return
+        refusal = None
+        if self.precheck is not None and self.commander.due() is None:
+            refusal = self.precheck(tc.name, tc.args)
+        if refusal is not None:
+            self.rejected += 1
+            self._verify(tc.seq, tc.opcode, "rejected", "refused")
+            self.emit("telecommand", seq=tc.seq, opcode=tc.opcode, name=tc.name, args=tc.args,
+                      verdict="rejected", reason="refused", detail=refusal)
             return
         self._verify(tc.seq, tc.opcode, "accepted", "ok")
         self.emit("telecommand", seq=tc.seq, opcode=tc.opcode, name=tc.name, args=tc.args,

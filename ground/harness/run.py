@@ -29,7 +29,7 @@ from flight.operations import mission_sequence
 from flight.sequencer import leaf_states, load_chart
 from flight.sequences.schema import Sequence
 from flight.storage import Rotation
-from flight.telemetry import EventLog, TelemetryWriter
+from flight.telemetry import EventLog, TelemetryWriter, jsonable
 from flight.tmtc.downlink import Downlink
 from ground.harness.faultplan import (
     FaultPlan,
@@ -312,7 +312,8 @@ class Run:
             summary["pacing"] = self.pacer.as_dict()
         summary["fdir_records"] = self.fdir.records
         summary.update(self.faults.finish(now, self.sequencer.state, self.sequencer.complete))
-        (self.out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        text = json.dumps(jsonable(summary), indent=2, allow_nan=False)  # (NaN: null)
+        (self.out_dir / "summary.json").write_text(text + "\n")
         self.platform.close()
         if error is not None:
             raise error

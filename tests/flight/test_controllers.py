@@ -67,10 +67,23 @@ def test_subsystems_give_the_heater_only_what_other_loads_leave() -> None:
     r = {"heater_temp_k": 40.0, "chamber_pressure_pa": 0.0, "trap_temp_k": 120.0,
          "h2_tank_pressure_pa": 1e3, "o2_tank_pressure_pa": 1e3, "stack_voltage_v": 1.1,
          "bus_power_w": 30.0, "bus_cap_w": 45.0}
-    out = subs.update(r, DT)  # 30 W drawn by others: 15 W left, 2 W margin
-    assert out["heater_power_w"] == pytest.approx(13.0)
-    r["bus_power_w"] = 30.0 + out["heater_power_w"]  # the heater's own draw is not "others"
-    assert subs.update(r, DT)["heater_power_w"] == pytest.approx(13.0)
+    # 30 W drawn by others (avionics: nothing flight commanded last cycle), the
+    # cryocooler switched on this very cycle (12 W), a 2 W margin: 1 W left for the heater
+    out = subs.update(r, DT)
+    assert out["heater_power_w"] == pytest.approx(1.0)
+    # next cycle the bus shows them all: the cryocooler's and the heater's own draw are
+    # not "others", so the heater keeps what is left
+    r["bus_power_w"] = 30.0 + 12.0 + out["heater_power_w"]
+    assert subs.update(r, DT)["heater_power_w"] == pytest.approx(1.0)
+    # the rover's allocation, lower than the monitor's 45 W: 40 - 2 - 30 = 8 W cannot
+    # carry the cryocooler (12 W): it is shed, the heater gets the 8 W
+    subs.set_power_cap(40.0)
+    out = subs.update(r, DT)
+    assert subs.cap_w == 40.0 and out["cryocooler_on"] is False
+    assert out["heater_power_w"] == pytest.approx(8.0)
+    r["bus_cap_w"] = 30.0  # the monitor's cap lower still: it is the one in force
+    subs.update(r, DT)
+    assert subs.cap_w == 30.0
 
 
 def test_heater_off_gives_zero() -> None:
