@@ -222,7 +222,8 @@ def test_noise_unknown_samples_leave_the_window_alone() -> None:
     assert n.evaluate(0.25, {"heater_temp_k": math.nan}) == (None, None)
     assert list(n.samples) == held and n.count == 0
     assert n.sample(0.3, {"heater_temp_k": 300.0}) == 0.0  # window full, spread 0: frozen
-    assert n.detail(0.3, 0.0) == "heater_temp_k noise 0 (1 sigma, from successive differences) over 0.3 s (frozen: below 0.01)"
+    assert n.detail(0.3, 0.0) == ("heater_temp_k noise 0 (1 sigma, from successive "
+                                  "differences) over 0.3 s (frozen: below 0.01)")
 
 
 def test_an_empty_substitution_table_passes_the_readings_through_untouched() -> None:
