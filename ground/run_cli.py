@@ -189,18 +189,20 @@ def _print_summary(s: dict[str, Any], out: Path) -> None:
         return "n/a" if v is None else format(v * scale, fmt)
 
     state = s["final_state"] + (" (mission complete)" if s["mission_complete"] else "")
+    truth = s.get("truth") is not None
     lines = [
         f"final state        {state}",
         f"mission time       {s['mission_time_s'] / 3600:.2f} h "
         f"(real-time factor {g('realtime_factor', fmt='.0f')}x)",
-        f"water captured     {g('water_captured_kg', 1e3)} g of {g('ice_initial_kg', 1e3)} g ice "
-        f"(lost {g('water_lost_kg', 1e3, '.4f')} g)",
+        f"water captured     {g('water_captured_kg', 1e3)} g"
+        + (f" of {g('ice_initial_kg', 1e3)} g ice (lost {g('water_lost_kg', 1e3, '.4f')} g)"
+           if truth else " (flight's own accounting: the plant's truth is the board's)"),
         f"H2 / O2 produced   {g('h2_produced_kg', 1e3, '.4f')} g / "
         f"{g('o2_produced_kg', 1e3, '.4f')} g",
         f"energy per kg      {g('energy_per_kg_water_j', 1e-6, '.2f')} MJ/kg water (heater), "
-        f"{g('payload_energy_per_kg_water_j', 1e-6, '.2f')} MJ/kg (whole payload), "
-        f"{g('energy_to_floor_ratio', fmt='.2f')}x the floor of "
-        f"{g('energy_floor_j_per_kg', 1e-6, '.2f')} MJ/kg",
+        f"{g('payload_energy_per_kg_water_j', 1e-6, '.2f')} MJ/kg (whole payload)"
+        + (f", {g('energy_to_floor_ratio', fmt='.2f')}x the floor of "
+           f"{g('energy_floor_j_per_kg', 1e-6, '.2f')} MJ/kg" if truth else ""),
     ]
     lines += _scoop_lines(s)
     if s.get("safe_reason"):

@@ -22,6 +22,7 @@ import numpy as np
 
 from common.errors import ConfigError
 from common.schema import param as _param  # Dispersion has a field named 'param'
+from hal.sim.backend import mission_samples, resolved_sample
 
 if TYPE_CHECKING:
     from ground.harness.run import Inputs
@@ -145,7 +146,13 @@ def apply(inputs: Inputs, values: dict[str, float]) -> Inputs:
     sample = {k[len("sample."):]: v for k, v in values.items()
               if k.split(".", 1)[0] == "sample" and k.split(".", 1)[1] in MISSION_SAMPLE_KEYS}
     if sample:
-        mission = dataclasses.replace(mission, sample={**mission.sample, **sample})
+        # the later scoops (``samples:``) that give a dispersed key of their own move by
+        # the same ratio as the first: a dispersed payload's scoops are dispersed alike
+        base = resolved_sample(hardware.plant, mission.sample)
+        later = [{k: (v * sample[k] / base[k] if k in sample and base[k] else v)
+                  for k, v in entry.items()} for entry in mission.samples]
+        mission = dataclasses.replace(mission, sample={**mission.sample, **sample},
+                                      samples=later)
     plant: dict[str, Any] = {k: dict(v) for k, v in hardware.plant.items()}
     devices = dict(hardware.devices)
     for name, value in values.items():
@@ -155,4 +162,6 @@ def apply(inputs: Inputs, values: dict[str, float]) -> Inputs:
         elif not (section == "sample" and key in MISSION_SAMPLE_KEYS):
             plant.setdefault(section, {})[key] = value
     hardware = dataclasses.replace(hardware, plant=plant, devices=devices)
-    return dataclasses.replace(inputs, mission=mission, hardware=hardware)
+    samples = mission_samples(mission.sample, mission.samples, hardware.plant,
+                              f"{inputs.mission_path}:")  # (scoops 2.. over the new ones)
+    return dataclasses.replace(inputs, mission=mission, hardware=hardware, samples=samples)
