@@ -43,6 +43,8 @@ _H2_SHARE = M_H2_KG_PER_MOL / M_H2O_KG_PER_MOL
 #: the energy integrals, in telemetry order
 ENERGY_KEYS = ("energy_bus_j", "energy_heater_j", "energy_cryocooler_j",
                "energy_trap_heater_j", "energy_electrolyzer_j", "energy_avionics_j")
+#: their places in the integrals' list (the cycle's hot path)
+_BUS, _HEATER, _CRYO, _TRAP, _STACK, _AVIONICS = range(len(ENERGY_KEYS))
 
 
 @dataclass
@@ -100,7 +102,8 @@ class Accountant:
         self._tank0_pa: tuple[float, float] | None = None
         self._tank_last_kg: tuple[float | None, float | None] = (None, None)
         # running integrals (the whole run)
-        self.energy_j = dict.fromkeys(ENERGY_KEYS, 0.0)
+        self._e = [0.0] * len(ENERGY_KEYS)  # in ENERGY_KEYS order
+        self._cryo_j = self._cryo_w * dt_s
         self.split_kg = 0.0
         self.inferred_kg = 0.0  # water that flowed through the open valve to the trap
         self.captured_kg = 0.0  # completed scoops' and the current one's (gauge) catch
@@ -111,40 +114,46 @@ class Accountant:
         self._gauged = False                 # this scoop's catch read off the gauge
         self._scoop_inferred0 = 0.0
 
+    @property
+    def energy_j(self) -> dict[str, float]:
+        """The energy integrals by name (:data:`ENERGY_KEYS`) [J]."""
+        return dict(zip(ENERGY_KEYS, self._e, strict=True))
+
     # ---- the cycle -------------------------------------------------------------------
     def update(self, now_s: float, state: str, r: Mapping[str, Any],
                last: Mapping[str, Any]) -> None:
         """Integrate the interval just past: readings ``r`` of this cycle, commands
         ``last`` sent in the previous one (``now_s`` and ``state``: the cycle's start)."""
         dt = self.dt_s
-        e = self.energy_j
+        e = self._e  # (a list: the cycle's hot path; energy_j names them)
         bus_w = r["bus_power_w"]
         known_j = 0.0
         if last["heater_enabled"]:
             j = last["heater_power_w"] * dt
-            e["energy_heater_j"] += j
+            e[_HEATER] += j
             known_j += j
         if last["cryocooler_on"]:
-            j = self._cryo_w * dt
-            e["energy_cryocooler_j"] += j
+            j = self._cryo_j
+            e[_CRYO] += j
             known_j += j
         if last["trap_heater_enabled"]:
             j = last["trap_heater_power_w"] * dt
-            e["energy_trap_heater_j"] += j
+            e[_TRAP] += j
             known_j += j
         amps = r["stack_current_a"]
         if amps is not None and amps > 0.0:
             volts = r["stack_voltage_v"]
             if volts is not None and volts == volts:
                 j = volts * amps * dt
-                e["energy_electrolyzer_j"] += j
+                e[_STACK] += j
                 known_j += j
             useful_a = amps - self._crossover_a
             if useful_a > 0.0:
                 self.split_kg += useful_a * dt * self._cells_kg_per_c
         if bus_w is not None and bus_w == bus_w:
-            e["energy_bus_j"] += bus_w * dt
-            e["energy_avionics_j"] += bus_w * dt - known_j
+            j = bus_w * dt
+            e[_BUS] += j
+            e[_AVIONICS] += j - known_j
         if r["valve_open"]:
             p_pa = r["chamber_pressure_pa"]
             if p_pa is not None and p_pa > 0.0:
@@ -169,6 +178,10 @@ class Accountant:
                 self._gauged = True
         elif dst == "IDLE" and src == "ELECTROLYZE":
             self._close_line(now_s, r)
+        elif dst.startswith("EXTRACT") and src == "IDLE" and line.completed_s is not None:
+            # the same crucible extracted again (no LOAD_SAMPLE between): a line of its
+            # own, so the completed one is never rewritten
+            self._new_line(self.scoop, now_s, r)
 
     def _close_line(self, now_s: float, r: Mapping[str, Any]) -> None:
         line = self.lines[-1] = self._so_far(r)
@@ -190,7 +203,7 @@ class Accountant:
             old.scoop, old.loaded_s, None, self.current_catch_kg(r), split, h2, split - h2,
             None if h2_tank is None else h2_tank - base.get("h2_tank_kg", 0.0),
             None if o2_tank is None else o2_tank - base.get("o2_tank_kg", 0.0),
-            {k: self.energy_j[k] - base.get(k, 0.0) for k in ENERGY_KEYS})
+            {k: v - base.get(k, 0.0) for k, v in self.energy_j.items()})
 
     def sample_loaded(self, scoop: int, now_s: float, r: Mapping[str, Any]) -> None:
         """A fresh scoop (LOAD_SAMPLE): the next yield line starts here (one left
@@ -198,6 +211,9 @@ class Accountant:
         if self.lines[-1].completed_s is None:
             line = self.lines[-1] = self._so_far(r)
             self.captured_kg += line.water_captured_kg
+        self._new_line(scoop, now_s, r)
+
+    def _new_line(self, scoop: int, now_s: float, r: Mapping[str, Any]) -> None:
         self.scoop = scoop
         self._base = {k: v for k, v in self._totals(r).items() if v is not None}
         self._base.update(self.energy_j)
@@ -246,13 +262,15 @@ class Accountant:
         split = self.split_kg
         h2 = split * _H2_SHARE
         h2_tank, o2_tank = self._tank_kg(r)
-        out: dict[str, Any] = {
+        e = self._e
+        return {
             "scoop": self.scoop,
             "water_captured_kg": self.captured_kg + self.current_catch_kg(r),
             "water_electrolyzed_kg": split, "h2_produced_kg": h2,
-            "o2_produced_kg": split - h2, "h2_tank_kg": h2_tank, "o2_tank_kg": o2_tank}
-        out.update(self.energy_j)
-        return out
+            "o2_produced_kg": split - h2, "h2_tank_kg": h2_tank, "o2_tank_kg": o2_tank,
+            "energy_bus_j": e[_BUS], "energy_heater_j": e[_HEATER],
+            "energy_cryocooler_j": e[_CRYO], "energy_trap_heater_j": e[_TRAP],
+            "energy_electrolyzer_j": e[_STACK], "energy_avionics_j": e[_AVIONICS]}
 
     def summary(self, r: Mapping[str, Any]) -> dict[str, Any]:
         """The run's totals and every yield line (an unfinished scoop's line says so:

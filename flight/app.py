@@ -105,6 +105,7 @@ class FlightSoftware:
                 name, source, args=args, now_s=platform.clock.now_s()),
             emit, self.request_stop, self._sequence_safe)
         handlers.update(self.ops.handlers())
+        self.sequencer.on_enter_safe = self.ops.on_safe
         seq = sequence if sequence is not None else mission_sequence(cfg)
         if seq is not None:
             self.ops.install_mission(seq)

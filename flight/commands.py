@@ -260,6 +260,11 @@ class Commander:
             self.emit("command", name=name, args=args, source=source,
                       accepted=False, detail=str(exc))
             return False
+        except Exception as exc:  # noqa: BLE001 a handler's bug must not stop the cycle
+            self.emit("command", name=name, args=args, source=source, accepted=False,
+                      detail=f"internal error in {spec['handler']}: "
+                      f"{type(exc).__name__}: {exc}")
+            return False
         self.emit("command", name=name, args=args, source=source, accepted=True,
                   detail=armed)
         return True

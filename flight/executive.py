@@ -91,7 +91,7 @@ class Executive:
         if self.uplink is not None:
             self.uplink()
         self.commander.execute_due(now)
-        if ops is not None:
+        if ops is not None and seq.state != "SAFE":  # (no sequence step runs in SAFE)
             ops.tick(now, seq.state, r)
         seq.step()
         state_planned = seq.state

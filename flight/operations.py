@@ -24,13 +24,13 @@ from flight.subsystems import Subsystems
 from hal.errors import HalError
 from hal.interfaces import Platform, sample_exchange_of
 
-#: the OPS channels, in the dictionary's order
+#: the OPS channels, in the dictionary's order (:meth:`Operations.values`' keys)
 DERIVED = tuple(c.name for c in DICTIONARY.channels.derived)
 #: the slot the mission's own sequence (its ``commands:`` or ``sequence:``) runs in
 MISSION_SLOT = 255
 
 
-def mission_sequence(cfg: MissionConfig, text: str | None = None,
+def mission_sequence(cfg: MissionConfig, text: str | bytes | None = None,
                      where: str = "mission") -> Sequence | None:
     """The mission's stored sequence: the file ``text`` its ``sequence:`` names, or its
     ``commands:`` (absolute time tags), validated; None if it has neither. It starts in
@@ -42,7 +42,7 @@ def mission_sequence(cfg: MissionConfig, text: str | None = None,
     cycle_s = 1.0 / cfg.cycle_hz
     if text is not None:
         return parse_sequence_text(text, where, cycle_s=cycle_s,
-                                   max_duration_s=cfg.max_duration_s)
+                                   max_duration_s=cfg.max_duration_s, source="mission")
     if not cfg.commands:
         return None
     return sequence_from_commands(
@@ -88,19 +88,21 @@ class Operations:
         return self.engine.busy()
 
     def values(self, r: Mapping[str, Any]) -> dict[str, Any]:
-        """The OPS telemetry: accounting, the power cap in force, sequence progress."""
-        got = self.accountant.values(r)
-        got["power_cap_w"] = self.subsystems.cap_w
-        got.update(self.engine.progress())
-        if got["seq_next_s"] != got["seq_next_s"]:
-            got["seq_next_s"] = None  # (no value: null, as a failed reading is)
-        return {name: got[name] for name in DERIVED}  # (the dictionary's order)
+        """The OPS telemetry, in the dictionary's order (:data:`DERIVED`): the
+        accounting, the power cap in force, the sequence's progress; no value: None."""
+        acc = self.accountant.values(r)
+        out = {"scoop": acc["scoop"], "power_cap_w": self.subsystems.cap_w}
+        out.update(acc)
+        out.update(self.engine.progress())
+        if out["seq_next_s"] != out["seq_next_s"]:
+            out["seq_next_s"] = None  # (no value: null, as a failed reading is)
+        return out
 
     # ---- the mission's own sequence ----------------------------------------------------
     def install_mission(self, seq: Sequence) -> None:
         """Run the mission's sequence from the first cycle the payload is in its
         start_state."""
-        self.engine.install(MISSION_SLOT, seq)
+        self.engine.install(MISSION_SLOT, seq, late_ok=True)
         self.engine.autostart(MISSION_SLOT, seq.start_state)
 
     def _source(self) -> str:
@@ -134,7 +136,9 @@ class Operations:
         sequence command with nothing to act on, a command outside its ``states:``);
         None otherwise (the command path decides when it runs)."""
         status = self.engine.progress()["seq_status"]
-        if name in ("SEQ_CANCEL", "SEQ_PAUSE") and status not in (RUNNING, WAITING, PAUSED):
+        if name == "SEQ_CANCEL" and not self.engine.busy():
+            return "no sequence is running"
+        if name == "SEQ_PAUSE" and status not in (RUNNING, WAITING, PAUSED):
             return "no sequence is running"
         if name in ("SEQ_RESUME", "SEQ_STEP") and status != PAUSED:
             return "no sequence is paused"

@@ -103,6 +103,8 @@ class Sequencer:
         self.now_s = 0.0
         self.entered_s = 0.0
         self.complete = False
+        #: called the moment SAFE is entered (the stored sequences are cancelled)
+        self.on_enter_safe: Callable[[], None] | None = None
         self.safe_reason: str | None = None
         self.phases: list[Phase] = []
         self._pending_reason: str | None = None
@@ -190,6 +192,8 @@ class Sequencer:
             self.safe_reason = None
         self.emit("state_change", source=src, dest=dst, trigger=self._trigger_name,
                   reason=self._pending_reason)
+        if dst == "SAFE" and self.on_enter_safe is not None:
+            self.on_enter_safe()  # (at once: nothing queued behind it runs in SAFE)
         if self.complete and dst == "IDLE":
             self.emit("mission_complete")
         self.on_modes(dict(self.leaves[dst]["modes"]))

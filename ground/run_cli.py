@@ -254,6 +254,9 @@ def cmd_fly(args: argparse.Namespace) -> int:
                   "Ctrl-C ends it")
             sys.stdout.flush()
         code = _fly(run, args, out)
-        return EXIT_COMPLETE if run.executive.end_reason == "shutdown" else code
+        # a SHUTDOWN is the service's normal end (in IDLE or in SAFE); an internal error
+        # or a signal keeps its own code
+        shutdown = run.executive.end_reason == "shutdown"
+        return EXIT_COMPLETE if shutdown and code in (EXIT_SAFE, EXIT_INCOMPLETE) else code
     finally:
         lock.release()

@@ -25,7 +25,7 @@ from flight.sequences.schema import Sequence, Step
 #: slot numbers
 FIRST_SLOT, LAST_SLOT = 1, 255
 #: the most bytes a slot holds
-MAX_BYTES = 65535
+MAX_BYTES = 16384
 #: tolerance [s] of "due at now"
 EPS_S = 1e-9
 #: ``seq_status`` values
@@ -41,6 +41,9 @@ def in_state(state: str, name: str) -> bool:
 class _Slot:
     buffer: bytearray = field(default_factory=bytearray)
     loaded: Sequence | None = None
+    #: the mission's own: an absolute tag already past at its start runs late, at once
+    #: (as time-tagged commands always did), instead of refusing the start
+    late_ok: bool = False
 
 
 @dataclass
@@ -99,6 +102,7 @@ class SequenceEngine:
                                f"{MAX_BYTES} a slot holds")
         if offset == 0:
             slot.buffer = bytearray()
+            slot.loaded = None  # (a new text: the old sequence is not startable meanwhile)
         slot.buffer += data
         self.emit("sequence", id=seq_id, action="uploaded", step=None,
                   detail=f"{len(data)} bytes at offset {offset}, {len(slot.buffer)} in all")
@@ -117,16 +121,20 @@ class SequenceEngine:
         try:
             seq = self.parse(bytes(slot.buffer), f"slot {seq_id}", now_s)
         except ConfigError as exc:  # (a SequenceError)
+            slot.loaded = None  # (rejected: nothing of this slot is startable)
             raise CommandError(str(exc)) from None
         self._loaded(seq_id, slot, seq)
 
-    def install(self, seq_id: int, seq: Sequence) -> None:
-        """Put an already validated sequence (the mission's) in slot ``seq_id``.
+    def install(self, seq_id: int, seq: Sequence, late_ok: bool = False) -> None:
+        """Put an already validated sequence (the mission's) in slot ``seq_id``;
+        ``late_ok``: absolute tags past at its start run at once instead of refusing it.
 
         Raises:
             CommandError: a bad slot, or the slot runs.
         """
-        self._loaded(seq_id, self._free_slot(seq_id, "install into"), seq)
+        slot = self._free_slot(seq_id, "install into")
+        slot.late_ok = late_ok
+        self._loaded(seq_id, slot, seq)
 
     def _loaded(self, seq_id: int, slot: _Slot, seq: Sequence) -> None:
         slot.loaded = seq
@@ -153,19 +161,22 @@ class SequenceEngine:
                 has nothing loaded, ``state`` is not its start_state, or an absolute tag is
                 in the past (naming the step).
         """
+        if self._autostart is not None and self._autostart[0] != seq_id:
+            raise CommandError(f"refused, never interleaved: sequence {self._autostart[0]} "
+                               "(the mission's) is about to start")
         if self._run is not None:
             raise CommandError(f"refused, never interleaved: sequence {self._run.seq_id} "
                                f"({self._run.seq.name}) is "
                                f"{'paused' if self._run.paused_at_s is not None else 'running'}")
         slot = self._slots.get(seq_id) if FIRST_SLOT <= seq_id <= LAST_SLOT else None
         seq = None if slot is None else slot.loaded
-        if seq is None:
+        if slot is None or seq is None:
             raise CommandError(f"slot {seq_id} has no sequence loaded")
         if not in_state(state, seq.start_state):
             raise CommandError(f"sequence {seq_id} ({seq.name}) starts in {seq.start_state}; "
                                f"the payload is in {state}")
         for step in seq.steps:
-            if step.at_s is not None and step.at_s < now_s - EPS_S:
+            if step.at_s is not None and step.at_s < now_s - EPS_S and not slot.late_ok:
                 raise CommandError(f"sequence {seq_id} ({seq.name}): steps[{step.index}].at_s "
                                    f"{step.at_s:g} s is in the past (now {now_s:g} s)")
         self._run = _Run(seq_id, seq, _due(seq.steps[0], now_s))
@@ -205,9 +216,14 @@ class SequenceEngine:
 
     def on_safe(self) -> None:
         """Entering SAFE cancels the running or paused sequence, and the one armed to
-        autostart; nothing if none."""
-        if self._live:
-            self.cancel("entered SAFE")
+        autostart (both, when both are there); nothing if none."""
+        if self._run is not None:
+            self._fail(self._run, "entered SAFE")
+        if self._autostart is not None:
+            seq_id = self._autostart[0]
+            self._autostart = None
+            self.emit("sequence_failed", id=seq_id, step=None, reason="entered SAFE")
+        self._live = False
 
     def _fail(self, run: _Run, reason: str) -> None:
         self._run = None

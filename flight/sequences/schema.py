@@ -62,7 +62,7 @@ from flight.sequences.checks import (
 
 ON_REFUSED = ("cancel", "continue")
 ON_TIMEOUT = ("cancel", "continue", "safe")
-MAX_STEPS = 1000
+MAX_STEPS = 250
 #: the command source of a stored sequence's commands
 SOURCE = "sequence"
 
@@ -177,7 +177,7 @@ class Sequence:
 def parse_sequence(data: Any, where: str, *, cycle_s: float, now_s: float | None = None,
                    max_duration_s: float = 7 * 86400.0,
                    dictionary: Mapping[str, Mapping[str, Any]] | None = None,
-                   chart: Mapping[str, Any] | None = None) -> Sequence:
+                   chart: Mapping[str, Any] | None = None, source: str = SOURCE) -> Sequence:
     """Validate a sequence file's data (from ``yaml.safe_load``) as a whole.
 
     ``cycle_s`` [s]: every time tag must be a whole number of cycles; ``now_s`` [s]: an
@@ -218,7 +218,8 @@ def parse_sequence(data: Any, where: str, *, cycle_s: float, now_s: float | None
         def fail(key: str, message: str, i: int = i) -> Exception:
             return SequenceError(where, message, i, key)
 
-        steps.append(_step(i, s, i == last, walk, fail, cycle_s, now_s, dictionary, index))
+        steps.append(_step(i, s, i == last, walk, fail, cycle_s, now_s, dictionary, index,
+                           source))
         if walk.worst_s - t0_s > max_duration_s + EPS_S:
             key = "timeout_s" if s.wait_until is not None else (
                 "at_s" if s.at_s is not None else "after_s")
@@ -231,7 +232,7 @@ def parse_sequence(data: Any, where: str, *, cycle_s: float, now_s: float | None
 
 def _step(i: int, s: StepFile, last: bool, walk: Walk, fail: Fail, cycle_s: float,
           now_s: float | None, dictionary: Mapping[str, Mapping[str, Any]],
-          index: ChartIndex) -> Step:
+          index: ChartIndex, source: str = SOURCE) -> Step:
     """Check step ``i`` and move the walk past it (see :func:`parse_sequence`)."""
     if (s.command is None) == (s.wait_until is None):
         raise fail("command", "a step is exactly one of command and wait_until")
@@ -250,7 +251,7 @@ def _step(i: int, s: StepFile, last: bool, walk: Walk, fail: Fail, cycle_s: floa
         except CommandError as exc:
             raise fail("args" if name in dictionary else "command", str(exc)) from None
         try:
-            check_source(dictionary, name, SOURCE)
+            check_source(dictionary, name, source)
         except CommandError as exc:
             raise fail("command", str(exc)) from None
         spec = dictionary[name]
@@ -347,6 +348,8 @@ def parse_sequence_text(text: str | bytes, where: str, **kw: Any) -> Sequence:
             raise SequenceError(where, f"not UTF-8 text at byte {exc.start}") from None
     try:
         data = yaml.load(text, Loader=_Loader)  # (_Loader is a SafeLoader)
+    except _UNREADABLE as exc:  # (nesting too deep for the parser, say)
+        raise SequenceError(where, _unreadable(exc)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f"line {mark.line + 1}" if mark is not None else ""
@@ -356,7 +359,19 @@ def parse_sequence_text(text: str | bytes, where: str, **kw: Any) -> Sequence:
     if not isinstance(data, dict):
         raise SequenceError(where, f"expected a mapping at the top level, got "
                             f"{type(data).__name__}")
-    return parse_sequence(data, where, **kw)
+    try:
+        return parse_sequence(data, where, **kw)
+    except _UNREADABLE as exc:  # (a number too large for a float, say): never a crash
+        raise SequenceError(where, _unreadable(exc)) from None
+
+
+#: what odd input can raise below the schema's own checks (an uploaded file must never
+#: take the flight software down: each is a rejected file)
+_UNREADABLE = (RecursionError, OverflowError, TypeError, ValueError, MemoryError)
+
+
+def _unreadable(exc: BaseException) -> str:
+    return f"cannot be read: {type(exc).__name__}: {str(exc)[:120]}"
 
 
 def load_sequence_file(path: str | Path, **kw: Any) -> Sequence:
@@ -383,6 +398,7 @@ def sequence_from_commands(commands: list[tuple[float, str, dict[str, Any]]], wh
             (``name``, ``args``, ``at_s``).
     """
     order = sorted(range(len(commands)), key=lambda k: commands[k][0])
+    kw.setdefault("source", "mission")
     data = {"name": "mission", "start_state": start_state, "on_refused": "continue",
             "steps": [{"at_s": commands[k][0], "command": commands[k][1],
                        "args": dict(commands[k][2])} for k in order]}

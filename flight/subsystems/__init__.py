@@ -40,7 +40,6 @@ class Subsystems:
         #: the cap in force at the last update [W] (None: the power monitor is unread)
         self.cap_w: float | None = None
         self._margin_w = cfg.heater.power_margin_w
-        self._heater_margin_w = cfg.heater.power_margin_w
         self._cryo_w = cfg.payload.cryocooler_power_w
         self._trap_ready_k = cfg.guards.trap_ready_k
         self._cryo_shed = False
@@ -103,11 +102,12 @@ class Subsystems:
             if left_w < out["trap_heater_power_w"]:
                 out["trap_heater_power_w"] = left_w if left_w > 0.0 else 0.0
             left_w -= out["trap_heater_power_w"]
-        if self.heater.on and not self.capture.capture and self._trap_warm(r):
+        if self.heater.on and (self._cryo_shed or (not self.capture.capture
+                                                   and self._trap_warm(r))):
             left_w = 0.0  # hold the plate heater until the trap can catch the vapour
         # (the heater keeps its own margin under what it is given: give it back)
         out["heater_power_w"] = self.heater.update(
-            r, dt_s, (left_w if left_w > 0.0 else 0.0) + self._heater_margin_w)
+            r, dt_s, (left_w if left_w > 0.0 else 0.0) + self._margin_w)
         # each heater's load switch is closed only in the modes that use it, so a driver
         # failed on is harmless anywhere else (and SAFE opens it)
         out["heater_enabled"] = self.heater.on

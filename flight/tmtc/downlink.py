@@ -33,6 +33,7 @@ from flight.tmtc.layout import (
 Sink = Callable[[bytes], None]
 _STATE_INDEX = {name: i for i, name in enumerate(STATES)}
 _U8_NONE = 0xFF
+_NAN = math.nan
 #: the largest event text [bytes]; a longer one is sent as {"truncated": true, "head": ...}
 MAX_EVENT_TEXT = 4000
 
@@ -139,7 +140,8 @@ class Downlink:
             self._send(LINK.apid, t_s, self._link([diagnostics.get(n)
                                                    for n in self._link_names]))
         if derived is not None:
-            self._send(OPS.apid, t_s, self._ops([derived.get(n) for n in self._ops_names]))
+            self._send(OPS.apid, t_s, self._ops([_NAN if v is None else v for v in map(
+                derived.get, self._ops_names)]))  # (None: NaN here, without a retry)
 
     def event(self, t_s: float, name: str, fields: Mapping[str, Any]) -> None:
         """One EVENT packet: id, severity, the fields as JSON."""

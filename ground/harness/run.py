@@ -116,12 +116,12 @@ def _mission_sequence(mission_path: Path, mission: MissionConfig) -> Sequence | 
     if mission.sequence and mission.commands:
         raise ConfigError(f"{mission_path}: sequence", "a mission gives its commands as "
                           "`commands:` or a `sequence:` file, not both")
-    text = None
+    text: bytes | None = None
     where = f"{mission_path}: commands"
     if mission.sequence:
         path = mission_path.parent / mission.sequence
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_bytes()  # (checked as UTF-8 with the rest of it)
         except OSError as exc:
             raise ConfigError(f"{mission_path}: sequence", f"cannot read {path}: "
                               f"{exc.strerror or exc}") from None
@@ -244,16 +244,24 @@ class Run:
         #: a service (thermine fly) runs until SHUTDOWN or a signal, scoop after scoop
         self.executive.service = service
 
-    def _scoop_truth(self, event: str, _fields: dict[str, Any]) -> None:
-        """A scoop loaded or completed: the plant's truth now (SIL)."""
-        if self.scoop_truths is None or event not in ("sample_loaded", "scoop_complete"):
+    def _scoop_truth(self, event: str, fields: dict[str, Any]) -> None:
+        """A yield line began or ended (as flight.accounting opens and closes them): a
+        scoop loaded, the same crucible extracted again after its line closed, a scoop
+        complete; the plant's truth now (SIL)."""
+        truths = self.scoop_truths
+        if truths is None:
+            return
+        again = (event == "state_change" and fields.get("source") == "IDLE"
+                 and str(fields.get("dest", "")).startswith("EXTRACT")
+                 and truths[-1][1] is not None)
+        if event not in ("sample_loaded", "scoop_complete") and not again:
             return
         now = truth_of(self.platform)
         assert now is not None
-        if event == "sample_loaded":
-            self.scoop_truths.append((now, None))
+        if event == "scoop_complete":
+            truths[-1] = (truths[-1][0], now)
         else:
-            self.scoop_truths[-1] = (self.scoop_truths[-1][0], now)
+            truths.append((now, None))
 
     def _observe(self) -> None:
         """After every cycle (before time advances): the fault scheduler and the oracles."""

@@ -366,3 +366,41 @@ def test_a_tank_reading_failed_at_load_sample_does_not_fold_scoop_1_into_scoop_2
     # scoop 2 made no hydrogen: its line says 0 or that it cannot tell (NaN), never
     # scoop 1's 10 kPa of gas
     assert not line2["h2_tank_kg"] > 1e-9
+
+
+def test_the_ops_values_are_the_dictionary_s_derived_channels_in_order(tmp_path) -> None:
+    """Operations.values() gives every OPS channel, in the dictionary's order (the
+    telemetry.jsonl field order and the OPS packet's)."""
+    from pathlib import Path
+
+    from flight.operations import DERIVED
+    from ground.harness.run import Run, load_inputs
+
+    root = Path(__file__).resolve().parents[2]
+    run = Run(load_inputs(root / "configs/missions/quick.yaml",
+                          root / "configs/hardware/sim.yaml"), tmp_path / "run")
+    run.fly(until_s=2.0)
+    values = run.flight.ops.values(run.flight.reader.readings)
+    assert tuple(values) == DERIVED
+    assert values["seq_next_s"] is None or values["seq_next_s"] > 0.0
+
+
+def test_the_same_crucible_extracted_again_gets_a_line_of_its_own() -> None:
+    """IDLE -> EXTRACT with the last line complete and no LOAD_SAMPLE between: a new line
+    for the same scoop; the completed one is never rewritten nor announced twice (review
+    finding: scoop 1's 1.0 g became 0.0 g and scoop_complete came twice)."""
+    acc, events = accountant()
+    r0 = readings()
+    acc.update(0.0, "IDLE", r0, commands())
+    for src, dst, level in (("IDLE", "EXTRACT_HEAT", 0.0), ("TRANSFER", "ELECTROLYZE", 1e-3),
+                            ("ELECTROLYZE", "IDLE", 1e-3)):
+        acc.state_changed(1.0, src, dst, readings(reservoir_mass_kg=level))
+    assert [ln.water_captured_kg for ln in acc.lines] == [pytest.approx(1e-3)]
+    # again, without a fresh scoop: 0.5 g more reaches the reservoir (from 1.0 g)
+    for src, dst, level in (("IDLE", "EXTRACT_HEAT", 1e-3), ("TRANSFER", "ELECTROLYZE", 1.5e-3),
+                            ("ELECTROLYZE", "IDLE", 1.5e-3)):
+        acc.state_changed(2.0, src, dst, readings(reservoir_mass_kg=level))
+    assert [(ln.scoop, ln.water_captured_kg) for ln in acc.lines] == [
+        (1, pytest.approx(1e-3)), (1, pytest.approx(0.5e-3))]
+    assert len(events.named("scoop_complete")) == 2
+    assert acc.values(r0)["water_captured_kg"] == pytest.approx(1.5e-3)

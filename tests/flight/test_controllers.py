@@ -76,11 +76,12 @@ def test_subsystems_give_the_heater_only_what_other_loads_leave() -> None:
     r["bus_power_w"] = 30.0 + 12.0 + out["heater_power_w"]
     assert subs.update(r, DT)["heater_power_w"] == pytest.approx(1.0)
     # the rover's allocation, lower than the monitor's 45 W: 40 - 2 - 30 = 8 W cannot
-    # carry the cryocooler (12 W): it is shed, the heater gets the 8 W
+    # carry the cryocooler (12 W): it is shed, and the plate heater waits with it (heating
+    # with no cold trap would only fill the chamber)
     subs.set_power_cap(40.0)
     out = subs.update(r, DT)
     assert subs.cap_w == 40.0 and out["cryocooler_on"] is False
-    assert out["heater_power_w"] == pytest.approx(8.0)
+    assert out["heater_power_w"] == 0.0
     r["bus_cap_w"] = 30.0  # the monitor's cap lower still: it is the one in force
     subs.update(r, DT)
     assert subs.cap_w == 30.0

@@ -301,15 +301,20 @@ def test_upload_in_chunks_then_load() -> None:
         r.engine.load(9, r.now)
 
 
-def test_a_rejected_load_names_the_step_and_key_and_keeps_the_sequence_before() -> None:
+def test_a_rejected_load_names_the_step_and_key_and_leaves_nothing_to_start() -> None:
+    """A new upload, and a rejected load, leave the slot with nothing startable: the
+    old sequence must not run in place of the one the ground meant (review finding)."""
     r = Rig()
     r.load(2, text(cap(1)))
     r.engine.upload(2, 0, text(cap(1), {"command": "FROB"}).encode(), r.now)
+    with pytest.raises(CommandError, match="slot 2 has no sequence loaded"):
+        r.start(2)  # (the upload began a new text: the old one is gone)
     with pytest.raises(CommandError, match=r"^slot 2: steps\[1\]\.command: unknown command"):
         r.engine.load(2, r.now)
-    r.start(2)
+    with pytest.raises(CommandError, match="slot 2 has no sequence loaded"):
+        r.start(2)
     r.cycle()
-    assert r.caps() == [1]
+    assert r.caps() == []
 
 
 def test_the_running_slot_cannot_be_uploaded_or_loaded() -> None:
@@ -419,3 +424,18 @@ def test_an_idle_engine_does_nothing_and_only_two_event_names_exist() -> None:
     assert {e for e, _ in r.events} == {"sequence", "sequence_failed"}
     assert all(set(f) == {"id", "action", "step", "detail"} for f in r.named("sequence"))
     assert all(set(f) == {"id", "step", "reason"} for f in r.named("sequence_failed"))
+
+
+def test_safe_cancels_the_running_sequence_and_the_one_waiting_to_autostart() -> None:
+    """Both at once: after SAFE nothing is busy and nothing starts by itself after
+    RECOVER (review finding); a ground start is refused while the mission's waits."""
+    r = Rig()
+    r.load(1, text(cap(1, after_s=5.0)))
+    r.load(2, text(cap(2)))
+    r.engine.autostart(2, "IDLE")
+    with pytest.raises(CommandError, match="about to start"):
+        r.engine.start(1, r.now, "CHECKOUT")
+    r.engine.on_safe()
+    assert not r.engine.busy()
+    r.cycle()
+    assert r.caps() == []

@@ -240,7 +240,7 @@ def test_malformed_steps_and_waits() -> None:
     rejected(seq({"wait_until": {"state": "IDLE", "above": 1}, "timeout_s": 5}), 0,
              "wait_until.above", "only a telemetry condition")
     rejected(seq({"command": "SAFE"}, on_refused="retry"), None, "on_refused", "not one of")
-    rejected(seq(), None, "steps", "expected 1 to 1000 steps, got 0")
+    rejected(seq(), None, "steps", "expected 1 to 250 steps, got 0")
     rejected(seq(*[{"command": "SET_POWER_CAP", "args": {"cap_w": 1}}] * 1001), None, "steps",
              "got 1001")
     rejected({"steps": [{"command": "SAFE"}]}, None, "name", "required key is missing")
@@ -322,3 +322,16 @@ def test_mission_command_errors_name_the_commands_index() -> None:
     with pytest.raises(SequenceError, match=r"^m\.yaml: commands\[1\]\.args: .*cap_w"):
         sequence_from_commands([(9.0, "SAFE", {}), (2.0, "SET_POWER_CAP", {"cap_w": -2})],
                                "m.yaml", start_state="IDLE", cycle_s=CYCLE_S)
+
+
+def test_odd_input_is_a_rejected_file_never_a_crash() -> None:
+    """What the parser or the schema could raise on odd bytes (a number too big for a
+    float, nesting too deep) is a SequenceError naming the file: an upload must never
+    take the flight software down (review finding)."""
+    from flight.sequences.schema import SequenceError, parse_sequence_text
+
+    huge = "name: x\nsteps:\n  - {after_s: 1" + "0" * 400 + ", command: SAFE}\n"
+    deep = "name: x\nsteps: " + "[" * 300 + "]" * 300 + "\n"
+    for text in (huge, deep, b"\xff\xfe"):
+        with pytest.raises(SequenceError, match="^slot 1"):
+            parse_sequence_text(text, "slot 1", cycle_s=0.1)

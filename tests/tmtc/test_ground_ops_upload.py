@@ -160,12 +160,12 @@ def test_a_file_that_fails_the_check_is_not_sent(sequence_file: Path) -> None:
 @pytest.mark.parametrize(("args", "says"), [
     ("", "usage: upload FILE [SLOT]"),
     ("{f} 1 2", "usage: upload FILE [SLOT]"),
-    ("{f} 0", "slot 0 out of range [1, 255]"),
+    ("{f} 0", "slot 0 out of range [1, 254]"),
     ("{f} 256", "slot 256 out of range"),
     ("{f} one", "SLOT must be an integer"),
     ("{d}/missing.yaml", "cannot read"),
     ("{d}/empty.yaml", "is empty"),
-    ("{d}/big.yaml", "an upload takes at most 65600"),
+    ("{d}/big.yaml", "an upload takes at most 16200"),
 ])
 def test_upload_refuses_bad_usage(sequence_file: Path, args: str, says: str) -> None:
     (sequence_file.parent / "empty.yaml").write_bytes(b"")
