@@ -74,10 +74,17 @@ class Subsystems:
         """
         out = self.outputs
         bus_w = r["bus_power_w"]
-        cap_w = self.cap_w = self.cap_in_force(r["bus_cap_w"])
+        volts = r["stack_voltage_v"]
+        cap_w = r["bus_cap_w"]  # the cap in force: cap_in_force(), inlined
+        if cap_w is not None and cap_w == cap_w:
+            a = self.allocation_w
+            if a < cap_w:
+                cap_w = a
+        else:
+            cap_w = None
+        self.cap_w = cap_w
         left_w = 0.0
         if bus_w is not None and cap_w is not None:
-            volts = r["stack_voltage_v"]
             last_w = out["heater_power_w"] if out["heater_enabled"] else 0.0
             if out["trap_heater_enabled"]:
                 last_w += out["trap_heater_power_w"]
@@ -87,31 +94,39 @@ class Subsystems:
                 last_w += out["electrolyzer_current_a"] * volts
             rest_w = bus_w - last_w
             left_w = cap_w - self._margin_w - (rest_w if rest_w > 0.0 else 0.0)
-        self.capture.update(r, out)
+        capture, heater = self.capture, self.heater
+        capture.update(r, out)
         if out["cryocooler_on"]:
             if cap_w is None or left_w >= self._cryo_w:  # (unknown cap: keep the catch)
                 left_w -= self._cryo_w
                 self._cryo_shed = False
             else:
                 self._shed_cryocooler(cap_w, out)
-        self.electrolysis.update(r, dt_s, out, left_w if left_w > 0.0 else 0.0)
-        volts = r["stack_voltage_v"]
-        if out["electrolyzer_current_a"] > 0.0 and volts is not None:
-            left_w -= out["electrolyzer_current_a"] * volts
-        if out["trap_heater_power_w"] > 0.0:  # the melt heater: what is left
-            if left_w < out["trap_heater_power_w"]:
-                out["trap_heater_power_w"] = left_w if left_w > 0.0 else 0.0
-            left_w -= out["trap_heater_power_w"]
-        if self.heater.on and (self._cryo_shed or (not self.capture.capture
-                                                   and self._trap_warm(r))):
-            left_w = 0.0  # hold the plate heater until the trap can catch the vapour
-        # (the heater keeps its own margin under what it is given: give it back)
-        out["heater_power_w"] = self.heater.update(
-            r, dt_s, (left_w if left_w > 0.0 else 0.0) + self._margin_w)
+        if self.electrolysis.run:
+            self.electrolysis.update(r, dt_s, out, left_w if left_w > 0.0 else 0.0)
+            amps = out["electrolyzer_current_a"]
+            if amps > 0.0 and volts is not None:
+                left_w -= amps * volts
+        else:  # (the controller's OFF branch, without the call)
+            self.electrolysis.current_a = 0.0
+            out["electrolyzer_current_a"] = 0.0
+        trap_w = out["trap_heater_power_w"]
+        if trap_w > 0.0:  # the melt heater: what is left
+            if left_w < trap_w:
+                out["trap_heater_power_w"] = trap_w = left_w if left_w > 0.0 else 0.0
+            left_w -= trap_w
+        if heater.on:
+            if self._cryo_shed or (not capture.capture and self._trap_warm(r)):
+                left_w = 0.0  # hold the plate heater until the trap can catch the vapour
+            # (the heater keeps its own margin under what it is given: give it back)
+            out["heater_power_w"] = heater.update(
+                r, dt_s, (left_w if left_w > 0.0 else 0.0) + self._margin_w)
+        else:
+            out["heater_power_w"] = heater.update(r, dt_s, 0.0)
         # each heater's load switch is closed only in the modes that use it, so a driver
         # failed on is harmless anywhere else (and SAFE opens it)
-        out["heater_enabled"] = self.heater.on
-        out["trap_heater_enabled"] = self.capture.melt
+        out["heater_enabled"] = heater.on
+        out["trap_heater_enabled"] = capture.melt
         return out
 
     def _trap_warm(self, r: Mapping[str, Any]) -> bool:
