@@ -25,7 +25,7 @@ from flight.fdir.table import FdirTable, limits_as_monitors, load_table, resolve
 from flight.operations import Operations, mission_sequence
 from flight.safing import SafingReport, safe_the_payload
 from flight.sequencer import Sequencer, leaf_states, load_chart
-from flight.sequences.schema import Sequence
+from flight.sequences.model import Sequence
 from flight.subsystems import Subsystems
 from flight.telemetry import TelemetryWriter
 from flight.tmtc.downlink import Downlink

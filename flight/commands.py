@@ -21,6 +21,7 @@ from typing import Any
 
 from common.dictionary import DICTIONARY
 from common.errors import ConfigError
+from flight.sequencer import SEP
 
 _TYPES: dict[str, type] = {"float": float, "int": int, "str": str, "bool": bool,
                            "bytes": bytes}
@@ -149,6 +150,11 @@ def check_source(dictionary: Mapping[str, Mapping[str, Any]], name: str, source:
         raise CommandError(f"{name} is not accepted from {source} (only {', '.join(sources)})")
 
 
+def in_state(state: str, name: str) -> bool:
+    """Whether leaf ``state`` is ``name`` or one of its children (``name`` a parent)."""
+    return state == name or state.startswith(name + SEP)
+
+
 def check_state(name: str, states: list[str], state: str) -> None:
     """Whether a handler command listing ``states`` (a parent covers its children) may
     run in ``state``.
@@ -156,7 +162,7 @@ def check_state(name: str, states: list[str], state: str) -> None:
     Raises:
         CommandError: it may not (naming the states it needs).
     """
-    if not any(state == s or state.startswith(s + "_") for s in states):
+    if not any(in_state(state, s) for s in states):
         raise CommandError(f"{name} is accepted only in {', '.join(states)}; the "
                            f"payload is in {state}")
 

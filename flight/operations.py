@@ -19,7 +19,8 @@ from flight.config import MissionConfig
 from flight.executive import SHUTDOWN
 from flight.sequencer import Sequencer
 from flight.sequences.engine import PAUSED, RUNNING, WAITING, SequenceEngine
-from flight.sequences.schema import Sequence, parse_sequence_text, sequence_from_commands
+from flight.sequences.model import Sequence
+from flight.sequences.schema import parse_sequence_text, sequence_from_commands
 from flight.subsystems import Subsystems
 from hal.errors import HalError
 from hal.interfaces import Platform, sample_exchange_of

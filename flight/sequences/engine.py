@@ -18,23 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from common.errors import ConfigError
-from flight.commands import CommandError
-from flight.sequencer import SEP
-from flight.sequences.schema import Sequence, Step
+from flight.commands import CommandError, in_state
+from flight.sequences.checks import EPS_S
+from flight.sequences.model import Sequence, Step
 
 #: slot numbers
 FIRST_SLOT, LAST_SLOT = 1, 255
 #: the most bytes a slot holds
 MAX_BYTES = 16384
-#: tolerance [s] of "due at now"
-EPS_S = 1e-9
 #: ``seq_status`` values
 NONE, RUNNING, WAITING, PAUSED = 0, 1, 2, 3
-
-
-def in_state(state: str, name: str) -> bool:
-    """Whether leaf ``state`` is ``name`` or one of its children (a parent)."""
-    return state == name or state.startswith(name + SEP)
 
 
 @dataclass

@@ -27,7 +27,7 @@ from flight.executive import ProgressFn
 from flight.fdir.table import FdirTable
 from flight.operations import mission_sequence
 from flight.sequencer import leaf_states, load_chart
-from flight.sequences.schema import Sequence
+from flight.sequences.model import Sequence
 from flight.storage import Rotation
 from flight.telemetry import EventLog, TelemetryWriter, jsonable
 from flight.tmtc.downlink import Downlink

@@ -328,7 +328,8 @@ def test_odd_input_is_a_rejected_file_never_a_crash() -> None:
     """What the parser or the schema could raise on odd bytes (a number too big for a
     float, nesting too deep) is a SequenceError naming the file: an upload must never
     take the flight software down (review finding)."""
-    from flight.sequences.schema import SequenceError, parse_sequence_text
+    from flight.sequences.model import SequenceError
+    from flight.sequences.schema import parse_sequence_text
 
     huge = "name: x\nsteps:\n  - {after_s: 1" + "0" * 400 + ", command: SAFE}\n"
     deep = "name: x\nsteps: " + "[" * 300 + "]" * 300 + "\n"
