@@ -1,6 +1,8 @@
-"""Files that roll over by size, so a service that runs for days cannot fill the disk.
+"""Files that roll over by size or age, so a service that runs for days cannot fill the
+disk.
 
-``telemetry.jsonl`` grows to ``max_bytes``, then becomes ``telemetry.jsonl.1`` (the
+``telemetry.jsonl`` grows to ``max_bytes`` (or, with ``max_age_s``, until it holds that
+much mission time), then becomes ``telemetry.jsonl.1`` (the
 previous ``.1`` becomes ``.2``, and so on); the oldest beyond ``keep`` is deleted. At
 most ``(keep + 1) x max_bytes`` stay on disk per stream (docs/operations.md). A rotation
 happens only between two writes, so a record (a JSON line, a packet) is never split.
@@ -9,6 +11,7 @@ happens only between two writes, so a record (a JSON line, a packet) is never sp
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -18,33 +21,42 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Rotation:
-    """Roll a file over beyond ``max_bytes``, keeping ``keep`` old ones."""
+    """Roll a file over beyond ``max_bytes``, or once it spans ``max_age_s`` of mission
+    time (None: size only), keeping ``keep`` old ones."""
 
     max_bytes: int = 64 * MIB
     keep: int = 8
+    max_age_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.max_bytes < 1024:
             raise ValueError(f"rotation max_bytes must be >= 1024, got {self.max_bytes}")
         if self.keep < 1:
             raise ValueError(f"rotation keep must be >= 1, got {self.keep}")
+        if self.max_age_s is not None and not self.max_age_s > 0.0:
+            raise ValueError(f"rotation max_age_s must be > 0 s, got {self.max_age_s}")
 
 
 class RotatingFile:
     """A text (``"w"``) or binary (``"wb"``) file with :meth:`write`, :meth:`flush` and
-    :meth:`close`, rolled over by ``rotation`` (None: never).
+    :meth:`close`, rolled over by ``rotation`` (None: never); ``now_s`` is the mission
+    clock a ``max_age_s`` rotation reads (flight never reads the wall clock).
 
     Raises:
         OSError: the file cannot be opened (as ``open`` would).
     """
 
-    def __init__(self, path: Path, mode: str = "w", rotation: Rotation | None = None) -> None:
+    def __init__(self, path: Path, mode: str = "w", rotation: Rotation | None = None,
+                 now_s: Callable[[], float] | None = None) -> None:
         if mode not in ("w", "wb"):
             raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
         self.path = Path(path)
         self.mode = mode
         self.rotation = rotation
         self.rotations = 0
+        self._now_s = now_s
+        self._age_limit_s = rotation.max_age_s if rotation is not None and now_s else None
+        self._opened_s = now_s() if now_s is not None else 0.0
         self._f: IO[Any] = self._open()
         self.size = 0
 
@@ -58,7 +70,10 @@ class RotatingFile:
         take the file beyond ``max_bytes``; returns what the file's ``write`` did."""
         n = len(data)  # (characters in text mode: ASCII JSON, as many as bytes)
         rot = self.rotation
-        if rot is not None and self.size > 0 and self.size + n > rot.max_bytes:
+        if rot is not None and self.size > 0 and (
+                self.size + n > rot.max_bytes or (
+                    self._age_limit_s is not None and self._now_s is not None
+                    and self._now_s() - self._opened_s >= self._age_limit_s)):
             self.rotate()
         self.size += n
         return int(self._f.write(data))
@@ -78,6 +93,7 @@ class RotatingFile:
         os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
         self._f = self._open()
         self.size = 0
+        self._opened_s = self._now_s() if self._now_s is not None else 0.0
         self.rotations += 1
 
     def flush(self) -> None:

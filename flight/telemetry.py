@@ -73,9 +73,10 @@ class TelemetryWriter:
     caches, costs a run much less than one sample between every ten flight cycles.
     """
 
-    def __init__(self, path: Path, batch: int = 64, rotation: Rotation | None = None) -> None:
+    def __init__(self, path: Path, batch: int = 64, rotation: Rotation | None = None,
+                 now_s: Callable[[], float] | None = None) -> None:
         self._f: IO[str] | RotatingFile = (
-            RotatingFile(path, "w", rotation) if rotation is not None
+            RotatingFile(path, "w", rotation, now_s) if rotation is not None
             else open(path, "w", encoding="utf-8"))  # noqa: SIM115 closed in close()
         self.samples = 0
         self._cmd_name = _CommandNames().__getitem__
@@ -137,7 +138,7 @@ class EventLog:
     def __init__(self, path: Path, now_s: Callable[[], float],
                  rotation: Rotation | None = None) -> None:
         self._f: IO[str] | RotatingFile = (
-            RotatingFile(path, "w", rotation) if rotation is not None
+            RotatingFile(path, "w", rotation, now_s) if rotation is not None
             else open(path, "w", encoding="utf-8"))  # noqa: SIM115 closed in close()
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self.counts: dict[str, int] = {}

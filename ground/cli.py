@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--rotate-mb", type=float, default=64.0, metavar="MIB",
                    help="roll telemetry.jsonl, events.jsonl and downlink.bin over at this "
                    "size (default %(default)s MiB)")
+    f.add_argument("--rotate-hours", type=float, default=24.0, metavar="H",
+                   help="... or once a file spans this much mission time (default "
+                   "%(default)s h; 0: by size only)")
     f.add_argument("--keep", type=int, default=8,
                    help="old files kept per stream (default %(default)s: at most "
                    "(keep+1) x rotate-mb on disk each)")

@@ -230,8 +230,11 @@ def cmd_fly(args: argparse.Namespace) -> int:
 
     if not args.rotate_mb > 0:
         raise ConfigError("--rotate-mb", f"must be > 0 MiB, got {args.rotate_mb}")
+    if not args.rotate_hours >= 0:
+        raise ConfigError("--rotate-hours", f"must be >= 0 h, got {args.rotate_hours}")
     try:
-        rotation = Rotation(max(1024, int(args.rotate_mb * MIB)), args.keep)
+        rotation = Rotation(max(1024, int(args.rotate_mb * MIB)), args.keep,
+                            args.rotate_hours * 3600.0 or None)
     except ValueError as exc:
         raise ConfigError("--keep", str(exc)) from None
     inputs = load_inputs(args.mission, args.hardware, args.seed)
@@ -250,8 +253,9 @@ def cmd_fly(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"thermine fly: '{inputs.mission.name}' on {inputs.hardware.backend} backend, "
                   f"telemetry to {args.ground}, telecommands from {args.uplink}; files roll "
-                  f"over at {args.rotate_mb:g} MiB, {args.keep} kept -> {out}; SHUTDOWN or "
-                  "Ctrl-C ends it")
+                  f"over at {args.rotate_mb:g} MiB"
+                  + (f" or {args.rotate_hours:g} h" if args.rotate_hours else "")
+                  + f", {args.keep} kept -> {out}; SHUTDOWN or Ctrl-C ends it")
             sys.stdout.flush()
         code = _fly(run, args, out)
         # a SHUTDOWN is the service's normal end (in IDLE or in SAFE); an internal error

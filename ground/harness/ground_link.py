@@ -10,6 +10,7 @@ that can reach this machine: anyone on the network could then command the payloa
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -69,10 +70,11 @@ class DownlinkFile:
     """downlink.bin: every TM packet, in order, concatenated (rolled over by size with
     ``rotation``: :mod:`flight.storage`)."""
 
-    def __init__(self, path: Path, rotation: Rotation | None = None) -> None:
+    def __init__(self, path: Path, rotation: Rotation | None = None,
+                 now_s: Callable[[], float] | None = None) -> None:
         self.path = path
         self._f: IO[bytes] | RotatingFile = (
-            RotatingFile(path, "wb", rotation) if rotation is not None
+            RotatingFile(path, "wb", rotation, now_s) if rotation is not None
             else open(path, "wb"))  # noqa: SIM115 closed in close()
         self.bytes = 0
 

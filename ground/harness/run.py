@@ -195,10 +195,12 @@ class Run:
         out_dir.mkdir(parents=True, exist_ok=True)
         self.events = EventLog(out_dir / "events.jsonl", self.platform.clock.now_s, rotation)
         emit = self.events.emit
-        self.telemetry = TelemetryWriter(out_dir / "telemetry.jsonl", rotation=rotation)
+        self.telemetry = TelemetryWriter(out_dir / "telemetry.jsonl", rotation=rotation,
+                                         now_s=self.platform.clock.now_s)
         # the ground link: downlink.bin always, the live link on request (before the
         # flight software is built: its first events go down too)
-        self.downlink_file = (DownlinkFile(out_dir / "downlink.bin", rotation) if downlink_bin
+        self.downlink_file = (DownlinkFile(out_dir / "downlink.bin", rotation,
+                                           self.platform.clock.now_s) if downlink_bin
                               else None)
         sinks = [self.downlink_file.write] if self.downlink_file is not None else []
         if self.tm_sender is not None:

@@ -221,3 +221,23 @@ def test_telemetry_files_stay_within_max_bytes_with_the_default_batch(tmp_path: 
     rows = [row for p in files for row in jsonl(p)]
     assert [r["scoop"] for r in rows] == list(range(300 - len(rows), 300))  # (holds)
     assert sum(p.stat().st_size for p in files) <= 3 * 1024
+
+
+def test_a_file_rolls_over_once_it_spans_max_age_s_of_mission_time(tmp_path) -> None:
+    """By age too (thermine fly --rotate-hours): the mission clock, never the wall's; a
+    record is never split, and an empty file does not roll."""
+    now = [0.0]
+    f = RotatingFile(tmp_path / "t.jsonl", "w", Rotation(1 << 20, 3, max_age_s=10.0),
+                     lambda: now[0])
+    for t in range(35):  # one line a second
+        now[0] = float(t)
+        f.write(f'{{"t_s":{t}}}\n')
+    f.close()
+    assert f.rotations == 3
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["t.jsonl", "t.jsonl.1", "t.jsonl.2", "t.jsonl.3"]
+    first = (tmp_path / "t.jsonl.3").read_text().splitlines()
+    assert first == [f'{{"t_s":{t}}}' for t in range(0, 10)]  # each file: 10 s of it
+    assert (tmp_path / "t.jsonl").read_text().splitlines()[0] == '{"t_s":30}'
+    with pytest.raises(ValueError, match="max_age_s"):
+        Rotation(1 << 20, 3, max_age_s=0.0)
