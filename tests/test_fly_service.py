@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 import yaml
+from test_operations import free_port  # (tests/ is on the path: a sibling module)
 
 from flight.tmtc.uplink import encode_tc
 from ground.cli import main
-from ground.harness.ground_link import Endpoint, UdpReceiver
 from ground.tmtc.packets import Record, decode_stream
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,13 +47,6 @@ def service_mission(tmp_path: Path) -> Path:
     path = tmp_path / "service.yaml"
     path.write_text(yaml.safe_dump(mission), encoding="utf-8")
     return path
-
-
-def free_port() -> int:
-    probe = UdpReceiver(Endpoint("127.0.0.1", 0))
-    port = int(probe.port)
-    probe.close()
-    return port
 
 
 class Station(threading.Thread):
