@@ -556,7 +556,7 @@ def test_a_ground_safe_stops_the_sequence_steps_due_in_the_same_cycle(tmp_path: 
     port = free_port()
     out = tmp_path / "run"
     run = Run(load_inputs(quick_variant(tmp_path, sequence=SAFE_RACE), SIM), out,
-              uplink=f"udp://127.0.0.1:{port}")
+              uplink=f"udp://127.0.0.1:{port}", speed=1000.0)
     ground = Ground(run, port)
     ground.at(10.0, "SAFE")
     run.fly(until_s=15.0)
