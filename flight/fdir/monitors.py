@@ -310,15 +310,11 @@ class CrosscheckMonitor(Monitor):
 
 
 class NoiseMonitor(Monitor):
-    """Bad when the noise of ``telemetry`` over the last ``window_s`` is above
-    ``sigma_above`` (a sensor gone noisy) or below ``sigma_below`` (a reading frozen: a
-    live sensor always shows its own noise).
-
-    The noise is the standard deviation of the successive differences over sqrt(2) (von
-    Neumann's estimator): white noise of deviation s gives s, while a smooth change of
-    the signal itself (a warm plate meeting a fresh 40 K scoop falls ~2 K/s) adds almost
-    nothing, where the plain deviation of the readings would read a ramp as noise.
-    Running sums keep a cycle O(1)."""
+    """Bad when the noise of ``telemetry`` over ``window_s`` is above ``sigma_above`` (gone
+    noisy) or below ``sigma_below`` (frozen: a live sensor shows its own noise). The noise
+    is the deviation of successive differences over sqrt 2 (von Neumann): white noise s
+    reads s, a smooth ramp (a warm plate on a fresh 40 K scoop, ~2 K/s) almost nothing,
+    where the readings' own deviation reads it as noise; O(1) a cycle."""
 
     def __init__(self, cfg: MonitorConfig) -> None:
         super().__init__(cfg)
@@ -331,19 +327,17 @@ class NoiseMonitor(Monitor):
         self.samples: deque[tuple[float, float]] = deque()
         self.last: float | None = None
         self.first_s: float | None = None
-        self.s1 = 0.0
-        self.s2 = 0.0
+        self.s1 = self.s2 = 0.0
 
     def evaluate(self, now_s: float, inputs: Mapping[str, Any]) -> Verdict:
         v = inputs.get(self.telemetry)
         if v is None or v != v:
             return _UNKNOWN
-        x = float(v)
-        last, self.last = self.last, x
+        last, self.last = self.last, float(v)
         if last is None:
             self.first_s = now_s
             return _UNKNOWN
-        d = x - last
+        d = self.last - last
         s = self.samples
         s.append((now_s, d))
         s1 = self.s1 + d

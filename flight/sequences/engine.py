@@ -34,9 +34,7 @@ NONE, RUNNING, WAITING, PAUSED = 0, 1, 2, 3
 class _Slot:
     buffer: bytearray = field(default_factory=bytearray)
     loaded: Sequence | None = None
-    #: the mission's own: an absolute tag already past at its start runs late, at once
-    #: (as time-tagged commands always did), instead of refusing the start
-    late_ok: bool = False
+    late_ok: bool = False  # (the mission's: a tag past at its start runs late, at once)
 
 
 @dataclass
@@ -55,9 +53,9 @@ class _Run:
 class SequenceEngine:
     """Runs stored sequences (see the module's doc).
 
-    ``execute(name, args)`` runs a command now from source ``sequence`` and returns
-    whether it was accepted; ``go_safe(reason)`` safes the payload (a wait's
-    ``on_timeout: safe``); ``emit(event, **fields)`` records an event; ``parse(text,
+    ``execute(name, args)`` runs a command now and returns whether it was accepted;
+    ``go_safe(reason)`` safes the payload (a wait's ``on_timeout: safe``);
+    ``emit(event, **fields)`` records an event; ``parse(text,
     where, now_s)`` validates a slot's text into a :class:`Sequence` (raising
     :class:`~flight.sequences.schema.SequenceError`).
     """
@@ -200,10 +198,7 @@ class SequenceEngine:
         if self._run is not None:
             self._fail(self._run, reason)
         elif self._autostart is not None:
-            seq_id = self._autostart[0]
-            self._autostart = None
-            self._live = False
-            self.emit("sequence_failed", id=seq_id, step=None, reason=reason)
+            self._drop_autostart(reason)
         else:
             raise CommandError("no sequence is running")
 
@@ -213,10 +208,13 @@ class SequenceEngine:
         if self._run is not None:
             self._fail(self._run, "entered SAFE")
         if self._autostart is not None:
-            seq_id = self._autostart[0]
-            self._autostart = None
-            self.emit("sequence_failed", id=seq_id, step=None, reason="entered SAFE")
-        self._live = False
+            self._drop_autostart("entered SAFE")
+
+    def _drop_autostart(self, reason: str) -> None:
+        assert self._autostart is not None
+        seq_id, self._autostart = self._autostart[0], None
+        self._live = self._run is not None
+        self.emit("sequence_failed", id=seq_id, step=None, reason=reason)
 
     def _fail(self, run: _Run, reason: str) -> None:
         self._run = None
@@ -380,10 +378,9 @@ class SequenceEngine:
         return self._live
 
     def progress(self) -> dict[str, Any]:
-        """The telemetry: ``seq_id`` (0: none), ``seq_status`` (0 none, 1 running, 2
-        waiting on a condition, 3 paused), ``seq_step`` (the next step's index),
-        ``seq_next_s`` (mission time [s] the next step is due; NaN while waiting,
-        paused on a relative tag, or none)."""
+        """The OPS telemetry: ``seq_id`` (0: none), ``seq_status`` (NONE, RUNNING,
+        WAITING, PAUSED), ``seq_step`` (the next step), ``seq_next_s`` (when it is due [s];
+        NaN while waiting, paused on a relative tag, or none)."""
         run = self._run
         if run is None:
             return {"seq_id": 0, "seq_status": NONE, "seq_step": 0, "seq_next_s": math.nan}
