@@ -239,6 +239,11 @@ def cmd_fly(args: argparse.Namespace) -> int:
         raise ConfigError("--keep", str(exc)) from None
     inputs = load_inputs(args.mission, args.hardware, args.seed)
     out = _run_dir(args, inputs.mission.name)
+    old = sorted(p.name for pattern in ("*.jsonl.*", "downlink.bin.*") for p in out.glob(pattern))
+    if old:  # (rolled-over files of an aborted session would mix with this one's)
+        raise ConfigError(f"--out {out}", f"holds another session's rolled-over files "
+                          f"({', '.join(old[:3])}{', ...' if len(old) > 3 else ''}); "
+                          "choose another --out")
     created = not out.exists()
     lock = lock_directory(out, "run")
     try:

@@ -247,3 +247,18 @@ def test_rotate_mb_and_keep_are_checked(tmp_path: Path,
     assert main([*base, "--keep", "0"]) == 2
     assert "keep must be >= 1" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+    assert main([*base, "--rotate-hours", "-1"]) == 2
+    assert "--rotate-hours" in capsys.readouterr().err
+
+
+def test_a_directory_with_another_session_s_rolled_over_files_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An aborted session's telemetry.jsonl.1 would mix with the new session's files:
+    refused before anything is built, naming them."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "telemetry.jsonl.1").write_text("{}\n", encoding="utf-8")
+    assert main(["fly", "--mission", str(service_mission(tmp_path)), "--hardware", str(SIM),
+                 "--out", str(out), "--quiet"]) == 2
+    assert "telemetry.jsonl.1" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["telemetry.jsonl.1"]
