@@ -119,6 +119,7 @@ class TelemetryWriter:
             if isinstance(self._f, RotatingFile):  # line by line: rolled over by size
                 for line in text.split("\n"):
                     self._f.write(line + "\n")
+                self._f.flush()  # (a service's telemetry is on disk as it goes)
             else:
                 self._f.write(text + "\n")
             self._pending.clear()

@@ -77,10 +77,14 @@ class DownlinkFile:
             RotatingFile(path, "wb", rotation, now_s) if rotation is not None
             else open(path, "wb"))  # noqa: SIM115 closed in close()
         self.bytes = 0
+        #: a service's downlink is on disk as it goes (a batch run's when it ends)
+        self._flush = self._f.flush if rotation is not None else None
 
     def write(self, packet: bytes) -> None:
         self._f.write(packet)
         self.bytes += len(packet)
+        if self._flush is not None:
+            self._flush()
 
     def close(self) -> None:
         self._f.close()

@@ -195,8 +195,9 @@ class Run:
         out_dir.mkdir(parents=True, exist_ok=True)
         self.events = EventLog(out_dir / "events.jsonl", self.platform.clock.now_s, rotation)
         emit = self.events.emit
-        self.telemetry = TelemetryWriter(out_dir / "telemetry.jsonl", rotation=rotation,
-                                         now_s=self.platform.clock.now_s)
+        # a service writes each sample as it comes (a batch of 64 is a minute at 1 Hz)
+        self.telemetry = TelemetryWriter(out_dir / "telemetry.jsonl", 1 if service else 64,
+                                         rotation=rotation, now_s=self.platform.clock.now_s)
         # the ground link: downlink.bin always, the live link on request (before the
         # flight software is built: its first events go down too)
         self.downlink_file = (DownlinkFile(out_dir / "downlink.bin", rotation,
