@@ -34,9 +34,10 @@ DEFAULT_SERVICE = Path("configs/missions/service.yaml")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="thermine", description=__doc__,
+    p = argparse.ArgumentParser(prog="thermine", description=(__doc__ or "").replace("``", ""),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="cmd", required=True)
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
     r = sub.add_parser("run", help="fly a mission (SIL by default)")
     r.add_argument("mission", nargs="?", type=Path, default=DEFAULT_MISSION,
                    help=f"mission YAML (default {DEFAULT_MISSION})")
@@ -87,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
                    "(keep+1) x rotate-mb on disk each)")
     f.add_argument("--quiet", action="store_true", help="print only the summary")
     pl = sub.add_parser("plot", help="draw timeline.png of a run directory")
-    pl.add_argument("run_dir", type=Path)
+    pl.add_argument("run_dir", type=Path, help="a run directory (it holds telemetry.jsonl)")
     sub.add_parser("states", help="print the mission state chart as a Mermaid diagram")
     c = sub.add_parser("checkout", help="ping, read and move every device: PASS/FAIL table")
     c.add_argument("--hardware", type=Path, default=DEFAULT_HARDWARE,
@@ -122,8 +123,11 @@ def _parser() -> argparse.ArgumentParser:
     add_decode(sub)
     add_ground(sub)
     b = sub.add_parser("bench", help="measure the plant and the nominal mission's speed")
-    b.add_argument("--mission", type=Path, default=DEFAULT_MISSION)
-    b.add_argument("--hardware", type=Path, default=DEFAULT_HARDWARE)
+    b.add_argument("--mission", type=Path, default=DEFAULT_MISSION,
+                   help="mission flown for the real-time factor (default %(default)s)")
+    b.add_argument("--hardware", type=Path, default=DEFAULT_HARDWARE,
+                   help="hardware YAML of the plant step and the flights (default "
+                   "%(default)s)")
     b.add_argument("--steps", type=int, default=20000, help="plant steps to time")
     b.add_argument("--flights", type=int, default=5,
                    help="fly the mission this many times; the best is the figure, the median "
@@ -144,6 +148,16 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _version() -> str:
+    """The installed package's version (and the source tree's when not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("thermine")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``thermine`` console script; returns the exit code."""
     parser = _parser()
@@ -151,6 +165,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad arguments, 0 on --help
         return int(exc.code or 0)
+    if args.cmd is None:  # bare `thermine`: what it can do, not an argparse complaint
+        parser.print_help(sys.stderr)
+        print("\nthermine: choose a COMMAND (thermine COMMAND --help says more)",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         if args.cmd == "run":
             return cmd_run(args)

@@ -95,7 +95,14 @@ def _fly(run: Any, args: argparse.Namespace, out: Path) -> int:
     inputs = run.inputs
     progress = None
     if not args.quiet:
-        run.events.listeners.append(_print_event)
+        now_s = run.platform.clock.now_s
+
+        def show(event: str, fields: dict[str, Any]) -> None:
+            line = _event_line(event, fields, now_s())
+            if line is not None:
+                print(line)
+
+        run.events.listeners.append(show)
         progress = _print_progress
     if not args.quiet and args.cmd == "run":
         print(f"thermine: flying '{inputs.mission.name}' (seed {inputs.mission.seed}) on "
@@ -153,31 +160,55 @@ def _safing_line(summary: dict[str, Any]) -> str:
     return SafingReport.from_dict(summary["safing"]).line()
 
 
-def _print_event(event: str, fields: dict[str, Any]) -> None:
+def mission_time(t_s: float) -> str:
+    """Mission time for a person: seconds under an hour, hours above."""
+    return f"{t_s:.1f} s" if t_s < 3600.0 else f"{t_s / 3600:.2f} h"
+
+
+def _event_line(event: str, fields: dict[str, Any], t_s: float) -> str | None:
+    """The console line of an event worth a line (None: not shown), stamped with its
+    mission time."""
+    t = f"  t={t_s:9.1f} s  "
     if event == "state_change":
         why = f"  ({fields['reason']})" if fields.get("reason") else ""
-        print(f"  {fields['source']:>16} -> {fields['dest']:<16}{why}")
-    elif event.startswith("fdir_trip") or (event == "command" and not fields.get("accepted")):
-        print(f"  ! {event}: {fields}")
-    elif event == "sample_loaded":
-        print(f"  scoop {fields['scoop']} loaded")
-    elif event == "scoop_complete":
-        print(f"  scoop {fields['scoop']} complete: {fields['water_captured_kg'] * 1e3:.3f} g "
-              f"water captured, {fields['h2_produced_kg'] * 1e3:.4f} g H2")
-    elif event in ("sequence", "sequence_failed"):
+        return f"{t}{fields['source']} -> {fields['dest']}{why}"
+    if event == "fdir_trip":
+        return (f"{t}! FDIR {fields.get('monitor')}: {fields.get('detail')} -> "
+                f"{fields.get('response')}")
+    if event == "command" and not fields.get("accepted"):
+        return (f"{t}! {fields.get('name')} ({fields.get('source')}) refused: "
+                f"{fields.get('detail')}")
+    if event == "sample_loaded":
+        return f"{t}scoop {fields['scoop']} loaded"
+    if event == "scoop_complete":
+        return (f"{t}scoop {fields['scoop']} complete: {fields['water_captured_kg'] * 1e3:.3f} "
+                f"g water captured, {fields['h2_produced_kg'] * 1e3:.4f} g H2")
+    if event in ("sequence", "sequence_failed"):
         what = fields.get("action") or f"cancelled ({fields.get('reason')})"
-        print(f"  sequence {fields.get('id')}: {what}"
-              + (f" at step {fields['step']}" if fields.get("step") is not None else ""))
-    elif event == "power_shed":
-        print(f"  ! power cap {fields['cap_w']:g} W: {fields['load']} shed")
+        step = f" at step {fields['step']}" if fields.get("step") is not None else ""
+        name = "the mission's sequence" if fields.get("id") == 255 else (
+            f"sequence {fields.get('id')}")
+        return f"{t}{name}: {what}{step}"
+    if event == "power_shed":
+        return f"{t}! power cap {fields['cap_w']:g} W: {fields['load']} shed"
+    return None
+
+
+def _fixed(v: float | None, fmt: str) -> str:
+    """A reading as text (``-`` when missing); a value that rounds to zero shows no
+    sign (sensor noise about 0 W is not ``-0.0 W``)."""
+    if v is None:
+        return "-"
+    text = format(v, fmt)
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
 def _print_progress(now_s: float, state: str, r: dict[str, Any]) -> None:
     def f(key: str, scale: float = 1.0, fmt: str = ".1f") -> str:
         v = r.get(key)
-        return "-" if v is None else format(v * scale, fmt)
+        return _fixed(None if v is None else v * scale, fmt)
 
-    print(f"  t={now_s / 3600:6.2f} h  {state:<16} heater {f('heater_temp_k')} K  "
+    print(f"  t={now_s:9.1f} s  {state:<16} heater {f('heater_temp_k')} K  "
           f"sample {f('sample_temp_k')} K  chamber {f('chamber_pressure_pa', fmt='.3g')} Pa  "
           f"trap {f('trap_temp_k')} K  reservoir {f('reservoir_mass_kg', 1e3, '.2f')} g  "
           f"bus {f('bus_power_w')} W")
@@ -192,7 +223,7 @@ def _print_summary(s: dict[str, Any], out: Path) -> None:
     truth = s.get("truth") is not None
     lines = [
         f"final state        {state}",
-        f"mission time       {s['mission_time_s'] / 3600:.2f} h "
+        f"mission time       {mission_time(s['mission_time_s'])} "
         f"(real-time factor {g('realtime_factor', fmt='.0f')}x)",
         f"water captured     {g('water_captured_kg', 1e3)} g"
         + (f" of {g('ice_initial_kg', 1e3)} g ice (lost {g('water_lost_kg', 1e3, '.4f')} g)"
@@ -207,6 +238,9 @@ def _print_summary(s: dict[str, Any], out: Path) -> None:
     lines += _scoop_lines(s)
     if s.get("safe_reason"):
         lines.append(f"SAFE because       {s['safe_reason']}")
+    if s.get("end_reason") == "time_limit":
+        lines.append(f"ended by           the time limit at {mission_time(s['mission_time_s'])}"
+                     " (--until or the mission's max_duration_s), not complete")
     if s.get("end_reason") == "shutdown":
         lines.append("ended by           SHUTDOWN command")
     if s.get("end_reason") == "interrupted":

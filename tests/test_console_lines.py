@@ -1,0 +1,58 @@
+"""What `thermine run` prints, read as an operator reads it (#19's console points): each
+line stamped with mission time and without trailing blanks, FDIR trips as sentences, no
+``-0.0 W``, short runs in seconds, the time limit said, a bare ``thermine`` and
+``--version`` answered."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ground.cli import main
+from ground.run_cli import _event_line, _fixed, mission_time
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICK = ROOT / "configs/missions/quick.yaml"
+SIM = ROOT / "configs/hardware/sim.yaml"
+
+
+def test_a_short_run_says_seconds_every_line_has_its_time_and_the_limit_is_said(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(QUICK), "--hardware", str(SIM), "--out", str(tmp_path / "r"),
+                 "--until", "60"]) == 4
+    out = capsys.readouterr().out.splitlines()
+    assert all(line == line.rstrip() for line in out)
+    changes = [line for line in out if " -> " in line and "t=" in line]
+    assert changes and all(line.lstrip().startswith("t=") for line in changes)
+    assert "  t=      5.0 s  IDLE -> EXTRACT_HEAT  (START_EXTRACTION command (mission))" in out
+    assert any(line.startswith("mission time       60.0 s ") for line in out)
+    assert any(line.startswith("ended by           the time limit at 60.0 s") for line in out)
+
+
+def test_an_fdir_trip_and_a_refusal_read_as_sentences() -> None:
+    trip = _event_line("fdir_trip", {
+        "monitor": "heater_temp_noisy", "kind": "noise", "value": 104.4406131648511,
+        "detail": "heater_temp_k noise 104.4 (1 sigma) over 5 s (limit 3)",
+        "response": "use_sample_temp"}, 22465.2)
+    assert trip == ("  t=  22465.2 s  ! FDIR heater_temp_noisy: heater_temp_k noise 104.4 "
+                    "(1 sigma) over 5 s (limit 3) -> use_sample_temp")
+    refused = _event_line("command", {"name": "RECOVER", "source": "ground",
+                                      "accepted": False, "detail": "guard refused it"}, 3.0)
+    assert refused == "  t=      3.0 s  ! RECOVER (ground) refused: guard refused it"
+    assert _event_line("command", {"name": "SAFE", "accepted": True}, 1.0) is None
+
+
+def test_noise_about_zero_has_no_sign_and_times_read_naturally() -> None:
+    assert _fixed(-0.03, ".1f") == "0.0" and _fixed(-0.0, ".1f") == "0.0"
+    assert _fixed(-0.3, ".1f") == "-0.3" and _fixed(None, ".1f") == "-"
+    assert mission_time(60.0) == "60.0 s" and mission_time(22464.0) == "6.24 h"
+
+
+def test_bare_thermine_shows_what_it_can_do_and_version_answers(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "usage: thermine" in err and "choose a COMMAND" in err and "``" not in err
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("thermine ")
