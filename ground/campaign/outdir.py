@@ -28,6 +28,13 @@ RUNS = "runs"
 NOT_CONFIG = ("source", "code_version")
 
 
+def _umask() -> int:
+    """The process's umask (read by setting it, then putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temp file in the same directory and ``os.replace``.
 
@@ -38,6 +45,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # (mkstemp makes 0600: as open() would instead)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

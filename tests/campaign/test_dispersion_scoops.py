@@ -33,3 +33,18 @@ def test_undispersed_inputs_keep_their_scoops() -> None:
     inputs = load_inputs(FIVE, SIM)
     out = apply(inputs, {"power.bus_cap_w": 42.0})
     assert out.samples == inputs.samples and out.hardware.plant["power"]["bus_cap_w"] == 42.0
+
+
+def test_campaign_files_are_written_with_the_usual_mode(tmp_path: Path) -> None:
+    """atomic_write's temp file is 0600 (mkstemp); the file it leaves is what open()
+    would have made under the umask (#19: campaign output files were 0600)."""
+    import os
+
+    from ground.campaign.outdir import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "report.md", b"x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "report.md").stat().st_mode & 0o777 == 0o644
