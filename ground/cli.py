@@ -89,7 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--quiet", action="store_true", help="print only the summary")
     pl = sub.add_parser("plot", help="draw timeline.png of a run directory")
     pl.add_argument("run_dir", type=Path, help="a run directory (it holds telemetry.jsonl)")
-    sub.add_parser("states", help="print the mission state chart as a Mermaid diagram")
+    sub.add_parser("states", help="print the mission state chart as a Mermaid diagram "
+                   "(render it at mermaid.live, or with npx @mermaid-js/mermaid-cli)")
     c = sub.add_parser("checkout", help="ping, read and move every device: PASS/FAIL table")
     c.add_argument("--hardware", type=Path, default=DEFAULT_HARDWARE,
                    help=f"hardware YAML (default {DEFAULT_HARDWARE})")

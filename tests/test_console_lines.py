@@ -56,3 +56,15 @@ def test_bare_thermine_shows_what_it_can_do_and_version_answers(
     assert "usage: thermine" in err and "choose a COMMAND" in err and "``" not in err
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("thermine ")
+
+
+def test_states_draws_every_timeout_to_safe_and_no_state_as_active() -> None:
+    from flight.sequencer import leaf_states, load_chart
+    from ground.states_diagram import mermaid
+
+    text = mermaid()
+    assert "s_active" not in text.split("classDef s_active", 1)[1]  # only its definition
+    for name, leaf in leaf_states(load_chart()).items():
+        if leaf.get("on_timeout") == "safe":
+            edge = [ln for ln in text.splitlines() if ln.strip().startswith(f"{name} --> SAFE")]
+            assert edge and f"timeout_{leaf['timeout_s']:g}s" in edge[0], name
