@@ -68,3 +68,17 @@ def test_states_draws_every_timeout_to_safe_and_no_state_as_active() -> None:
         if leaf.get("on_timeout") == "safe":
             edge = [ln for ln in text.splitlines() if ln.strip().startswith(f"{name} --> SAFE")]
             assert edge and f"timeout_{leaf['timeout_s']:g}s" in edge[0], name
+
+
+def test_checkout_skips_what_it_cannot_move_and_says_switches_in_words() -> None:
+    """A dry reservoir: the electrolyzer cannot carry current, so its row is SKIP (not a
+    PASS that moved nothing); the valve reads 'closed', not '0 - (0..0 -)'."""
+    from ground.checkout import checkout
+
+    lines: list[str] = []
+    assert checkout(SIM, lines.append) == 0
+    (stack,) = [ln for ln in lines if "electrolyzer" in ln]
+    assert stack.lstrip().startswith("SKIP") and "(water to split)" in stack
+    assert any("read valve_open" in ln and "closed" in ln and "(closed)" in ln for ln in lines)
+    assert lines[-1].endswith("1 skipped (not verifiable as the payload is)")
+    assert not any("+>" in ln for ln in lines)
