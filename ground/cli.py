@@ -49,7 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--plot", action="store_true", help="also write timeline.png")
     r.add_argument("--faults", type=Path, metavar="PLAN",
                    help="inject the faults of this plan (configs/faults/*.yaml)")
-    r.add_argument("--quiet", action="store_true", help="print only the summary")
+    r.add_argument("--quiet", action="store_true",
+                   help="no progress (state changes, events, hourly readings) on stderr")
+    r.add_argument("--json", action="store_true",
+                   help="print the summary as JSON on stdout (summary.json's content)")
     r.add_argument("--ground", metavar="udp://HOST:PORT",
                    help="also send every TM packet there (Yamcs: udp://127.0.0.1:10015)")
     r.add_argument("--uplink", metavar="udp://HOST:PORT",

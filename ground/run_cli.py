@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import shutil
 import signal
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import ConfigError
+from flight.telemetry import jsonable
 
 EXIT_COMPLETE, EXIT_SAFE, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INCOMPLETE = 0, 1, 2, 3, 4
 #: 128 + the signal's number, the shell's convention
@@ -100,13 +102,13 @@ def _fly(run: Any, args: argparse.Namespace, out: Path) -> int:
         def show(event: str, fields: dict[str, Any]) -> None:
             line = _event_line(event, fields, now_s())
             if line is not None:
-                print(line)
+                print(line, file=sys.stderr)  # (progress on stderr, results on stdout)
 
         run.events.listeners.append(show)
         progress = _print_progress
     if not args.quiet and args.cmd == "run":
         print(f"thermine: flying '{inputs.mission.name}' (seed {inputs.mission.seed}) on "
-              f"{inputs.hardware.backend} backend -> {out}")
+              f"{inputs.hardware.backend} backend -> {out}", file=sys.stderr)
     with _StopOnSignal(run) as stop:
         try:
             summary = run.fly(until_s=getattr(args, "until", None), progress=progress)
@@ -119,7 +121,10 @@ def _fly(run: Any, args: argparse.Namespace, out: Path) -> int:
             from ground.plot import plot_run
 
             plot_run(out)
-    _print_summary(summary, out)
+    if getattr(args, "json", False):  # for scripts: summary.json's content on stdout
+        print(json.dumps(jsonable(summary), indent=2, allow_nan=False))
+    else:
+        _print_summary(summary, out)
     if stop.first is not None:
         sig = signal.Signals(stop.first)
         name = sig.name
@@ -211,7 +216,7 @@ def _print_progress(now_s: float, state: str, r: dict[str, Any]) -> None:
     print(f"  t={now_s:9.1f} s  {state:<16} heater {f('heater_temp_k')} K  "
           f"sample {f('sample_temp_k')} K  chamber {f('chamber_pressure_pa', fmt='.3g')} Pa  "
           f"trap {f('trap_temp_k')} K  reservoir {f('reservoir_mass_kg', 1e3, '.2f')} g  "
-          f"bus {f('bus_power_w')} W")
+          f"bus {f('bus_power_w')} W", file=sys.stderr)
 
 
 def _print_summary(s: dict[str, Any], out: Path) -> None:

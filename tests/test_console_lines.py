@@ -21,11 +21,13 @@ def test_a_short_run_says_seconds_every_line_has_its_time_and_the_limit_is_said(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", str(QUICK), "--hardware", str(SIM), "--out", str(tmp_path / "r"),
                  "--until", "60"]) == 4
-    out = capsys.readouterr().out.splitlines()
-    assert all(line == line.rstrip() for line in out)
-    changes = [line for line in out if " -> " in line and "t=" in line]
+    captured = capsys.readouterr()
+    out, err = captured.out.splitlines(), captured.err.splitlines()
+    assert all(line == line.rstrip() for line in out + err)
+    changes = [line for line in err if " -> " in line and "t=" in line]  # progress: stderr
     assert changes and all(line.lstrip().startswith("t=") for line in changes)
-    assert "  t=      5.0 s  IDLE -> EXTRACT_HEAT  (START_EXTRACTION command (mission))" in out
+    assert "  t=      5.0 s  IDLE -> EXTRACT_HEAT  (START_EXTRACTION command (mission))" in err
+    assert not any(" -> EXTRACT" in line for line in out)  # the results alone on stdout
     assert any(line.startswith("mission time       60.0 s ") for line in out)
     assert any(line.startswith("ended by           the time limit at 60.0 s") for line in out)
 
@@ -82,3 +84,15 @@ def test_checkout_skips_what_it_cannot_move_and_says_switches_in_words() -> None
     assert any("read valve_open" in ln and "closed" in ln and "(closed)" in ln for ln in lines)
     assert lines[-1].endswith("1 skipped (not verifiable as the payload is)")
     assert not any("+>" in ln for ln in lines)
+
+
+def test_json_prints_the_summary_on_stdout_and_quiet_silences_progress(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["run", str(QUICK), "--hardware", str(SIM), "--out", str(tmp_path / "r"),
+                 "--until", "30", "--json", "--quiet"]) == 4
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    assert summary == json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["end_reason"] == "time_limit" and captured.err == ""

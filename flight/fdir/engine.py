@@ -255,7 +255,7 @@ class Fdir:
         self._stales_counted = True
         if self._state == "SAFE" and self.responder.used:
             self.responder.reset_budgets()
-            self.emit("fdir_budget_reset", state=state, mission_time_s=now_s)
+            self.emit("fdir_budget_reset", state=state, mission_time_s=round(now_s, 6))
         self._state = state
         if state not in self._enabled_by_state:
             self._enabled_by_state[state] = [m for m in self.monitors if enabled(m.cfg, state)]
@@ -339,13 +339,15 @@ class Fdir:
     def _trip(self, mon: Monitor, now_s: float, value: Any) -> None:
         cfg, detail = mon.cfg, mon.detail(now_s, value)
         finite = isinstance(value, int | float) and math.isfinite(value)
-        record: dict[str, Any] = {"monitor": cfg.id, "kind": cfg.kind, "tripped_at_s": now_s,
+        # (times to the microsecond, as events stamp them: no 247.10000000000002 s)
+        record: dict[str, Any] = {"monitor": cfg.id, "kind": cfg.kind,
+                                  "tripped_at_s": round(now_s, 6),
                                   "value": value if finite else None, "response": cfg.response,
                                   "cleared_at_s": None}
         self.records.append(record)
         self.emit("fdir_trip", monitor=cfg.id, kind=cfg.kind,
                   telemetry=watched(cfg), value=value, detail=detail,
-                  response=cfg.response, mission_time_s=now_s)
+                  response=cfg.response, mission_time_s=round(now_s, 6))
         ep = Episode(cfg.id, f"{cfg.id}: {detail}", cfg.response, now_s, record)
         self.episodes[cfg.id] = ep
         self.responder.start(ep, now_s, value)
@@ -353,11 +355,11 @@ class Fdir:
     def _clear(self, mon: Monitor, now_s: float, value: Any, why: str) -> None:
         cfg = mon.cfg
         ep = self.episodes.pop(cfg.id)
-        ep.record["cleared_at_s"] = now_s
+        ep.record["cleared_at_s"] = round(now_s, 6)
         restored = self.responder.cleared(ep)
         extra = {"restored": restored} if restored else {}
         self.emit("fdir_cleared", monitor=cfg.id, telemetry=watched(cfg),
-                  value=value, why=why, mission_time_s=now_s, **extra)
+                  value=value, why=why, mission_time_s=round(now_s, 6), **extra)
 
 
 def _inputs_read(m: Monitor) -> list[str]:

@@ -107,7 +107,7 @@ class Responder:
             ep.response = None
             return
         self.emit("fdir_escalate", monitor=ep.monitor, value=value, response=name,
-                  escalate_to=nxt, why=why, mission_time_s=now_s)
+                  escalate_to=nxt, why=why, mission_time_s=round(now_s, 6))
         self._act(ep, nxt, now_s, value, escalated=True)
 
     def _act(self, ep: Episode, name: str, now_s: float, value: Any, escalated: bool) -> None:
@@ -129,7 +129,7 @@ class Responder:
             detail.update(sensor=r.sensor, substitute=r.substitute, cap=dict(r.cap or {}))
         left = None if r.budget is None else r.budget - used - 1
         self.emit("fdir_response", monitor=ep.monitor, value=value, response=name,
-                  action=r.action, budget_left=left, mission_time_s=now_s, **detail)
+                  action=r.action, budget_left=left, mission_time_s=round(now_s, 6), **detail)
         refused = False
         if r.action == "retry":
             for actuator in r.power_cycle:
