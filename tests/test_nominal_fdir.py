@@ -33,6 +33,7 @@ CAP_W = 0.8  # common/dictionary/fdir.yaml, responses.use_sample_temp.cap.heater
 CUTOFF_K = 450.0  # the heater controller's cut-off (flight/config.py HeaterConfig)
 
 
+@pytest.mark.usefixtures("untraced")  # a whole nominal mission (conftest.py)
 def test_plate_thermometer_lost_in_capture_breaks_no_invariant(tmp_path: Path) -> None:
     """configs/faults/heater-thermometer-dropout.yaml on the nominal mission: the plate
     thermometer stops answering as CAPTURE starts, heater_temp_stale switches the heater
@@ -46,6 +47,7 @@ def test_plate_thermometer_lost_in_capture_breaks_no_invariant(tmp_path: Path) -
     assert s["mission_complete"] is True
 
 
+@pytest.mark.usefixtures("untraced")  # a whole nominal mission (conftest.py)
 def test_fault_free_seed_1_payload_completes_without_a_trip(tmp_path: Path) -> None:
     """Seed 1 of the campaigns' dispersions (built as ground/campaign/runner.py builds a
     run) is a well-conducting scoop (conductivity x 1.85) whose vapour load outruns even

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from ground.harness.run import Run, load_inputs
@@ -15,6 +16,7 @@ NOMINAL = ROOT / "configs/missions/nominal.yaml"
 SIM = ROOT / "configs/hardware/sim.yaml"
 
 
+@pytest.mark.usefixtures("untraced")  # a whole nominal mission (conftest.py)
 def test_plate_thermometer_frozen_near_the_setpoint_is_caught_before_it_overheats(
         tmp_path: Path) -> None:
     """The plate thermometer freezes as the plate passes 345 K on its way to the 360 K
