@@ -181,7 +181,7 @@ class Accountant:
         elif dst.startswith("EXTRACT") and src == "IDLE" and line.completed_s is not None:
             # the same crucible extracted again (no LOAD_SAMPLE between): a line of its
             # own, so the completed one is never rewritten
-            self._new_line(self.scoop, now_s, r)
+            self._new_line(self.scoop, now_s, r, again=True)
 
     def _close_line(self, now_s: float, r: Mapping[str, Any]) -> None:
         line = self.lines[-1] = self._so_far(r)
@@ -213,7 +213,8 @@ class Accountant:
             self.captured_kg += line.water_captured_kg
         self._new_line(scoop, now_s, r)
 
-    def _new_line(self, scoop: int, now_s: float, r: Mapping[str, Any]) -> None:
+    def _new_line(self, scoop: int, now_s: float, r: Mapping[str, Any],
+                  again: bool = False) -> None:
         self.scoop = scoop
         self._base = {k: v for k, v in self._totals(r).items() if v is not None}
         self._base.update(self.energy_j)
@@ -222,6 +223,7 @@ class Accountant:
         self._gauged = False
         self._scoop_inferred0 = self.inferred_kg
         self.lines.append(ScoopLine(scoop, round(now_s, 6)))
+        self.emit("scoop_started", scoop=scoop, again=again)
 
     # ---- what it says ----------------------------------------------------------------
     def _tank_kg(self, r: Mapping[str, Any]) -> tuple[float | None, float | None]:

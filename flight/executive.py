@@ -35,8 +35,6 @@ class _Ops(Protocol):
 
     def tick(self, now_s: float, state: str, r: Mapping[str, Any]) -> None: ...
 
-    def on_safe(self) -> None: ...
-
     def state_changed(self, now_s: float, src: str, dst: str, r: Mapping[str, Any]) -> None: ...
 
     def busy(self) -> bool: ...
@@ -108,10 +106,8 @@ class Executive:
             out = subsystems.update(r, 0.0)
         if changed and ops is not None:
             ops.state_changed(now, state_before, state, r)
-        if entered_safe:
+        if entered_safe:  # (the stored sequences were cancelled the moment it was entered)
             self.commander.disarm_all("entered SAFE")
-            if ops is not None:
-                ops.on_safe()
         out, force = fdir.shape(out)
         self.writer.apply(out, force=force or entered_safe)
         self.last_commands = out

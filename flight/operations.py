@@ -14,7 +14,7 @@ from typing import Any
 
 from common.dictionary import DICTIONARY
 from flight.accounting import Accountant
-from flight.commands import CommandError, check_state, load_dictionary
+from flight.commands import CommandError, check_state
 from flight.config import MissionConfig
 from flight.executive import SHUTDOWN
 from flight.sequencer import Sequencer
@@ -72,7 +72,7 @@ class Operations:
             lambda name, args: execute(name, self._source(), args), go_safe, emit,
             self._parse)
         #: handler commands' ``states:`` (the uplink's precheck)
-        self.states = {name: spec["states"] for name, spec in load_dictionary().items()
+        self.states = {name: spec["states"] for name, spec in DICTIONARY.command_table.items()
                        if "states" in spec}
         #: the executive's calls each cycle: the accounting, the sequence's due steps
         self.account = self.accountant.update

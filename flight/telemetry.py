@@ -93,11 +93,7 @@ class TelemetryWriter:
         channels: accounting, power cap, sequence progress) as they are; NaN and
         infinities are written as null (JSON has neither)."""
         if self.downlink is not None:
-            if derived is None:
-                self.downlink.housekeeping(t_s, state, readings, commands, diagnostics)
-            else:
-                self.downlink.housekeeping(t_s, state, readings, commands, diagnostics,
-                                           derived=derived)
+            self.downlink.housekeeping(t_s, state, readings, commands, diagnostics, derived)
         rec: dict[str, Any] = {"t_s": round(t_s, 6), "state": state, **readings}
         rec.update(zip(map(self._cmd_name, commands), commands.values(), strict=True))
         if diagnostics:

@@ -247,17 +247,11 @@ class Run:
         #: a service (thermine fly) runs until SHUTDOWN or a signal, scoop after scoop
         self.executive.service = service
 
-    def _scoop_truth(self, event: str, fields: dict[str, Any]) -> None:
-        """A yield line began or ended (as flight.accounting opens and closes them): a
-        scoop loaded, the same crucible extracted again after its line closed, a scoop
-        complete; the plant's truth now (SIL)."""
+    def _scoop_truth(self, event: str, _fields: dict[str, Any]) -> None:
+        """A yield line began or ended (flight.accounting's ``scoop_started`` and
+        ``scoop_complete``): the plant's truth now (SIL)."""
         truths = self.scoop_truths
-        if truths is None:
-            return
-        again = (event == "state_change" and fields.get("source") == "IDLE"
-                 and str(fields.get("dest", "")).startswith("EXTRACT")
-                 and truths[-1][1] is not None)
-        if event not in ("sample_loaded", "scoop_complete") and not again:
+        if truths is None or event not in ("scoop_started", "scoop_complete"):
             return
         now = truth_of(self.platform)
         assert now is not None
