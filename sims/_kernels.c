@@ -23,7 +23,7 @@
 #endif
 
 /* The buffers a kernel holds, all released by release() on every way out. */
-enum { MAX_BUFS = 10 };
+enum { MAX_BUFS = 12 };
 typedef struct {
     Py_buffer view[MAX_BUFS];
     int held;
@@ -138,90 +138,151 @@ done:
     return result;
 }
 
-/* coupled_step(cap_over_dt, t_old, off, base_diag, lat, coef, ice_kg, temp, out_kg,
- *              heater_net_w, volume_over_dt, vapour_over_dt, other_source_kg_s,
- *              other_sink_m3_s, dt_s) -> rho
+/* coupled_step(cap_over_dt, t_old, off, base_diag, lat, coef, ice_kg, kv, temp, out_kg,
+ *              psi, heater_net_w, volume_over_dt, vapour_over_dt, other_source_kg_s,
+ *              other_sink_m3_s, dt_s, c_chamber) -> (rho, below_kg)
  *
  * Sample.conduct()'s step with vapour (see there for the physics): n = len(t_old)
- * nodes (the plate first: no ice), coef rows (a, b, slope, slope x T) of n each, ice_kg
- * of the n - 1 layers. A layer whose a dt reaches its ice (a dry one too) gives its
- * ice as a fixed source: (ice / dt, 0, 0, 0). Writes the new temperatures to temp (n)
- * and the mass each node gives the chamber to out_kg (n); returns the end-of-step
- * chamber density [kg/m^3]. */
+ * nodes, the plate first (no ice). Each node i has two unknowns: its temperature and a
+ * vapour variable, the chamber density rho for the plate's node (0) and the pore
+ * vapour psi_i [kg/(m^2 s), the one-way HKL flux of the pore gas] for layer i. coef rows
+ * (a, g, slope, slope x T) of n each: layer i sublimates a + slope (T - T_old) - g psi
+ * [kg/s]. kv (n): the pore-vapour conductances [m^2], kv[0] the chamber to layer 1
+ * (the chamber's psi there is c_chamber x rho), kv[i] layer i to i + 1, kv[n - 1] the
+ * bottom to vacuum (0: sealed). ice_kg of the n - 1 layers. A layer whose solved
+ * sublimation would exceed its ice gives its ice as a fixed source (ice / dt, 0, 0, 0)
+ * and the step is solved again (at most n times: each pass fixes one more layer). The system is block
+ * tridiagonal (2 x 2 blocks, diagonal couplings): one block Thomas sweep. Writes the
+ * new temperatures to temp (n), the mass each layer gives up to out_kg (n; the plate
+ * 0), psi (psi[0] = c_chamber x rho); returns the end-of-step chamber density
+ * [kg/m^3] and the mass that left through the bottom [kg]. */
+static Py_ssize_t block_thomas(Py_ssize_t n, const double *dg, const double *lo,
+                               const double *up, const double *rhs, double *x, double *cp) {
+    /* dg: 4 per node (dtt, dtv, dvt, dvv); lo, up: 2 per node (T, V) couplings to the
+     * nodes above and below; rhs, x: 2 per node; cp: 4 per node (scratch) */
+    double d1 = 0.0, d2 = 0.0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double m11 = dg[4 * i], m12 = dg[4 * i + 1], m21 = dg[4 * i + 2], m22 = dg[4 * i + 3];
+        double r1 = rhs[2 * i], r2 = rhs[2 * i + 1];
+        if (i > 0) {
+            const double lt = lo[2 * i], lv = lo[2 * i + 1];
+            const double *c = cp + 4 * (i - 1);
+            m11 -= lt * c[0];
+            m12 -= lt * c[1];
+            m21 -= lv * c[2];
+            m22 -= lv * c[3];
+            r1 -= lt * d1;
+            r2 -= lv * d2;
+        }
+        const double det = m11 * m22 - m12 * m21;
+        if (det == 0.0 || !isfinite(det)) return -1 - i;
+        const double i11 = m22 / det, i12 = -m12 / det, i21 = -m21 / det, i22 = m11 / det;
+        const double ut = up[2 * i], uv = up[2 * i + 1];
+        double *c = cp + 4 * i;
+        c[0] = i11 * ut;
+        c[1] = i12 * uv;
+        c[2] = i21 * ut;
+        c[3] = i22 * uv;
+        d1 = i11 * r1 + i12 * r2;
+        d2 = i21 * r1 + i22 * r2;
+        x[2 * i] = d1;
+        x[2 * i + 1] = d2;
+    }
+    for (Py_ssize_t i = n - 2; i >= 0; i--) {
+        const double *c = cp + 4 * i;
+        const double x1 = x[2 * i + 2], x2 = x[2 * i + 3];
+        x[2 * i] -= c[0] * x1 + c[1] * x2;
+        x[2 * i + 1] -= c[2] * x1 + c[3] * x2;
+    }
+    return 0;
+}
+
 static PyObject *coupled_step(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (arity("coupled_step", nargs, 15) < 0) return NULL;
-    double s[6];
-    if (floats(args + 9, 6, s) < 0) return NULL;
+    if (arity("coupled_step", nargs, 18) < 0) return NULL;
+    double s[7];
+    if (floats(args + 11, 7, s) < 0) return NULL;
     const double heater_net_w = s[0], volume_over_dt = s[1], vapour_over_dt = s[2],
-                 other_source = s[3], other_sink = s[4], dt_s = s[5];
-    static const char *names[9] = {"cap_over_dt", "t_old", "off", "base_diag", "lat",
-                                   "coef", "ice_kg", "temp", "out_kg"};
+                 other_source = s[3], other_sink = s[4], dt_s = s[5], c_ch = s[6];
+    static const char *names[11] = {"cap_over_dt", "t_old", "off", "base_diag", "lat",
+                                    "coef", "ice_kg", "kv", "temp", "out_kg", "psi"};
     Buffers b = {.held = 0};
     PyObject *result = NULL;
-    double *v[9];
+    double *v[11];
     Py_ssize_t n;
     if ((v[1] = take(&b, args[1], "d", -1, 0, names[1], &n)) == NULL) goto done;
     if (n < 2 || n > MAX_NODES) {
         PyErr_Format(PyExc_ValueError, "t_old: 2 to %d nodes, got %zd", MAX_NODES, n);
         goto done;
     }
-    const Py_ssize_t lens[9] = {n, n, n - 1, n, n, 4 * n, n - 1, n, n};
-    for (int i = 0; i < 9; i++)
-        if (i != 1 && (v[i] = take(&b, args[i], "d", lens[i], i >= 7, names[i], NULL)) == NULL)
+    const Py_ssize_t lens[11] = {n, n, n - 1, n, n, 4 * n, n - 1, n, n, n, n};
+    for (int i = 0; i < 11; i++)
+        if (i != 1 && (v[i] = take(&b, args[i], "d", lens[i], i >= 8, names[i], NULL)) == NULL)
             goto done;
     const double *cap = v[0], *t_old = v[1], *off = v[2], *base = v[3], *lat = v[4],
-                 *coef = v[5], *ice = v[6];
-    double *temp = v[7], *out = v[8];
+                 *coef = v[5], *ice = v[6], *kv = v[7];
+    double *temp = v[8], *out = v[9], *psi = v[10];
     /* the coefficients of this step: coef, or a fixed source for an emptying layer */
-    double ca[MAX_NODES], cb[MAX_NODES], cs[MAX_NODES], cst[MAX_NODES];
+    double ca[MAX_NODES], cg[MAX_NODES], cs[MAX_NODES], cst[MAX_NODES];
     memcpy(ca, coef, n * sizeof(double));
-    memcpy(cb, coef + n, n * sizeof(double));
+    memcpy(cg, coef + n, n * sizeof(double));
     memcpy(cs, coef + 2 * n, n * sizeof(double));
     memcpy(cst, coef + 3 * n, n * sizeof(double));
-    for (Py_ssize_t i = 1; i < n; i++) {
-        if (ca[i] * dt_s >= ice[i - 1]) {
-            ca[i] = ice[i - 1] / dt_s;
-            cb[i] = cs[i] = cst[i] = 0.0;
+    char fixed[MAX_NODES];
+    memset(fixed, 0, n);
+    double dg[4 * MAX_NODES], lo[2 * MAX_NODES], up[2 * MAX_NODES], rhs[2 * MAX_NODES],
+        x[2 * MAX_NODES], cp[4 * MAX_NODES];
+    /* the parts that do not depend on the coefficients: the plate and chamber (node 0),
+     * the couplings between nodes */
+    dg[0] = base[0];
+    dg[1] = dg[2] = 0.0;
+    dg[3] = volume_over_dt + other_sink + kv[0] * c_ch;
+    rhs[0] = cap[0] * t_old[0] + heater_net_w;
+    rhs[1] = vapour_over_dt + other_source;
+    lo[0] = lo[1] = 0.0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        up[2 * i] = i < n - 1 ? off[i] : 0.0;
+        up[2 * i + 1] = i < n - 1 ? -kv[i] : 0.0;
+        if (i > 0) {
+            lo[2 * i] = off[i - 1];
+            lo[2 * i + 1] = i == 1 ? -kv[0] * c_ch : -kv[i - 1];
         }
     }
-    double sum_a = 0.0, sum_b = 0.0, sum_st = 0.0;
+    double rho = 0.0;
+    for (Py_ssize_t pass = 0; pass < n; pass++) {
+        for (Py_ssize_t i = 1; i < n; i++) {
+            const double l = lat[i];
+            dg[4 * i] = base[i] + l * cs[i];
+            dg[4 * i + 1] = -(l * cg[i]);
+            dg[4 * i + 2] = -cs[i];
+            dg[4 * i + 3] = cg[i] + kv[i - 1] + kv[i];
+            rhs[2 * i] = cap[i] * t_old[i] + (-(l * ca[i]) + l * cst[i]);
+            rhs[2 * i + 1] = ca[i] - cst[i];
+        }
+        const Py_ssize_t code = block_thomas(n, dg, lo, up, rhs, x, cp);
+        if (code < 0) {
+            singular(code);
+            goto done;
+        }
+        rho = x[1];
+        int refix = 0;
+        out[0] = 0.0;
+        for (Py_ssize_t i = 1; i < n; i++) {
+            const double m = (ca[i] + cs[i] * (x[2 * i] - t_old[i]) - cg[i] * x[2 * i + 1]) * dt_s;
+            out[i] = m;
+            if (!fixed[i] && m > ice[i - 1]) {
+                fixed[i] = refix = 1;
+                ca[i] = ice[i - 1] / dt_s;
+                cg[i] = cs[i] = cst[i] = 0.0;
+            }
+        }
+        if (!refix) break;
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
-        sum_a += ca[i];
-        sum_b += cb[i];
-        sum_st += cst[i];
+        temp[i] = x[2 * i];
+        psi[i] = x[2 * i + 1];
     }
-    /* chamber: E rho = r0 + slope . T */
-    const double e = volume_over_dt + sum_b + other_sink;
-    const double r0 = vapour_over_dt + sum_a - sum_st + other_source;
-    const double r0_e = r0 / e;
-    /* (A - u v^T) T = rhs, A = base + lat x slope on the diagonal, u = lat x b / E,
-     * v = slope: solve A [x y] = [rhs u], then Sherman-Morrison */
-    double diag[MAX_NODES], xy[2 * MAX_NODES], cp[MAX_NODES];
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const double l = lat[i];
-        xy[i] = cap[i] * t_old[i] + (-(l * ca[i]) + r0_e * (l * cb[i]) + l * cst[i]);
-        xy[n + i] = (l * cb[i]) * (1.0 / e);
-        diag[i] = base[i] + l * cs[i];
-    }
-    xy[0] += heater_net_w;
-    const Py_ssize_t code = thomas(off, diag, xy, xy, n, 2, cp);
-    if (code < 0) {
-        singular(code);
-        goto done;
-    }
-    double vx = 0.0, vy = 0.0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        vx += xy[i] * cs[i];
-        vy += xy[n + i] * cs[i];
-    }
-    const double w = vx / (1.0 - vy);
-    const double rho = (r0 + w) / e; /* (slope . temp = vx + vy w = w) */
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const double t = xy[i] + xy[n + i] * w;
-        temp[i] = t;
-        out[i] = (ca[i] + cs[i] * (t - t_old[i]) - cb[i] * rho) * dt_s;
-    }
-    result = PyFloat_FromDouble(rho);
+    psi[0] = c_ch * rho;
+    result = Py_BuildValue("(dd)", rho, kv[n - 1] * psi[n - 1] * dt_s);
 done:
     release(&b);
     return result;
@@ -336,46 +397,50 @@ done:
     return result;
 }
 
-/* rate_law(ln_inv_sqrt_t, ln_p7_sqrt, ln_p2_sqrt, slope_per_k, temp_k, a_coef, b_coef,
- *          wet_nodes, eq7_min_k, coef) -> inert
+/* rate_law(ln_p7_sqrt, ln_p2_sqrt, slope_per_k, temp_k, a_coef, g_coef, wet_nodes,
+ *          psi, eq7_min_k, coef) -> inert
  *
  * Sample.vapour_coefficients()'s law at n nodes (see there): from the ice_nodes rows
  * (each n), a = a_coef p_sat / sqrt T (p_sat by eq. 7 at or above eq7_min_k, else by
- * the joined eq. 2), b = b_coef / sqrt T, both 0 where wet_nodes (n bools) is False;
- * slope = a x slope_per_k; writes the rows (a, b, slope, slope x T) to coef (4 x n).
- * Returns True if every a and b is 0 (the sample neither gives nor takes vapour). */
+ * the joined eq. 2) and g = g_coef at an active node, both 0 elsewhere: a node is
+ * active where wet_nodes (n bools) is True or, dry, where its pore vapour psi (the last
+ * step's) exceeds saturation (g psi > a: frost deposits there); slope = a x
+ * slope_per_k; writes the rows (a, g, slope, slope x T) to coef (4 x n). Returns True
+ * if no node is active (the sample neither gives nor takes vapour). */
 static PyObject *rate_law(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (arity("rate_law", nargs, 10) < 0) return NULL;
     double eq7_min_k;
     if (floats(args + 8, 1, &eq7_min_k) < 0) return NULL;
-    static const char *names[7] = {"ln_inv_sqrt_t", "ln_p7_sqrt", "ln_p2_sqrt",
-                                   "slope_per_k", "temp_k", "a_coef", "b_coef"};
+    static const char *names[6] = {"ln_p7_sqrt", "ln_p2_sqrt", "slope_per_k", "temp_k",
+                                   "a_coef", "g_coef"};
     Buffers b = {.held = 0};
     PyObject *result = NULL;
-    const double *v[7];
+    const double *v[6], *psi;
     const char *wet;
     double *a;
     Py_ssize_t n;
-    if ((v[4] = take(&b, args[4], "d", -1, 0, names[4], &n)) == NULL) goto done;
-    for (int i = 0; i < 7; i++)
-        if (i != 4 && (v[i] = take(&b, args[i], "d", n, 0, names[i], NULL)) == NULL)
+    if ((v[3] = take(&b, args[3], "d", -1, 0, names[3], &n)) == NULL) goto done;
+    for (int i = 0; i < 6; i++)
+        if (i != 3 && (v[i] = take(&b, args[i], "d", n, 0, names[i], NULL)) == NULL)
             goto done;
-    if ((wet = take(&b, args[7], "?", n, 0, "wet_nodes", NULL)) == NULL) goto done;
+    if ((wet = take(&b, args[6], "?", n, 0, "wet_nodes", NULL)) == NULL) goto done;
+    if ((psi = take(&b, args[7], "d", n, 0, "psi", NULL)) == NULL) goto done;
     if ((a = take(&b, args[9], "d", 4 * n, 1, "coef", NULL)) == NULL) goto done;
-    const double *ln_inv = v[0], *ln_p7 = v[1], *ln_p2 = v[2], *slope_k = v[3], *t = v[4],
-                 *a_coef = v[5], *b_coef = v[6];
-    double *bb = a + n, *slope = a + 2 * n, *slope_t = a + 3 * n;
+    const double *ln_p7 = v[0], *ln_p2 = v[1], *slope_k = v[2], *t = v[3],
+                 *a_coef = v[4], *g_coef = v[5];
+    double *gg = a + n, *slope = a + 2 * n, *slope_t = a + 3 * n;
     int any = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (wet[i]) {
-            a[i] = a_coef[i] * exp(t[i] >= eq7_min_k ? ln_p7[i] : ln_p2[i]);
-            bb[i] = b_coef[i] * exp(ln_inv[i]);
+        const double ai = a_coef[i] * exp(t[i] >= eq7_min_k ? ln_p7[i] : ln_p2[i]);
+        if (wet[i] || g_coef[i] * psi[i] > ai) {
+            a[i] = ai;
+            gg[i] = g_coef[i];
         } else {
-            a[i] = bb[i] = 0.0;
+            a[i] = gg[i] = 0.0;
         }
         slope[i] = a[i] * slope_k[i];
         slope_t[i] = slope[i] * t[i];
-        any |= a[i] != 0.0 || bb[i] != 0.0;
+        any |= a[i] != 0.0 || gg[i] != 0.0;
     }
     result = Py_NewRef(any ? Py_False : Py_True);
 done:

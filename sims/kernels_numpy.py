@@ -206,59 +206,116 @@ def solve(*args: Any) -> None:
     x[:] = np.array(rows).reshape(-1)
 
 
+def _block_thomas(dg: list[list[float]], lo: list[tuple[float, float]],
+                  up: list[tuple[float, float]], rhs: list[tuple[float, float]],
+                  ) -> list[list[float]]:
+    """The C's ``block_thomas()``: the block-tridiagonal system of 2 x 2 diagonal blocks
+    ``dg`` (dtt, dtv, dvt, dvv) with diagonal couplings ``lo`` / ``up`` (T, V) to the
+    nodes above and below; returns ``[T, V]`` per node.
+
+    Raises:
+        FloatingPointError: on a singular (or non-finite) block.
+    """
+    n = len(dg)
+    cp: list[tuple[float, float, float, float]] = []
+    x: list[list[float]] = []
+    d1 = d2 = 0.0
+    for i in range(n):
+        m11, m12, m21, m22 = dg[i]
+        r1, r2 = rhs[i]
+        if i > 0:
+            lt, lv = lo[i]
+            c = cp[i - 1]
+            m11 -= lt * c[0]
+            m12 -= lt * c[1]
+            m21 -= lv * c[2]
+            m22 -= lv * c[3]
+            r1 -= lt * d1
+            r2 -= lv * d2
+        det = m11 * m22 - m12 * m21
+        if det == 0.0 or not _isfinite(det):
+            raise FloatingPointError(
+                f"tridiagonal system singular: zero pivot at row {i}")
+        i11, i12, i21, i22 = m22 / det, -m12 / det, -m21 / det, m11 / det
+        ut, uv = up[i]
+        cp.append((i11 * ut, i12 * uv, i21 * ut, i22 * uv))
+        d1 = i11 * r1 + i12 * r2
+        d2 = i21 * r1 + i22 * r2
+        x.append([d1, d2])
+    for i in range(n - 2, -1, -1):
+        c = cp[i]
+        x1, x2 = x[i + 1]
+        x[i][0] -= c[0] * x1 + c[1] * x2
+        x[i][1] -= c[2] * x1 + c[3] * x2
+    return x
+
+
 @_quiet
-def coupled_step(*args: Any) -> float:
-    """coupled_step(cap_over_dt, t_old, off, base_diag, lat, coef, ice_kg, temp, out_kg,
-    heater_net_w, volume_over_dt, vapour_over_dt, other_source_kg_s, other_sink_m3_s,
-    dt_s) -> rho
+def coupled_step(*args: Any) -> tuple[float, float]:
+    """coupled_step(cap_over_dt, t_old, off, base_diag, lat, coef, ice_kg, kv, temp,
+    out_kg, psi, heater_net_w, volume_over_dt, vapour_over_dt, other_source_kg_s,
+    other_sink_m3_s, dt_s, c_chamber) -> (rho, below_kg)
 
     Sample.conduct()'s step with vapour (see there, and sims/_kernels.c): n nodes (the
-    plate first), ``coef`` rows (a, b, slope, slope x T) of n each, ``ice_kg`` of the
-    n - 1 layers. Writes the new temperatures to ``temp`` and the mass each node gives
-    the chamber to ``out_kg``; returns the end-of-step chamber density [kg/m^3].
+    plate first), each with its temperature and a vapour variable (the chamber density
+    for the plate's node, the pore vapour psi for a layer); ``coef`` rows (a, g, slope,
+    slope x T) of n each, ``kv`` (n) the pore-vapour conductances (chamber to layer 1,
+    layer to layer, bottom to vacuum), ``ice_kg`` of the n - 1 layers. Writes the new
+    temperatures to ``temp``, the mass each layer gives up to ``out_kg`` and the pore
+    vapour to ``psi``; returns the end-of-step chamber density [kg/m^3] and the mass
+    that left through the bottom [kg].
     """
-    _arity("coupled_step", args, 15)
-    heater_net_w, volume_over_dt, vapour_over_dt, other_source, other_sink, dt_s = (
-        _as_float(v) for v in args[9:])
+    _arity("coupled_step", args, 18)
+    (heater_net_w, volume_over_dt, vapour_over_dt, other_source, other_sink, dt_s,
+     c_ch) = (_as_float(v) for v in args[11:])
     t_old = _take(args[1], _F64, -1, False, "t_old")
     n = t_old.size
     if n < 2 or n > MAX_NODES:
         raise ValueError(f"t_old: 2 to {MAX_NODES} nodes, got {n}")
-    cap = _take(args[0], _F64, n, False, "cap_over_dt")
-    off = _take(args[2], _F64, n - 1, False, "off")
-    base = _take(args[3], _F64, n, False, "base_diag")
-    lat = _take(args[4], _F64, n, False, "lat")
-    coef = _take(args[5], _F64, 4 * n, False, "coef")
-    ice = _take(args[6], _F64, n - 1, False, "ice_kg")
-    temp = _take(args[7], _F64, n, True, "temp")
-    out = _take(args[8], _F64, n, True, "out_kg")
-    # the coefficients of this step: coef, or a fixed source for an emptying layer
-    c = coef.reshape(4, n).copy()
-    ca, cb, cs, cst = c
-    emptying = ca[1:] * dt_s >= ice
-    if emptying.any():
-        ca[1:][emptying] = ice[emptying] / dt_s
-        c[1:, 1:][:, emptying] = 0.0
-    sum_a, sum_b, _, sum_st = _sum_rows(c)
-    # chamber: E rho = r0 + slope . T
-    e = volume_over_dt + sum_b + other_sink
-    r0 = vapour_over_dt + sum_a - sum_st + other_source
-    r0_e = _div(r0, e)
-    # (A - u v^T) T = rhs, A = base + lat x slope on the diagonal, u = lat x b / E,
-    # v = slope: solve A [x y] = [rhs u], then Sherman-Morrison
-    l_cb = lat * cb
-    x = (cap * t_old + (-(lat * ca) + r0_e * l_cb + lat * cst)).tolist()
-    y = (l_cb * _div(1.0, e)).tolist()
-    x[0] += heater_net_w
-    _thomas(off.tolist(), (base + lat * cs).tolist(), [x, y])
-    xy = np.array((x, y))
-    vx, vy = _sum_rows(xy * cs)
-    w = _div(vx, 1.0 - vy)
-    rho = _div(r0 + w, e)  # (slope . temp = vx + vy w = w)
-    t = xy[0] + xy[1] * w
-    temp[:] = t
-    out[:] = (ca + cs * (t - t_old) - cb * rho) * dt_s
-    return rho
+    cap = _take(args[0], _F64, n, False, "cap_over_dt").tolist()
+    off = _take(args[2], _F64, n - 1, False, "off").tolist()
+    base = _take(args[3], _F64, n, False, "base_diag").tolist()
+    lat = _take(args[4], _F64, n, False, "lat").tolist()
+    coef = _take(args[5], _F64, 4 * n, False, "coef").reshape(4, n)
+    ice = [0.0, *_take(args[6], _F64, n - 1, False, "ice_kg").tolist()]
+    kv = _take(args[7], _F64, n, False, "kv").tolist()
+    temp = _take(args[8], _F64, n, True, "temp")
+    out = _take(args[9], _F64, n, True, "out_kg")
+    psi = _take(args[10], _F64, n, True, "psi")
+    told = t_old.tolist()
+    ca, cg, cs, cst = (row.tolist() for row in coef)
+    # the coefficients of this step: coef, or a fixed source for a layer the solve
+    # empties (then solved again)
+    fixed = [True] + [False] * (n - 1)
+    dg = [[base[0], 0.0, 0.0, volume_over_dt + other_sink + kv[0] * c_ch]] + [[0.0] * 4] * (
+        n - 1)
+    rhs = [(cap[0] * told[0] + heater_net_w, vapour_over_dt + other_source)] + [(0.0, 0.0)] * (
+        n - 1)
+    up = [(off[i], -kv[i]) if i < n - 1 else (0.0, 0.0) for i in range(n)]
+    lo = [(0.0, 0.0)] + [(off[i - 1], -kv[0] * c_ch if i == 1 else -kv[i - 1])
+                         for i in range(1, n)]
+    masses = [0.0] * n
+    x: list[list[float]] = []
+    for _ in range(n):
+        for i in range(1, n):
+            lv = lat[i]
+            dg[i] = [base[i] + lv * cs[i], -(lv * cg[i]), -cs[i], cg[i] + kv[i - 1] + kv[i]]
+            rhs[i] = (cap[i] * told[i] + (-(lv * ca[i]) + lv * cst[i]), ca[i] - cst[i])
+        x = _block_thomas(dg, lo, up, rhs)
+        refix = False
+        for i in range(1, n):
+            m = (ca[i] + cs[i] * (x[i][0] - told[i]) - cg[i] * x[i][1]) * dt_s
+            masses[i] = m
+            if not fixed[i] and m > ice[i]:
+                fixed[i] = refix = True
+                ca[i], cg[i], cs[i], cst[i] = ice[i] / dt_s, 0.0, 0.0, 0.0
+        if not refix:
+            break
+    rho = x[0][1]
+    temp[:] = [row[0] for row in x]
+    psi[:] = [c_ch * rho] + [row[1] for row in x[1:]]
+    out[:] = masses
+    return rho, kv[n - 1] * psi[n - 1].item() * dt_s
 
 
 @_quiet
@@ -351,34 +408,36 @@ def node_terms(*args: Any) -> None:
 
 @_quiet
 def rate_law(*args: Any) -> bool:
-    """rate_law(ln_inv_sqrt_t, ln_p7_sqrt, ln_p2_sqrt, slope_per_k, temp_k, a_coef,
-    b_coef, wet_nodes, eq7_min_k, coef) -> inert
+    """rate_law(ln_p7_sqrt, ln_p2_sqrt, slope_per_k, temp_k, a_coef, g_coef, wet_nodes,
+    psi, eq7_min_k, coef) -> inert
 
     Sample.vapour_coefficients()'s law at n nodes (see there): a = a_coef p_sat / sqrt T
-    (eq. 7 at or above ``eq7_min_k``, else the joined eq. 2), b = b_coef / sqrt T, both
-    0 where ``wet_nodes`` is False; slope = a x slope_per_k; writes (a, b, slope,
-    slope x T) to ``coef`` (4 x n). Returns True if every a and b is 0.
+    (eq. 7 at or above ``eq7_min_k``, else the joined eq. 2) and g = g_coef at an active
+    node, both 0 elsewhere: active where ``wet_nodes`` is True or, dry, where the last
+    step's pore vapour ``psi`` exceeds saturation (g psi > a); slope = a x slope_per_k;
+    writes (a, g, slope, slope x T) to ``coef`` (4 x n). Returns True if no node is
+    active.
     """
     _arity("rate_law", args, 10)
     eq7_min_k = _as_float(args[8])
-    t = _take(args[4], _F64, -1, False, "temp_k")
+    t = _take(args[3], _F64, -1, False, "temp_k")
     n = t.size
-    ln_inv = _take(args[0], _F64, n, False, "ln_inv_sqrt_t")
-    ln_p7 = _take(args[1], _F64, n, False, "ln_p7_sqrt")
-    ln_p2 = _take(args[2], _F64, n, False, "ln_p2_sqrt")
-    slope_k = _take(args[3], _F64, n, False, "slope_per_k")
-    a_coef = _take(args[5], _F64, n, False, "a_coef")
-    b_coef = _take(args[6], _F64, n, False, "b_coef")
-    wet = _take(args[7], _BOOL, n, False, "wet_nodes")
+    ln_p7 = _take(args[0], _F64, n, False, "ln_p7_sqrt")
+    ln_p2 = _take(args[1], _F64, n, False, "ln_p2_sqrt")
+    slope_k = _take(args[2], _F64, n, False, "slope_per_k")
+    a_coef = _take(args[4], _F64, n, False, "a_coef")
+    g_coef = _take(args[5], _F64, n, False, "g_coef")
+    wet = _take(args[6], _BOOL, n, False, "wet_nodes")
+    psi = _take(args[7], _F64, n, False, "psi")
     c = _take(args[9], _F64, 4 * n, True, "coef").reshape(4, n)
     if n == 0:
         return True
+    ln_p = np.where(t >= eq7_min_k, ln_p7, ln_p2)
+    a = a_coef * _each(_exp, np.exp, ln_p)
+    active = wet | (g_coef * psi > a)
     c[:2] = 0.0
-    if wet.any():  # (the exponentials at the wet nodes only, as the C)
-        ln_p = np.where(t >= eq7_min_k, ln_p7, ln_p2)
-        e = _each(_exp, np.exp, np.stack((ln_p[wet], ln_inv[wet])))
-        c[0, wet] = a_coef[wet] * e[0]
-        c[1, wet] = b_coef[wet] * e[1]
+    c[0, active] = a[active]
+    c[1, active] = g_coef[active]
     np.multiply(c[0], slope_k, out=c[2])
     np.multiply(c[2], t, out=c[3])
     return not (c[:2] != 0.0).any()

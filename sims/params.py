@@ -23,12 +23,19 @@ class SampleParams:
     diameter_m: float = param(0.11, 0.01, 1.0, "crucible inner diameter")
     bulk_density_kg_m3: float = param(1500.0, 800.0, 2500.0, "dry bulk density in the crucible")
     layers: int = param(30, 3, 400, "number of 1-D conduction layers")
-    pore_radius_m: float = param(2.0e-5, 1e-7, 1e-3, "mean pore radius (typical, grains ~70 um)")
+    grain_diameter_m: float = param(60e-6, 1e-6, 2e-3, "median grain diameter: sets the pore "
+                                    "radius and the contact and radiative conductivity "
+                                    "(Hayne's profile at 60 um)")
+    ice_texture: str = param("granular", doc="how the ice sits among the grains "
+                             "(docs/physics.md): granular, pore_filling or cemented",
+                             choices=("granular", "pore_filling", "cemented"))
     porosity: float = param(0.5, 0.05, 0.95, "pore volume fraction")
     tortuosity: float = param(2.0, 1.0, 10.0, "pore path tortuosity (typical)")
     conductivity_depth_m: float = param(0.5, 0.0, 10.0, "Hayne Kc(z) depth the sample compacts to")
     conductivity_scale: float = param(1.0, 0.01, 100.0, "multiplier on the bulk conductivity "
                                    "(dispersions: Hayne's K is uncertain by a factor of a few)")
+    bottom_open_fraction: float = param(0.0, 0.0, 1.0, "fraction of the crucible's floor open "
+                                        "to vacuum (0: sealed; 1: an open borehole floor)")
 
 
 @dataclass(frozen=True)

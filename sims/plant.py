@@ -322,11 +322,13 @@ class Plant:
             self.chamber_pressure_pa() > p.relief_pressure_pa) else 0.0
         out, rho = s.conduct(dt_s, heater_w, self.vapour_kg, p.volume_m3, trap_src,
                              c_valve + p.leak_conductance_m3_s + c_relief)
-        out_kg = 0.0
+        out_kg = below_kg = 0.0
         if not s.conduction_only:  # (else nothing left or entered the sample)
             if _count(out > s.ice_kg):  # (else keep conduct()'s own array)
                 out = np.minimum(out, s.ice_kg)
-            out_kg = float(np.add.reduce(out))
+            # what the layers gave, less what left through an open bottom (lost water)
+            below_kg = s.below_step_kg
+            out_kg = float(np.add.reduce(out)) - below_kg
         rho = max(rho, 0.0)
         trap_out = min((trap_src - c_valve * rho) * dt_s, trap.ice_kg)
         leaked = (p.leak_conductance_m3_s + c_relief) * rho * dt_s
@@ -340,8 +342,9 @@ class Plant:
             leaked *= scale
             trap_out = trap_out * scale if trap_out < 0.0 else trap_out
             out = np.where(out < 0.0, out * scale, out)
-            new_vapour = max(self.vapour_kg + float(out.sum()) + trap_out - leaked, 0.0)
+            new_vapour = max(
+                self.vapour_kg + float(out.sum()) - below_kg + trap_out - leaked, 0.0)
         s.sublimate(out)
         self.vapour_kg = new_vapour
-        self.lost_kg += leaked
+        self.lost_kg += leaked + below_kg
         trap.deposit(-trap_out)

@@ -10,10 +10,12 @@ floats (returns a plain float, computed with ``math``) or numpy arrays (returns 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from sims import icy_texture
 from sims.checks import FloatOrArray
 from sims.checks import bad as _bad
 from sims.checks import out as _out
@@ -34,6 +36,11 @@ GRAIN_CONDUCTIVITY_W_M_K = 1.5  # conductivity of solid lunar rock/glass grains 
 # Ice Ih density near 273 K (Petrenko & Whitworth 1999, Physics of Ice); ~1.5 % more at 100 K.
 ICE_DENSITY_KG_M3 = 917.0
 ICE_K_COEFF = 567.0  # ice conductivity k = 567/T W/(m K), Klinger (1980) J. Glaciol. 25:509
+
+# Grain size (docs/physics.md, "Grain size"): Hayne et al.'s profile is taken to hold at
+# this median grain diameter (lunar soils' median is ~40-130 um, Carrier et al. 1991,
+# Lunar Sourcebook ch. 9; 60 um also gives the 20 um pore radius the model had before)
+GRAIN_DIAMETER_REF_M = 60e-6
 
 _INF = math.inf
 _SCALAR = (float, int)
@@ -165,8 +172,14 @@ def icy_conductivity_w_m_k(
     depth_m: float | ArrayLike,
     ice_mass_fraction: float | ArrayLike,
     grain_density_kg_m3: float | ArrayLike = GRAIN_DENSITY_KG_M3,
+    texture: str = "cemented",
+    grain_diameter_m: float = GRAIN_DIAMETER_REF_M,
 ) -> FloatOrArray:
     """Thermal conductivity of regolith with ice in its pores, W/(m K).
+
+    ``texture`` (:mod:`sims.icy_texture`: granular, pore_filling, cemented) says how the
+    ice sits among the grains; ``grain_diameter_m`` scales the dry conductivity's contact
+    and radiative terms (:func:`grain_factors`). The law below is the ``cemented`` one.
 
     Pore ice (saturation S <= 1): Johansen (1975) frozen-soil model (Farouki 1981, CRREL
     Monograph 81-1): ``K = K_dry + S (K_sat - K_dry)`` (Kersten number = S), with ``K_dry``
@@ -182,11 +195,13 @@ def icy_conductivity_w_m_k(
     Raises ValueError for temp_k <= 0, depth_m < 0, f outside [0, 1], or a grain density
     not above the bulk density (all must be finite).
     """
+    icy_texture.check(texture)
     if (
         isinstance(temp_k, _SCALAR)
         and isinstance(depth_m, _SCALAR)
         and isinstance(ice_mass_fraction, _SCALAR)
         and isinstance(grain_density_kg_m3, _SCALAR)
+        and texture == "cemented" and grain_diameter_m == GRAIN_DIAMETER_REF_M
     ):
         f, rho_g = ice_mass_fraction, grain_density_kg_m3
         if not 0.0 <= f <= 1.0:
@@ -213,34 +228,78 @@ def icy_conductivity_w_m_k(
     rhoa = RHO_DEEP - _DRHO * np.exp(-z / H_M)
     if not np.all((rho_ga > rhoa) & (rho_ga < _INF)):
         raise _bad("grain_density_kg_m3", "finite and > the bulk density", grain_density_kg_m3)
-    return _out(icy_conductivity_array_w_m_k(ta, fa, icy_conductivity_terms(z, rho_ga)))
+    terms = icy_conductivity_terms(z, rho_ga, grain_diameter_m, texture)
+    return _out(icy_conductivity_array_w_m_k(ta, fa, terms))
+
+
+def grain_factors(grain_diameter_m: float) -> tuple[float, float]:
+    """Multipliers of Hayne et al.'s contact and radiative conductivity at the median
+    grain diameter ``grain_diameter_m`` [m], relative to ``GRAIN_DIAMETER_REF_M``:
+    contact ``(d/d0)^(-1/3)`` (the JKR contact radius over the grain radius, Gundlach &
+    Blum 2013, Sakatani et al. 2017), radiative ``d/d0`` (radiation crosses the voids
+    between grains: its conductivity scales with their size, ``8 sigma e T^3 d``-like).
+
+    Raises:
+        ValueError: unless ``grain_diameter_m`` is finite and > 0.
+    """
+    if not 0.0 < grain_diameter_m < _INF:
+        raise _bad("grain_diameter_m", "finite and > 0 m", grain_diameter_m)
+    x = grain_diameter_m / GRAIN_DIAMETER_REF_M
+    return x ** (-1.0 / 3.0), x
+
+
+def pore_radius_m(grain_diameter_m: float, porosity: float) -> float:
+    """Effective pore radius [m] of a bed of grains of diameter ``grain_diameter_m`` at
+    ``porosity``: twice the hydraulic radius, ``phi d / (3 (1 - phi))`` (Carman-Kozeny's
+    hydraulic radius ``phi / ((1 - phi) S)``, grain surface per volume ``S = 6 / d``; 20 um
+    for 60 um grains at 0.5).
+
+    Raises:
+        ValueError: unless ``grain_diameter_m`` > 0 and 0 < ``porosity`` < 1.
+    """
+    if not 0.0 < grain_diameter_m < _INF:
+        raise _bad("grain_diameter_m", "finite and > 0 m", grain_diameter_m)
+    if not 0.0 < porosity < 1.0:
+        raise _bad("porosity", "in (0, 1)", porosity)
+    return porosity * grain_diameter_m / (3.0 * (1.0 - porosity))
 
 
 def icy_conductivity_terms(depth_m: FloatOrArray, grain_density_kg_m3: FloatOrArray = (
-        GRAIN_DENSITY_KG_M3)) -> tuple[FloatOrArray, ...]:
+        GRAIN_DENSITY_KG_M3), grain_diameter_m: float = GRAIN_DIAMETER_REF_M,
+        texture: str = "cemented") -> tuple[Any, ...]:
     """The depth-only terms of :func:`icy_conductivity_w_m_k` (unchecked), for
-    :func:`icy_conductivity_array_w_m_k`: ``Kc(z)`` [W/(m K)], the porosity ``n``, the
-    ice-to-bulk density ratio and ``k_g^(1-n)`` [W/(m K)]."""
+    :func:`icy_conductivity_array_w_m_k`: the contact conductivity ``Kc(z)`` at the grain
+    size [W/(m K)], the porosity ``n``, the ice-to-bulk density ratio, ``k_g^(1-n)``
+    [W/(m K)], the radiative parameter at the grain size and the ice texture
+    (:data:`sims.icy_texture.TEXTURES`).
+
+    Raises:
+        ValueError: for a texture that is not one of those.
+    """
     z = np.asarray(depth_m, dtype=float)
     rho_g = np.asarray(grain_density_kg_m3, dtype=float)
-    k_c = KD - _DK * np.exp(-z / H_M)
+    contact, radiative = grain_factors(grain_diameter_m)
+    k_c = (KD - _DK * np.exp(-z / H_M)) * contact
     rho = RHO_DEEP - _DRHO * np.exp(-z / H_M)
     n = 1.0 - rho / rho_g
-    return k_c, n, ICE_DENSITY_KG_M3 / rho, GRAIN_CONDUCTIVITY_W_M_K ** (1.0 - n)
+    return (k_c, n, ICE_DENSITY_KG_M3 / rho, GRAIN_CONDUCTIVITY_W_M_K ** (1.0 - n),
+            np.array(CHI * radiative / contact), icy_texture.check(texture))
 
 
 def dry_conductivity_array_w_m_k(t: NDArray[np.float64],
                                  terms: tuple[FloatOrArray, ...]) -> NDArray[np.float64]:
     """:func:`icy_conductivity_array_w_m_k` with no ice (the Hayne et al. law), W/(m K):
     the same terms, the same arithmetic."""
-    return terms[0] * (1.0 + CHI * (t / 350.0) ** 3)
+    return terms[0] * (1.0 + terms[4] * (t / 350.0) ** 3)
 
 
 def icy_conductivity_array_w_m_k(t: NDArray[np.float64], f: NDArray[np.float64],
-                                 terms: tuple[FloatOrArray, ...]) -> NDArray[np.float64]:
+                                 terms: tuple[Any, ...]) -> NDArray[np.float64]:
     """Unchecked array kernel of :func:`icy_conductivity_w_m_k`, W/(m K), given the depth
-    terms from :func:`icy_conductivity_terms`: ``t`` finite and > 0 K, ``f`` in [0, 1]."""
-    k_c, n, a, k_g_1n = terms
+    terms from :func:`icy_conductivity_terms` (the texture among them): ``t`` finite and
+    > 0 K, ``f`` in [0, 1]."""
+    k_c, n, a, k_g_1n = terms[:4]
+    texture = terms[5]
     k_dry = dry_conductivity_array_w_m_k(t, terms)
     k_ice = ICE_K_COEFF / t
     k_sat = np.maximum(k_g_1n * k_ice**n, k_dry)
@@ -248,8 +307,10 @@ def icy_conductivity_array_w_m_k(t: NDArray[np.float64], f: NDArray[np.float64],
     in_pores = f <= pore
     if (np.count_nonzero(in_pores) == in_pores.size
             and np.count_nonzero(pore > 0.0) == np.size(pore)):  # pore ice only: usual
-        return k_dry + (f / pore) * (k_sat - k_dry)
+        return icy_texture.in_pores_w_m_k(texture, k_dry, k_sat, k_ice, f / pore, n, a)
     s = np.where(in_pores, f / np.where(pore > 0.0, pore, 1.0), 1.0)
     x = np.clip((f - pore) / (f + (1.0 - f) * a * (1.0 - n)), 0.0, 1.0)
-    k_excess = k_sat ** (1.0 - x) * np.maximum(k_ice, k_sat) ** x
-    return np.where(in_pores, k_dry + s * (k_sat - k_dry), k_excess)
+    k_full = icy_texture.in_pores_w_m_k(texture, k_dry, k_sat, k_ice, 1.0, n, a)
+    k_excess = k_full ** (1.0 - x) * np.maximum(k_ice, k_full) ** x
+    return np.where(in_pores, icy_texture.in_pores_w_m_k(texture, k_dry, k_sat, k_ice, s, n, a),
+                    k_excess)

@@ -25,6 +25,7 @@ from sims.sample_energy import EnergyLedger
 from sims.tridiag import solve_conductance_network
 
 _SQRT_R_2PI_M = math.sqrt(R / (2.0 * math.pi * M_H2O))
+_SQRT_M_2PI_R = math.sqrt(M_H2O / (2.0 * math.pi * R))
 # hot-loop constants as 0-d arrays (numpy combines those with arrays faster than floats)
 _B_K, _HALF = np.array(ice_nodes.CLAPEYRON_B_K), np.array(0.5)
 
@@ -50,26 +51,41 @@ class Sample(EnergyLedger):
         self.area_m2 = math.pi * sample.diameter_m**2 / 4.0
         self.depth_m = sample.mass_kg / (sample.bulk_density_kg_m3 * self.area_m2)
         self.dz_m = self.depth_m / n
+        #: the pores' radius [m], from the grains (regolith.pore_radius_m)
+        self.pore_radius_m = regolith.pore_radius_m(sample.grain_diameter_m, sample.porosity)
         self.regolith_kg = np.full(n, sample.mass_kg / n)
         f = sample.ice_mass_fraction
         self.ice_kg = self.regolith_kg * (f / (1.0 - f))
         self.ice_initial_kg = float(self.ice_kg.sum())
         self.temp_k = np.full(n + 1, sample.initial_temp_k)
-        # depth of each layer's top surface: the dry path its vapour diffuses through
-        self.path_m = np.arange(n) * self.dz_m
-        # Knudsen diffusivity scales as sqrt(T): D_K(T) = d_k_per_sqrt_k * sqrt(T)
-        d_k_per_sqrt_k = ice.knudsen_diffusivity_m2_s(
-            1.0, sample.pore_radius_m, sample.porosity, sample.tortuosity)
-        # 1 + v z / D_K is independent of T (both v and D_K go as sqrt T), so each layer's
-        # vapour conductance is A v / (1 + v z / D_K) = _g_vap * sqrt(T) [m^3/s]
-        self._one_plus_path_term = 1.0 + _SQRT_R_2PI_M * self.path_m / d_k_per_sqrt_k
-        # (plate first, 0: the plate holds no ice; _a_coef: a = _a_coef p_sat(T) / sqrt(T))
-        self._g_vap = np.concatenate(([0.0], self.area_m2 * _SQRT_R_2PI_M
-                                      / self._one_plus_path_term))
-        self._a_coef = self._g_vap * (M_H2O / R)
-        self._b_coef = self._g_vap  # b = _b_coef / sqrt(T), for the gas temperature below
-        self._b_gas_k = 1.0
-        self._k_terms = regolith.icy_conductivity_terms(sample.conductivity_depth_m)
+        # pore vapour (docs/physics.md, "Pore vapour"): each layer's pore gas is a node of
+        # its own, psi = p sqrt(M / (2 pi R T)) [kg/(m^2 s)], the one-way HKL flux of the
+        # pore gas. In free-molecular (Knudsen) flow the flux between two layers is
+        # kappa (psi_i - psi_j) / dz, with kappa = (8/3)(porosity / tortuosity) r_pore [m]
+        # independent of T (thermal transpiration included); the ice of a layer gives
+        # A (psi_sat(T) - psi) by HKL over the crucible's cross-section A. So every
+        # conductance is a constant [m^2]: the chamber to the top layer's centre (half a
+        # layer), layer to layer, and the bottom's (an open fraction of the area, half a
+        # layer to vacuum; 0: sealed)
+        kappa_m = (8.0 / 3.0) * (sample.porosity / sample.tortuosity) * self.pore_radius_m
+        half_m2 = self.area_m2 * kappa_m / (0.5 * self.dz_m)
+        self._kv = np.full(n + 1, self.area_m2 * kappa_m / self.dz_m)
+        self._kv[0] = half_m2
+        self._kv[n] = sample.bottom_open_fraction * half_m2
+        # (plate first, 0: the plate holds no ice) a = _a_coef p_sat(T) / sqrt(T) [kg/s],
+        # g = _g_coef [m^2] at a layer that gives or takes vapour
+        self._a_coef = np.concatenate(([0.0], np.full(n, self.area_m2 * _SQRT_M_2PI_R)))
+        self._g_coef = np.concatenate(([0.0], np.full(n, self.area_m2)))
+        self._psi = np.zeros(n + 1)  # the last step's pore vapour (psi[0]: the chamber's)
+        # the chamber's psi seen by the top layer per unit density [m/s] (the chamber gas at
+        # Tg exerts p = rho R Tg / M, seen by the layer at T as psi = p sqrt(M/(2 pi R T)))
+        self._c_chamber_m_s = 0.0
+        #: vapour that left through an open bottom [kg] (lost water)
+        self.lost_below_kg = 0.0
+        self.below_step_kg = 0.0  # (the last conduct()'s)
+        self._k_terms = regolith.icy_conductivity_terms(
+            sample.conductivity_depth_m, grain_diameter_m=sample.grain_diameter_m,
+            texture=sample.ice_texture)
         self._rad_w_k4 = heater.emissivity * STEFAN_BOLTZMANN * self.area_m2
         self._wall_k4 = wall_temp_k**4
         self._neg_g = np.zeros(n - 1)  # minus the conductances between nodes [W/K]
@@ -237,6 +253,7 @@ class Sample(EnergyLedger):
             rhs[0] += heater_power_w - radiated_w
             self.temp_k = solve_conductance_network(self._neg_g, self._base_diag, rhs)
             self._sink_pred_j = self._out_pred = self._zeros
+            self.below_step_kg = 0.0
             return self._zeros, (vapour_kg / dt_s + other_source_kg_s) / (
                 volume_m3 / dt_s + other_sink_m3_s)
         coef = self._coef
@@ -248,22 +265,28 @@ class Sample(EnergyLedger):
             np.multiply(coef[2], t_old, out=coef[3])
             self._slope_stale = False
         # the coupled solve, in one kernel call (sims.compiled: sims/_kernels.c, or its
-        # numpy fallback sims/kernels_numpy.py):
-        # - a layer that empties within the step gives what it has, as a fixed source:
-        #   (a, b, slope, slope x T) = (ice / dt, 0, 0, 0); a dry layer (a dt >= its ice,
-        #   0) counts as one;
-        # - the chamber: E rho = r0 + slope . T, with E = V/dt + sum(b) + other sink and
-        #   r0 = M/dt + sum(a) - sum(slope x T) + other source;
-        # - the heat network: (A - u v^T) T = rhs, A the tridiagonal network plus latent x
-        #   slope on its diagonal, u = latent x b / E, v = slope: one Thomas sweep for rhs
-        #   and u, then a Sherman-Morrison update
+        # numpy fallback sims/kernels_numpy.py): every node's temperature and vapour (the
+        # chamber density at the plate's node, the pore vapour psi at a layer's), a block
+        # tridiagonal system of 2 x 2 blocks solved in one sweep:
+        # - heat: the network, a layer losing lat x (a + slope (T - T_old) - g psi);
+        # - pore vapour (quasi-steady): what a layer's ice gives goes up or down through
+        #   the pore conductances _kv, to the chamber, into other layers (a colder icy or
+        #   frosting one takes it back) or out through an open bottom;
+        # - the chamber: V/dt (rho - rho_old) = top flux + other source - other sink rho;
+        # - a layer that would give more than its ice within the step gives what it has,
+        #   as a fixed source (ice / dt, 0, 0, 0), and the step is solved again
         temp = np.empty(t_old.size)
         out = np.empty(t_old.size)
-        rho = _kernels.coupled_step(
+        psi = np.empty(t_old.size)
+        rho, below_kg = _kernels.coupled_step(
             self._cap_over_dt, t_old, self._neg_g, self._base_diag, self._lat, coef,
-            self.ice_kg, temp, out, heater_power_w - radiated_w, volume_m3 / dt_s,
-            vapour_kg / dt_s, other_source_kg_s, other_sink_m3_s, dt_s)
+            self.ice_kg, self._kv, temp, out, psi, heater_power_w - radiated_w,
+            volume_m3 / dt_s, vapour_kg / dt_s, other_source_kg_s, other_sink_m3_s, dt_s,
+            self._c_chamber_m_s)
         self.temp_k = temp
+        self._psi = psi
+        self.below_step_kg = below_kg
+        self.lost_below_kg += below_kg
         out_kg = out[1:]
         self._sink_pred_j = self._lat[1:] * out_kg  # the latent heat the solve already took
         self._out_pred = out_kg
@@ -287,12 +310,14 @@ class Sample(EnergyLedger):
     def vapour_coefficients(
         self, chamber_density_kg_m3: float, gas_temp_k: float
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Linear sublimation law of each layer: net rate out ``a - b * rho_chamber`` [kg/s].
+        """Linear sublimation law of each layer: net rate out ``a - g psi`` [kg/s].
 
-        Returned ``a`` [kg/s] and ``b`` [m^3/s] at the current temperatures:
-        Hertz-Knudsen-Langmuir at the layer's temperature in series with Knudsen
-        diffusion through the layers above it. Chamber vapour at ``gas_temp_k`` exerts
-        ``p = rho R Tg / M``, seen by a layer at ``T`` as the density ``rho Tg / T``.
+        Returned ``a`` [kg/s] and ``g`` [m^2] at the current temperatures:
+        Hertz-Knudsen-Langmuir at the layer's temperature, ``a = A psi_sat(T)``, against
+        the pore vapour ``psi`` [kg/(m^2 s)] that :meth:`conduct` solves for; both 0 at a
+        layer that neither holds ice nor is frosting. The chamber vapour (density
+        ``chamber_density_kg_m3`` at ``gas_temp_k``) enters :meth:`conduct` through the
+        top layer's pores.
         """
         t = self.temp_k  # (the plate's entries are all 0: its coefficients are 0)
         if self._all_dry:  # no ice left: only a layer below the frost point could take any
@@ -303,23 +328,20 @@ class Sample(EnergyLedger):
                 coef = self._coef = self._zero_coef
                 self._lat, self._inert = coef[0], True
                 return coef[0, 1:], coef[1, 1:]
-        # HKL mean normal speed sqrt(RT / 2 pi M) in series with Knudsen diffusion:
-        # conductance A v / (1 + v z / D_K) = _g_vap sqrt(T) [m^3/s]; a = conductance x the
-        # saturation density p M / (R T), b = conductance x Tg / T (the chamber's density
-        # rho exerts p = rho R Tg / M, seen by a layer at T as the density rho Tg / T)
+        # the chamber gas at gas_temp_k seen by the top layer at T: psi = c rho, with
+        # c = Tg sqrt(R / (2 pi M T)) (its pressure rho R Tg / M as a one-way flux there)
+        self._c_chamber_m_s = gas_temp_k * _SQRT_R_2PI_M / math.sqrt(t.item(1))
         props = self._ice_props()
-        if gas_temp_k != self._b_gas_k:
-            self._b_coef, self._b_gas_k = self._g_vap * gas_temp_k, gas_temp_k
-        # in one kernel call (sims.compiled): a = _a_coef p_sat/sqrt T (eq. 7, or the
-        # joined eq. 2 below 110 K), b = _b_coef / sqrt T; a layer without ice gives none
-        # (a = 0), nor does it take any in conduct(), which treats it as one emptying
-        # within the step (its ice, 0, is <= a dt): b = 0 too; slope = d a / dT
-        # [kg/s/K], slope x T
+        # in one kernel call (sims.compiled): a = _a_coef p_sat / sqrt T (HKL of the
+        # saturated pore gas over the cross-section; eq. 7, or the joined eq. 2 below
+        # 110 K) and g = _g_coef where the layer holds ice, or holds none but its pore
+        # vapour (the last step's) is above saturation (frost deposits), else both 0;
+        # slope = d a / dT [kg/s/K], slope x T
         coef = np.empty((4, t.size))
         self._inert = _kernels.rate_law(
-            props[ice_nodes.LN_INV_SQRT_T], props[ice_nodes.LN_P7_SQRT],
-            props[ice_nodes.LN_P2_SQRT], props[ice_nodes.SLOPE_PER_K], t, self._a_coef,
-            self._b_coef, self._wet_nodes, ice.EQ7_MIN_K, coef)
+            props[ice_nodes.LN_P7_SQRT], props[ice_nodes.LN_P2_SQRT],
+            props[ice_nodes.SLOPE_PER_K], t, self._a_coef, self._g_coef, self._wet_nodes,
+            self._psi, ice.EQ7_MIN_K, coef)
         self._lat = lat = props[ice_nodes.LATENT_J_KG]
         lat[0] = 0.0
         self._coef = coef

@@ -58,15 +58,23 @@ class EnergyLedger:
         return self.heater_energy_j + self.carried_in_j - (self.stored_heat_j() + self.latent_j
                                        + self.ice_sensible_out_j + self.radiated_j)
 
+    def net_out_kg(self) -> float:
+        """Water that has left the sample so far, net [kg]: the ice it came with less the
+        ice it holds (captured or lost; ice that sublimated and re-froze inside the
+        sample, counted again in the gross ``sublimated_kg``, is not in it)."""
+        return self.ice_initial_kg - float(self.ice_kg.sum())
+
     def energy_floor_j(self) -> float:
-        """Thermodynamic floor of what has sublimated so far [J]: the regolith that held it
-        and the ice, warmed from the start temperature to their mean sublimation
-        temperature, plus the latent heat there. Nothing else (losses) is counted."""
-        if self.sublimated_kg <= 0.0:
+        """Thermodynamic floor of the water that has left the sample so far
+        (:meth:`net_out_kg`) [J]: that water and the regolith that held it, warmed from the
+        start temperature to the mean sublimation temperature, plus the latent heat
+        there. Nothing else (losses, re-sublimation inside the sample) is counted."""
+        net_kg = self.net_out_kg()
+        if net_kg <= 0.0 or self.sublimated_kg <= 0.0:
             return 0.0
         t_sub = max(self.sublimated_temp_kg_k / self.sublimated_kg, self.t0_k)
-        share = min(1.0, self.sublimated_kg / self.ice_initial_kg)
+        share = min(1.0, net_kg / self.ice_initial_kg)
         reg = share * self.p.mass_kg * float(regolith.sensible_heat_j_kg(self.t0_k, t_sub))
         per_kg = (float(ice.ice_sensible_heat_array_j_kg(self._t0_arr, np.array(t_sub)))
                   + float(ice.latent_heat_j_per_kg(t_sub)))
-        return reg + self.sublimated_kg * per_kg
+        return reg + net_kg * per_kg

@@ -112,11 +112,15 @@ def test_heater_stuck_on_is_caught_and_its_load_switch_opened(tmp_path: Path) ->
     assert run.platform.truth()["heater_delivered_w"] == 0.0
 
 
-def test_heater_stuck_on_is_harmless_in_a_short_mission(tmp_path: Path) -> None:
-    """The load switch is closed only in HEAT and CAPTURE, where full power is nearly what
-    the loop asks for anyway: the quick mission completes inside every invariant."""
+def test_heater_stuck_on_is_caught_in_a_short_mission_too(tmp_path: Path) -> None:
+    """The load switch is closed only in HEAT and CAPTURE; a 25 W driver failed on there
+    overheats the plate of the quick mission's granular scoop (it conducts ~2.35x dry
+    regolith, docs/physics.md) while the loop asks for < 2 W: caught as in the nominal
+    mission, inside every invariant."""
     s = fly(tmp_path, {"id": "f", "layer": "plant", "kind": "heater_stuck_on",
                        "params": {"power_w": 25.0}, "trigger": {"at_s": 1}})
-    assert s["mission_complete"] and s["violations"] == []
+    (f,) = s["faults"]
+    assert f["monitor"] == "heater_on_unbidden" and f["outcome"] == "safed"
+    assert s["violations"] == []
 
 

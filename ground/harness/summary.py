@@ -106,8 +106,8 @@ def build_summary(seq: Sequencer, truth: dict[str, float] | None, seed: int,
     bus_j = acc.get("energy_bus_j")
     per_kg = heater_j / captured if heater_j is not None and captured else None
     floor_per_kg = None
-    if truth is not None and t["sublimated_gross_kg"] > 0.0:
-        floor_per_kg = t["energy_floor_j"] / t["sublimated_gross_kg"]
+    if truth is not None and sublimated:  # the floor of the water that left the sample
+        floor_per_kg = t["energy_floor_j"] / sublimated
     out: dict[str, Any] = {
         "final_state": seq.state,
         "mission_complete": seq.complete,
@@ -117,7 +117,8 @@ def build_summary(seq: Sequencer, truth: dict[str, float] | None, seed: int,
         "seed": seed,
         "scoops_loaded": acc.get("scoop"),
         "ice_initial_kg": get("ice_initial_kg"),
-        "water_sublimated_kg": sublimated,
+        "water_left_sample_kg": sublimated,
+        "water_sublimated_gross_kg": get("sublimated_gross_kg"),
         "water_captured_kg": captured,
         "water_lost_kg": get("lost_kg"),
         "water_electrolyzed_kg": acc.get("water_electrolyzed_kg"),

@@ -17,36 +17,57 @@ def _dense(off: np.ndarray, diag: np.ndarray) -> np.ndarray:
     return np.diag(diag) + np.diag(off, 1) + np.diag(off, -1)
 
 
-def _coupled_reference(cap, t_old, off, base, lat, coef, ice, heater_net_w, volume_m3,
-                       vapour_kg, source_kg_s, sink_m3_s, dt_s):
-    """Sample.conduct()'s coupled step, solved densely: unknowns T (n) and rho, with
-    (C/dt + network + lat slope) T - lat b rho = C/dt T_old - lat (a - slope T_old)
-    (+ the heater's net power on the plate) and (V/dt + sum b + sink) rho - slope . T
-    = M/dt + sum(a - slope T_old) + source; an emptying layer (a dt >= ice) a fixed
-    source ice/dt."""
-    a, b, s, st = (row.copy() for row in coef)
-    emptying = np.concatenate(([False], a[1:] * dt_s >= ice))
-    a[emptying] = np.concatenate(([0.0], ice))[emptying] / dt_s
-    b[emptying] = s[emptying] = st[emptying] = 0.0
+def _coupled_reference(cap, t_old, off, base, lat, coef, ice, kv, heater_net_w, volume_m3,
+                       vapour_kg, source_kg_s, sink_m3_s, dt_s, c_ch):
+    """Sample.conduct()'s coupled step, solved densely: unknowns T (n), the chamber
+    density rho and the pore vapour psi (n - 1): (C/dt + network + lat slope) T -
+    lat g psi = C/dt T_old - lat (a - slope T_old) (+ the heater's net power on the
+    plate); each layer's vapour balance a + slope (T - T_old) - g psi = what its pores
+    pass to the neighbours (kv (psi_i - psi_j); the chamber's psi c_ch rho above the
+    first, vacuum below the last); the chamber (V/dt + sink) rho = M/dt + source + the
+    top flux. A layer the solve empties is a fixed source ice/dt, solved again."""
+    a, g, s, st = (row.copy() for row in coef)
     n = t_old.size
-    m = np.zeros((n + 1, n + 1))
-    m[:n, :n] = _dense(off, base + lat * s)
-    m[:n, n] = -lat * b
-    m[n, :n] = -s
-    m[n, n] = volume_m3 / dt_s + b.sum() + sink_m3_s
-    rhs = np.empty(n + 1)
-    rhs[:n] = cap * t_old - lat * (a - st)
-    rhs[0] += heater_net_w
-    rhs[n] = vapour_kg / dt_s + (a - st).sum() + source_kg_s
-    x = np.linalg.solve(m, rhs)
-    temp, rho = x[:n], x[n]
-    return temp, rho, (a + s * (temp - t_old) - b * rho) * dt_s
+    ice_n = np.concatenate(([np.inf], ice))
+    fixed = np.zeros(n, dtype=bool)
+    while True:
+        m = np.zeros((2 * n, 2 * n))  # rows/columns: T_0..T_{n-1}, rho, psi_1..psi_{n-1}
+        m[:n, :n] = _dense(off, base + lat * s)
+        v = n + np.arange(n)  # the vapour unknowns' columns
+        for i in range(1, n):
+            m[i, v[i]] = -lat[i] * g[i]
+            m[v[i], i] = -s[i]
+            m[v[i], v[i]] = g[i] + kv[i - 1] + kv[i]
+            m[v[i], v[i - 1]] = -kv[0] * c_ch if i == 1 else -kv[i - 1]
+            if i < n - 1:
+                m[v[i], v[i + 1]] = -kv[i]
+        m[v[0], v[0]] = volume_m3 / dt_s + sink_m3_s + kv[0] * c_ch
+        m[v[0], v[1]] = -kv[0]
+        rhs = np.empty(2 * n)
+        rhs[:n] = cap * t_old - lat * (a - st)
+        rhs[0] += heater_net_w
+        rhs[v[1:]] = (a - st)[1:]
+        rhs[v[0]] = vapour_kg / dt_s + source_kg_s
+        x = np.linalg.solve(m, rhs)
+        temp, psi = x[:n], x[n:]
+        out = (a + s * (temp - t_old) - g * psi) * dt_s
+        out[0] = 0.0
+        empties = ~fixed & (out > ice_n)
+        if not empties.any():
+            return temp, psi[0], out, kv[-1] * psi[-1] * dt_s
+        fixed |= empties
+        a[empties] = ice_n[empties] / dt_s
+        g[empties] = s[empties] = st[empties] = 0.0
 
 
 @pytest.mark.parametrize("emptying", [False, True])
-def test_coupled_step_is_the_dense_solution(emptying: bool, kernels) -> None:
-    """One Thomas sweep for two right-hand sides and a Sherman-Morrison update give what
-    a dense solve of the whole (n + 1)-unknown system gives, emptying layers included."""
+@pytest.mark.parametrize("open_bottom", [False, True])
+def test_coupled_step_is_the_dense_solution(emptying: bool, open_bottom: bool,
+                                            kernels) -> None:
+    """One block-tridiagonal sweep (2 x 2 blocks: each node's temperature and vapour)
+    gives what a dense solve of the whole 2n-unknown system gives, emptying layers
+    included; the water that leaves the layers is what reaches the chamber plus what
+    leaves through the bottom."""
     rng = np.random.default_rng(3)
     n, dt_s = 31, 1.0
     off = -rng.uniform(0.05, 0.5, n - 1)
@@ -58,23 +79,33 @@ def test_coupled_step_is_the_dense_solution(emptying: bool, kernels) -> None:
     lat = np.concatenate(([0.0], rng.uniform(2.8e6, 2.9e6, n - 1)))
     coef = np.zeros((4, n))
     coef[0, 1:] = rng.uniform(1e-9, 1e-7, n - 1)
-    coef[1, 1:] = rng.uniform(1e-6, 1e-4, n - 1)
+    coef[1, 1:] = rng.uniform(1e-3, 1e-2, n - 1)
     coef[2, 1:] = coef[0, 1:] * rng.uniform(0.05, 0.2, n - 1)
     coef[3] = coef[2] * t_old
+    coef[:, 12] = 0.0  # a dry layer the vapour passes through
+    kv = rng.uniform(1e-4, 1e-3, n)
+    kv[-1] = 5e-4 if open_bottom else 0.0
     ice = rng.uniform(1e-6, 1e-5, n - 1)
     if emptying:
-        ice[[0, 5, 6]] = coef[0, [1, 6, 7]] * dt_s * 0.5  # three layers empty this step
-        ice[9] = 0.0  # and one is dry
-    args = (cap, t_old, off, base, lat, coef, ice, 2.5, 1e-3, 1e-7, 1e-9, 1e-4, dt_s)
-    want_t, want_rho, want_out = _coupled_reference(*args)
-    temp, out = np.empty(n), np.empty(n)
-    rho = kernels.coupled_step(cap, t_old, off, base, lat, coef, ice, temp, out, 2.5,
-                               1e-3 / dt_s, 1e-7 / dt_s, 1e-9, 1e-4, dt_s)
+        ice[[0, 5, 6]] = coef[0, [1, 6, 7]] * dt_s * 0.05  # three layers empty this step
+    floats = (2.5, 1e-3, 1e-7, 1e-9, 1e-4, dt_s, 40.0)
+    want_t, want_rho, want_out, want_below = _coupled_reference(
+        cap, t_old, off, base, lat, coef, ice, kv, *floats)
+    temp, out, psi = np.empty(n), np.empty(n), np.empty(n)
+    rho, below = kernels.coupled_step(cap, t_old, off, base, lat, coef, ice, kv, temp, out,
+                                      psi, 2.5, 1e-3 / dt_s, 1e-7 / dt_s, 1e-9, 1e-4, dt_s,
+                                      40.0)
     np.testing.assert_allclose(temp, want_t, rtol=1e-12)
     assert rho == pytest.approx(want_rho, rel=1e-10)
     np.testing.assert_allclose(out, want_out, rtol=1e-9, atol=1e-22)
-    if emptying:  # each emptying layer gives exactly what it had
-        np.testing.assert_allclose(out[[1, 6, 7, 10]], ice[[0, 5, 6, 9]], rtol=1e-15)
+    assert below == pytest.approx(want_below, rel=1e-9, abs=1e-30)
+    assert (below > 0.0) is open_bottom
+    assert psi[0] == pytest.approx(40.0 * rho, rel=1e-15)
+    top_kg = kv[0] * (psi[1] - psi[0]) * dt_s  # into the chamber
+    assert out.sum() == pytest.approx(top_kg + below, rel=1e-9)
+    assert (out[1:] <= ice * (1.0 + 1e-15)).all()  # no layer gives more than it has
+    emptied = out[1:] == ice  # (each emptying layer gives exactly what it had)
+    assert bool(emptied.any()) is emptying
 
 
 def test_sublimate_kernel_is_the_ledger_in_numpy(kernels) -> None:
@@ -130,9 +161,12 @@ def test_kernels_name_the_bad_argument(kernels) -> None:
     with pytest.raises(ValueError, match="kind: 0 \\(ice\\) or 1 \\(layer\\), got 7"):
         kernels.node_terms(7, np.zeros((1, 8)), np.zeros(2), np.ones(3), np.empty(3))
     with pytest.raises(ValueError, match="wet_nodes: 3 bools expected"):
-        kernels.rate_law(*([np.ones(3)] * 7), np.ones(3, dtype=bool)[:2], 110.0,
-                         np.empty(12))
-    with pytest.raises(TypeError, match="coupled_step takes 15 arguments"):
+        kernels.rate_law(*([np.ones(3)] * 6), np.ones(3, dtype=bool)[:2], np.ones(3),
+                         110.0, np.empty(12))
+    with pytest.raises(ValueError, match="psi: 3 values expected"):
+        kernels.rate_law(*([np.ones(3)] * 6), np.ones(3, dtype=bool), np.ones(2),
+                         110.0, np.empty(12))
+    with pytest.raises(TypeError, match="coupled_step takes 18 arguments"):
         kernels.coupled_step(1.0)
 
 

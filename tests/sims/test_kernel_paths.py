@@ -61,17 +61,20 @@ def _coupled_inputs(rng: np.random.Generator, n: int, dt_s: float, dry: int) -> 
     lat = np.concatenate(([0.0], rng.uniform(2.7e6, 2.9e6, n - 1)))
     coef = np.zeros((4, n))
     coef[0, 1:] = 10.0 ** rng.uniform(-14.0, -6.0, n - 1)
-    coef[1, 1:] = 10.0 ** rng.uniform(-8.0, -4.0, n - 1)
+    coef[1, 1:] = 10.0 ** rng.uniform(-4.0, -2.0, n - 1)
     coef[2, 1:] = coef[0, 1:] * rng.uniform(0.02, 0.5, n - 1)
     coef[3] = coef[2] * t_old
     ice = 10.0 ** rng.uniform(-9.0, -5.0, n - 1)
     emptying = rng.choice(n - 1, size=min(dry, n - 1), replace=False)
     ice[emptying] = coef[0, emptying + 1] * dt_s * rng.uniform(0.0, 1.0, emptying.size)
-    ice[emptying[: emptying.size // 2]] = 0.0  # dry
+    coef[:, emptying[: emptying.size // 2] + 1] = 0.0  # dry
+    ice[emptying[: emptying.size // 2]] = 0.0
+    kv = 10.0 ** rng.uniform(-5.0, -3.0, n)
+    kv[-1] *= dry % 2  # sealed or open at the bottom
     floats = (rng.normal(0.0, 5.0), 10.0 ** rng.uniform(-4, -1) / dt_s,
               10.0 ** rng.uniform(-12, -6) / dt_s, 10.0 ** rng.uniform(-12, -8),
-              10.0 ** rng.uniform(-6, -3), dt_s)
-    return (cap, t_old, off, base, lat, coef, ice), floats
+              10.0 ** rng.uniform(-6, -3), dt_s, rng.uniform(20.0, 60.0))
+    return (cap, t_old, off, base, lat, coef, ice, kv), floats
 
 
 @pytest.mark.parametrize("n", [2, 3, 31, 401, 512])
@@ -82,22 +85,24 @@ def test_coupled_step_paths_agree(c_kernels: ModuleType, n: int) -> None:
         arrays, floats = _coupled_inputs(rng, n, dt_s, dry=trial % 7)
         got = []
         for k in (c_kernels, N):
-            temp, out = np.full(n, np.nan), np.full(n, np.nan)
-            rho = k.coupled_step(*arrays, temp, out, *floats)
-            assert type(rho) is float
-            got.append((rho, temp, out))
-        (c_rho, c_t, c_out), (py_rho, py_t, py_out) = got
+            temp, out, psi = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+            rho, below = k.coupled_step(*arrays, temp, out, psi, *floats)
+            assert type(rho) is float and type(below) is float
+            got.append((rho, below, temp, out, psi))
+        (c_rho, c_below, c_t, c_out, c_psi), (py_rho, py_below, py_t, py_out, py_psi) = got
         _agree(c_rho, py_rho, rtol=1e-11)
+        _agree(c_below, py_below, rtol=1e-9, atol=1e-30)
         _agree(c_t, py_t, rtol=1e-12)
+        _agree(c_psi, py_psi, rtol=1e-9, atol=1e-12 * np.abs(c_psi).max())
         _agree(c_out, py_out, rtol=1e-9, atol=1e-12 * np.abs(c_out).max())
     # a singular network: the same error, nothing written
     arrays, floats = _coupled_inputs(rng, n, 1.0, dry=0)
-    cap, t_old, off, base, lat, coef, ice = arrays
+    cap, t_old, off, base, lat, coef, ice, kv = arrays
     for k in (c_kernels, N):
         temp = np.zeros(n)
         with pytest.raises(FloatingPointError, match="zero pivot at row 0"):
-            k.coupled_step(cap, t_old, off, np.zeros(n), np.zeros(n), coef, ice, temp,
-                           np.zeros(n), *floats)
+            k.coupled_step(cap, t_old, off, np.zeros(n), np.zeros(n), coef, ice, kv, temp,
+                           np.zeros(n), np.zeros(n), *floats)
         assert not temp.any()
 
 
@@ -174,14 +179,17 @@ def test_rate_law_paths_agree(c_kernels: ModuleType) -> None:
         props = ice_nodes.IceNodes(n).evaluate(t)
         wet = rng.uniform(size=n) > (0.0, 0.3, 1.0)[trial % 3 if trial < 27 else 2]
         wet[0] = False  # (the plate)
-        a_coef, b_coef = rng.uniform(1e-9, 1e-6, n), rng.uniform(1e-4, 1e-2, n)
-        args = (props[ice_nodes.LN_INV_SQRT_T], props[ice_nodes.LN_P7_SQRT],
-                props[ice_nodes.LN_P2_SQRT], props[ice_nodes.SLOPE_PER_K], t, a_coef, b_coef,
-                wet, 110.0)
+        a_coef, g_coef = rng.uniform(1e-9, 1e-6, n), rng.uniform(1e-4, 1e-2, n)
+        # the last step's pore vapour: a few dry nodes above saturation (frosting)
+        psi = np.zeros(n) if trial % 2 else 10.0 ** rng.uniform(-30.0, 3.0, n)
+        args = (props[ice_nodes.LN_P7_SQRT], props[ice_nodes.LN_P2_SQRT],
+                props[ice_nodes.SLOPE_PER_K], t, a_coef, g_coef, wet, psi, 110.0)
         c_coef, py_coef = np.full((4, n), np.nan), np.full((4, n), np.nan)
         c_inert = c_kernels.rate_law(*args, c_coef)
         py_inert = N.rate_law(*args, py_coef)
-        assert c_inert is py_inert is (not wet.any())
+        active = c_coef[1] != 0.0
+        assert c_inert is py_inert is (not active.any())
+        assert (active[wet]).all()
         _agree(c_coef, py_coef, rtol=1e-13)
 
 

@@ -142,12 +142,12 @@ def test_ice_node_properties_match_the_checked_functions() -> None:
                                ice_nodes.CLAPEYRON_B_K / T_K**2 - 0.5 / T_K, rtol=1e-13)
 
 
-def test_sublimation_law_is_hkl_in_series_with_knudsen_diffusion() -> None:
+def test_sublimation_law_is_hkl_of_each_layer_against_its_pore_vapour() -> None:
     """vapour_coefficients() (sims._kernels.rate_law) against sims.ice directly, across
-    the 110 K join and with dry layers: a = G sqrt(T) p_sat(T) M / (R T) and
-    b = G sqrt(T) Tg / T, G the layer's conductance per sqrt(K) (HKL in series with
-    Knudsen diffusion through the dry path above it); a dry layer neither gives nor
-    takes (0, 0); the slope is a (B/T^2 - 1/(2T)) (Clapeyron)."""
+    the 110 K join and with dry layers: a = A p_sat(T) sqrt(M / (2 pi R T)) (HKL over
+    the cross-section A) and g = A at a layer that holds ice; a dry layer neither gives
+    nor takes (0, 0) unless its pore vapour is above saturation (then it frosts: a and
+    g as a wet one); the slope is a (B/T^2 - 1/(2T)) (Clapeyron)."""
     from sims.constants import M_H2O, R
 
     s = Sample(SampleParams(), HeaterParams(), 300.0)
@@ -159,15 +159,17 @@ def test_sublimation_law_is_hkl_in_series_with_knudsen_diffusion() -> None:
     s.ice_kg = ice_kg
     s.sublimate(np.zeros(ice_kg.size))  # (notes which layers hold ice)
     assert (s.temp_k[1:] < ice.EQ7_MIN_K).any() and (s.temp_k[4:] > ice.EQ7_MIN_K).any()
-    gas_k = 290.0
-    a, b = s.vapour_coefficients(1e-6, gas_k)
     t = s.temp_k[1:]
-    g = s._g_vap[1:] * np.sqrt(t)
-    wet = ice_kg > 0.0
-    np.testing.assert_allclose(a, np.where(wet, g * ice.vapor_pressure_pa(t) * M_H2O / (R * t),
-                                           0.0), rtol=1e-13)
-    np.testing.assert_allclose(b, np.where(wet, g * gas_k / t, 0.0), rtol=1e-13)
-    assert not a[:3].any() and not b[:3].any()
+    hkl = ice.vapor_pressure_pa(t) * np.sqrt(M_H2O / (2.0 * np.pi * R * t))
+    psi = s._psi.copy()
+    psi[1:4] = (0.0, 2.0 * hkl[1], 0.5 * hkl[2])  # the second dry layer above saturation
+    s._psi = psi
+    a, g = s.vapour_coefficients(1e-6, 290.0)
+    active = ice_kg > 0.0
+    active[1] = True
+    np.testing.assert_allclose(a, np.where(active, s.area_m2 * hkl, 0.0), rtol=1e-13)
+    np.testing.assert_allclose(g, np.where(active, s.area_m2, 0.0), rtol=1e-15)
+    assert not a[[0, 2]].any() and not g[[0, 2]].any()
     slope = s._coef[2, 1:]
     np.testing.assert_allclose(slope, a * (ice_nodes.CLAPEYRON_B_K / t**2 - 0.5 / t),
                                rtol=1e-13)
