@@ -6,7 +6,8 @@
 
 Exit codes: 0 every run passed; 1 a run failed, erred or timed out; 2 bad input (nothing
 is created), a directory in use by another campaign or flown by other code (resume it
-with --rerun-all); 4 interrupted (Ctrl-C): the same command resumes.
+with --rerun-all); 4 interrupted (Ctrl-C or SIGTERM; no verdict): the same command
+resumes.
 """
 
 from __future__ import annotations
@@ -88,15 +89,16 @@ def cmd_campaign(path: Path, out: Path | None, workers: int | None, executor: st
             other code.
         DirectoryBusy: another campaign is running in the output directory.
     """
-    from ground.campaign.engine import check_executor, fly, open_campaign
-    from ground.campaign.report import outcome_table
+    from ground.campaign.engine import check_executor, fly, open_campaign, sigterm_as_ctrl_c
     from ground.campaign.report_files import write_reports
+    from ground.campaign.report_tables import outcome_table
     from ground.campaign.spec import load_campaign
 
     check_executor(executor, workers)
     campaign = load_campaign(path)
     out = out or Path("runs") / f"campaign-{campaign.config.name}"
-    with open_campaign(campaign, out, executor, workers, rerun_all) as session:
+    with sigterm_as_ctrl_c(), \
+            open_campaign(campaign, out, executor, workers, rerun_all) as session:
         note = (" (--rerun-all: earlier results discarded)" if rerun_all else
                 f" (resuming: {len(session.done)} done)" if session.done else "")
         print(f"thermine: campaign '{campaign.config.name}': {len(campaign.runs)} runs -> "
@@ -112,6 +114,7 @@ def cmd_campaign(path: Path, out: Path | None, workers: int | None, executor: st
             "executor": result.executor, "wall_time_s": result.wall_time_s,
             "resumed_runs": result.resumed_runs,
             "criteria": json.loads(json.dumps(campaign.resolved()["criteria"])),
+            "dispersions": json.loads(json.dumps(campaign.resolved()["dispersions"])),
             "rerun_hint": f"thermine campaign rerun {out} RUN_ID"}
         paths = write_reports(out, meta, result.records)
         print(outcome_table(result.records, len(campaign.runs), result.interrupted))

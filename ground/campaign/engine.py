@@ -35,8 +35,32 @@ from ground.dirlock import lock_directory
 
 
 def _worker_init() -> None:
-    """Local workers leave Ctrl-C to the parent, which stops the campaign cleanly."""
+    """Local workers leave Ctrl-C and SIGTERM to the parent, which stops the campaign
+    cleanly: a signal to the whole process group (a terminal's Ctrl-C, a service
+    manager's stop) must not kill a run half-way and record it as an error."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextlib.contextmanager
+def sigterm_as_ctrl_c() -> Iterator[None]:
+    """While the block runs, SIGTERM (``kill``, a service manager, a CI job's timeout)
+    stops the campaign as Ctrl-C does: no new runs, the runs in flight finish, the report
+    says INTERRUPTED. Outside the main thread (where signals cannot be handled) it does
+    nothing."""
+    try:
+        old = signal.signal(signal.SIGTERM, _raise_interrupt)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def check_executor(executor: str, workers: int | None) -> None:
@@ -269,8 +293,8 @@ def fly(session: Session, progress: bool = True,
         stream: IO[str] | None = None) -> CampaignResult:
     """Fly every run of the session's campaign not yet in ``results.jsonl``.
 
-    Ctrl-C stops submitting, waits for the runs in flight (a second Ctrl-C abandons
-    them) and returns with ``interrupted`` set; the results file stays whole.
+    Ctrl-C or SIGTERM stops submitting, waits for the runs in flight (a second one
+    abandons them) and returns with ``interrupted`` set; the results file stays whole.
 
     Raises:
         OSError: the results file cannot be written.
@@ -286,36 +310,37 @@ def fly(session: Session, progress: bool = True,
     bar = ProgressBar(tally, clock, stream, progress)
     t0 = clock()
     interrupted = False
-    fd = os.open(out_dir / RESULTS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(out_dir / RESULTS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     try:
-        pending: dict[Future[Any], RunSpec] = {}
-        for spec in todo:
-            pending[ex.submit(run_one, spec)] = spec
-        bar.update()
-        while pending:
-            try:  # Ctrl-C may come anywhere in here: only whole lines reach the file
-                finished_now, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in finished_now:
-                    spec = pending.pop(fut)
-                    try:
-                        record, files = fut.result()
-                    except Exception as exc:  # noqa: BLE001 - the executor lost it
-                        record, files = _infra_error(spec, exc), {}
-                    _write_run_files(out_dir, record, files)
-                    record = _clean(record)
-                    _append_line(fd, json.dumps(record, allow_nan=False))
-                    records.append(record)
-                    tally.add(record)
-                    bar.update()
-            except KeyboardInterrupt:
-                if interrupted:  # second Ctrl-C: abandon the runs in flight
-                    break
-                interrupted = True
-                for fut in pending:
-                    fut.cancel()
-                pending = {f: s for f, s in pending.items() if not f.cancelled()}
-                print(f"\nthermine: stopping: waiting for {len(pending)} run(s) in "
-                      "flight (Ctrl-C again to abandon them)", file=bar.stream, flush=True)
+        with sigterm_as_ctrl_c():
+            pending: dict[Future[Any], RunSpec] = {}
+            for spec in todo:
+                pending[ex.submit(run_one, spec)] = spec
+            bar.update()
+            while pending:
+                try:  # Ctrl-C may come anywhere in here: only whole lines reach the file
+                    finished_now, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in finished_now:
+                        spec = pending.pop(fut)
+                        try:
+                            record, files = fut.result()
+                        except Exception as exc:  # noqa: BLE001 - the executor lost it
+                            record, files = _infra_error(spec, exc), {}
+                        _write_run_files(out_dir, record, files)
+                        record = _clean(record)
+                        _append_line(fd, json.dumps(record, allow_nan=False))
+                        records.append(record)
+                        tally.add(record)
+                        bar.update()
+                except KeyboardInterrupt:
+                    if interrupted:  # second Ctrl-C: abandon the runs in flight
+                        break
+                    interrupted = True
+                    for fut in pending:
+                        fut.cancel()
+                    pending = {f: s for f, s in pending.items() if not f.cancelled()}
+                    print(f"\nthermine: stopping: waiting for {len(pending)} run(s) in "
+                          "flight (Ctrl-C again to abandon them)", file=bar.stream, flush=True)
     except KeyboardInterrupt:  # while submitting (the local pool starts its processes)
         interrupted = True
     finally:

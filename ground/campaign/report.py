@@ -1,10 +1,14 @@
 """The campaign report: what V&V engineers read after a fault-injection campaign.
 
-``report_files.write_reports`` turns the campaign's meta data and its ``results.jsonl`` records into
-``report.md`` and ``report.html`` (rendered in ``report_html``), ``junit.xml`` (``junit``)
-and two figures, ``latency.png`` and ``outcomes.png``. ``outcome_table`` is the plain-text
-matrix the CLI prints at the end. Every file is written atomically (temp name in the same directory,
-then ``os.replace``) so an interrupted campaign never leaves half a report.
+:func:`summarize` turns the campaign's meta data and its ``results.jsonl`` records into a
+:class:`Summary`: the outcome matrix (trigger columns in mission-time order,
+``report_labels``), the verdict (``INTERRUPTED``, never ``GREEN``, for a campaign that
+stopped early), latency against its bound, every failure as an issue, the worst cases and
+the dispersions with their units. ``report_files.write_reports`` renders it into
+``report.md`` (``report_md``), ``report.html`` (``report_html``), ``junit.xml``
+(``junit``) and the figures (``report_figures``); ``report_tables.outcome_table`` is the
+plain-text matrix the CLI prints. Every file is written atomically (temp name in the same
+directory, then ``os.replace``) so an interrupted campaign never leaves half a report.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from ground.campaign.report_labels import draws_by_param, order_triggers, param_unit
 from ground.campaign.spec import NOMINAL
 from ground.campaign.version import short
 
@@ -37,7 +42,8 @@ class Issue:
     expected: list[str]
     observed: list[str]
     reasons: list[str]
-    dispersions: list[tuple[str, float | None]]
+    #: (parameter, value flown, its unit)
+    dispersions: list[tuple[str, float | None, str]]
     run_dir: str | None
     timeline: str | None
     rerun: str
@@ -52,15 +58,22 @@ class Summary:
     out_dir: Path
     records: list[dict[str, Any]]
     faults: list[str] = field(default_factory=list)
+    #: trigger columns in mission-time order (a fault-free run has none)
     triggers: list[str] = field(default_factory=list)
     cells: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
+    #: outcomes of each fault over all its triggers (the matrix's last column)
+    fault_totals: dict[str, Counter[str]] = field(default_factory=dict)
+    #: (fault, trigger) -> run id of the worst non-pass run in that cell
+    cell_failure: dict[tuple[str, str], str] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
     verdict: str = ""
     header: list[tuple[str, str]] = field(default_factory=list)
     latency: list[dict[str, Any]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     worst: list[dict[str, Any]] = field(default_factory=list)
-    dispersions: list[tuple[str, int, float, float, float]] = field(default_factory=list)
+    #: (parameter, unit, how drawn, n, min, median, max)
+    dispersions: list[tuple[str, str, str, int, float, float, float]] = field(
+        default_factory=list)
 
 
 # ---------------------------------------------------------------- small helpers
@@ -136,6 +149,11 @@ def _run_dir_link(out_dir: Path, run_dir: Any) -> tuple[str | None, str | None]:
     return rd, timeline
 
 
+def anchor(r: dict[str, Any]) -> str:
+    """The HTML id of a run's failure section: ``run-<index>``."""
+    return f"run-{int(r.get('index') or 0)}"
+
+
 def url(path: str) -> str:
     """A relative path quoted for use in a link."""
     return quote(path, safe="/._-+=")
@@ -155,8 +173,9 @@ def _issue(r: dict[str, Any], meta: dict[str, Any], out_dir: Path) -> Issue:
         injected = "nothing (nominal run)" if fault == NOMINAL else f"fault {fault}"
     else:
         params = json.dumps(spec.get("params") or {}, sort_keys=True)
-        injected = (f"fault {fault}: layer {spec.get('layer')}, kind {spec.get('kind')}, "
-                    f"target {spec.get('target')}, params {params}")
+        injected = (f"fault {fault}: layer {spec.get('layer')}, kind {spec.get('kind')}"
+                    + (f", target {spec['target']}" if spec.get("target") else "")
+                    + (f", params {params}" if spec.get("params") else ""))
     injected += f"; trigger {r.get('trigger')}; seed {r.get('seed')}"
     criteria = meta.get("criteria") or {}
     expected = ["the run finishes without an exception or a timeout"]
@@ -201,7 +220,8 @@ def _issue(r: dict[str, Any], meta: dict[str, Any], out_dir: Path) -> Issue:
     return Issue(
         record=r, title=f"{r.get('run_id')}: {o.upper()}: {headline}", injected=injected,
         expected=expected, observed=observed, reasons=reasons,
-        dispersions=[(str(k), finite(v)) for k, v in disp], run_dir=run_dir, timeline=timeline,
+        dispersions=[(str(k), finite(v), param_unit(str(k))) for k, v in disp],
+        run_dir=run_dir, timeline=timeline,
         rerun=rerun_command(meta, out_dir, str(r.get("run_id"))),
         traceback=tail(str(err)) if err and o in ("error", "timeout") else None)
 
@@ -223,12 +243,16 @@ def _latency_rows(records: list[dict[str, Any]], faults: list[str]) -> list[dict
                       if (x := finite(r.get("detection_latency_s"))) is not None)
         bounds = sorted({b for r in rs if (b := finite(r.get("detection_bound_s"))) is not None})
         monitors = sorted({str(r["monitor"]) for r in rs if r.get("monitor")})
+        ratios = [x / b for r in rs if r.get("detected") is True
+                  if (x := finite(r.get("detection_latency_s"))) is not None
+                  if (b := finite(r.get("detection_bound_s"))) is not None and b > 0]
         rows.append({
             "fault": fault, "runs": len(rs), "detected": sum(r.get("detected") is True for r in rs),
             "n": len(lats), "min": lats[0] if lats else None,
             "median": statistics.median(lats) if lats else None,
             "max": lats[-1] if lats else None,
             "bound": _span(bounds), "bounds": bounds,
+            "worst_ratio": max(ratios) if ratios else None,
             "monitors": ", ".join(monitors) or "—"})
     return rows
 
@@ -244,14 +268,23 @@ def _worst(records: list[dict[str, Any]], meta: dict[str, Any], out_dir: Path) -
     return rows[:WORST_CASES]
 
 
-def _dispersion_rows(records: list[dict[str, Any]]) -> list[tuple[str, int, float, float, float]]:
-    values: dict[str, list[float]] = {}
+def _dispersion_rows(records: list[dict[str, Any]], entries: Any,
+                     ) -> list[tuple[str, str, str, int, float, float, float]]:
+    """One row per dispersed parameter over the seeds (each seed counted once): its
+    unit, how it is drawn (``meta["dispersions"]``, the campaign's entries) and the
+    values flown."""
+    values: dict[str, dict[Any, float]] = {}
     for r in records:
         for k, v in (r.get("dispersions") or {}).items():
             if (x := finite(v)) is not None:
-                values.setdefault(str(k), []).append(x)
-    return [(k, len(vs), min(vs), statistics.median(vs), max(vs))
-            for k, vs in sorted(values.items())]
+                values.setdefault(str(k), {})[r.get("seed", id(r))] = x
+    draws = draws_by_param(entries if isinstance(entries, list) else [], values)
+    rows = []
+    for k, by_seed in sorted(values.items()):
+        vs = sorted(by_seed.values())
+        rows.append((k, param_unit(k), draws.get(k, "—"), len(vs), vs[0],
+                     statistics.median(vs), vs[-1]))
+    return rows
 
 
 def verdict(counts: Counter[str], planned: Any = None, interrupted: bool = False) -> str:
@@ -279,10 +312,10 @@ def _header(meta: dict[str, Any], done: int) -> list[tuple[str, str]]:
     wall = finite(meta.get("wall_time_s"))
     return [
         ("campaign file", str(meta.get("campaign_file", "—"))),
+        ("code version", short(meta["code_version"]) if meta.get("code_version") else "—"),
         ("mission", str(meta.get("mission", "—"))),
         ("hardware", str(meta.get("hardware", "—"))),
         ("created (UTC)", str(meta.get("created_utc", "—"))),
-        ("code version", short(meta["code_version"]) if meta.get("code_version") else "—"),
         ("runs done / planned", f"{done} / {meta.get('planned_runs', '?')}"),
         ("workers", str(meta.get("workers", "—"))),
         ("executor", str(meta.get("executor", "—"))),
@@ -302,10 +335,10 @@ def summarize(out_dir: Path, meta: dict[str, Any], records: list[dict[str, Any]]
         fault, trig = str(r.get("fault")), str(r.get("trigger"))
         if fault not in s.faults:
             s.faults.append(fault)
-        if trig not in s.triggers:
-            s.triggers.append(trig)
         s.cells.setdefault((fault, trig), Counter())[outcome_of(r)] += 1
+        s.fault_totals.setdefault(fault, Counter())[outcome_of(r)] += 1
         s.counts[outcome_of(r)] += 1
+    s.triggers = order_triggers((str(r.get("trigger")) for r in recs), recs)
     if NOMINAL in s.faults:  # nominal first, the rest in matrix order
         s.faults.remove(NOMINAL)
         s.faults.insert(0, NOMINAL)
@@ -314,8 +347,11 @@ def summarize(out_dir: Path, meta: dict[str, Any], records: list[dict[str, Any]]
     s.latency = _latency_rows(recs, s.faults)
     s.issues = [_issue(r, meta, s.out_dir)
                 for r in sorted((r for r in recs if outcome_of(r) != "pass"), key=_severity)]
+    for i in s.issues:  # worst first: the first one of a cell is its worst
+        key = (str(i.record.get("fault")), str(i.record.get("trigger")))
+        s.cell_failure.setdefault(key, str(i.record.get("run_id")))
     s.worst = _worst(recs, meta, s.out_dir)
-    s.dispersions = _dispersion_rows(recs)
+    s.dispersions = _dispersion_rows(recs, meta.get("dispersions"))
     return s
 
 
@@ -333,33 +369,3 @@ def cell_text(c: Counter[str] | None) -> str:
 
 def totals_line(counts: Counter[str]) -> str:
     return (f"total {sum(counts.values())}: " + ", ".join(f"{counts[o]} {o}" for o in OUTCOMES))
-
-
-# ---------------------------------------------------------------- terminal table
-
-
-def outcome_table(records: list[dict[str, Any]], planned: int | None = None,
-                  interrupted: bool = False) -> str:
-    """A plain-text table for the terminal: faults (rows) x triggers (columns), cells
-    "passed/total" ('*' marks cells with non-pass runs), then a pass/fail/error/timeout line
-    and the verdict (``INTERRUPTED: ...`` when ``interrupted``, never GREEN)."""
-    s = summarize(Path("."), {"planned_runs": planned, "interrupted": interrupted}, records)
-    if not s.records:
-        return "no runs finished yet" + (f"\n{s.verdict}" if interrupted else "")
-    rows = [["fault", *s.triggers]]
-    for f in s.faults:
-        row = [f]
-        for t in s.triggers:
-            c = s.cells.get((f, t))
-            row.append("." if not c else cell_text(c) + ("*" if has_failures(c) else ""))
-        rows.append(row)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                       for i, (cell, w) in enumerate(zip(r, widths, strict=True))).rstrip()
-             for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    lines += ["", totals_line(s.counts) + "   (* = cell has non-pass runs)", s.verdict]
-    return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- files

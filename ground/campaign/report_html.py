@@ -1,162 +1,84 @@
-"""Renderers for the campaign report: report.md, report.html and the two PNG figures.
+"""report.html: the campaign report as one self-contained page (inline CSS, no JS) that
+fits a 1400 px window: the verdict, the code that flew it, the outcome matrix with its
+legend, detection latency against its bound, every failure with its timeline, the worst
+cases and the dispersions with their units.
 
-All of them read a ``report.Summary``; ``report_files.write_reports`` writes what they return.
-The HTML page is self-contained (inline CSS, no JS), and every piece of text that comes
-from a record goes through ``html.escape``.
+Every piece of text that comes from a record goes through ``html.escape``; every link is
+relative to the campaign directory. (``render_markdown`` and ``write_figures`` are
+re-exported for the callers that import them from here.)
 """
 
 from __future__ import annotations
 
 import html
-import io
-from pathlib import Path
 from typing import Any
 
-from common.errors import ConfigError
-from ground.campaign.outdir import atomic_write
-from ground.campaign.report import (
-    Issue,
-    Summary,
-    cell_text,
-    finite,
-    fmt,
-    has_failures,
-    outcome_of,
-    totals_line,
-    url,
+from ground.campaign.report import Issue, Summary, anchor, cell_text, fmt, has_failures, url
+from ground.campaign.report_figures import (
+    ALL_PASSED_COLOUR,
+    FAIL_COLOUR,
+    NOT_FLOWN_COLOUR,
+    SOME_FAILED_COLOUR,
+    write_figures,
 )
-from ground.pyplot import pyplot
+from ground.campaign.report_labels import trigger_heading
+from ground.campaign.report_md import render_markdown
+from ground.campaign.report_tables import (
+    DISP_HEAD,
+    DISP_NOTE,
+    LAT_HEAD,
+    WORST_HEAD,
+    disp_cells,
+    headline,
+    latency_cells,
+    no_timeline_reason,
+    run_links,
+    worst_cells,
+)
+from ground.campaign.spec import NOMINAL
 
-# ---------------------------------------------------------------- markdown
+__all__ = ["render_html", "render_markdown", "write_figures"]
 
-
-def _md(text: Any) -> str:
-    """Text safe inside a markdown table cell."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
-def _fence(text: str, lang: str = "") -> str:
-    """A fenced block longer than any run of backticks inside ``text``."""
-    ticks, run = 0, 0
-    for ch in text:
-        run = run + 1 if ch == "`" else 0
-        ticks = max(ticks, run)
-    fence = "`" * max(3, ticks + 1)
-    return f"{fence}{lang}\n{text}\n{fence}"
-
-
-def _md_table(head: list[str], rows: list[list[Any]]) -> list[str]:
-    out = ["| " + " | ".join(_md(h) for h in head) + " |", "|" + "---|" * len(head)]
-    out += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
-    return out + [""]
-
-
-def render_markdown(s: Summary) -> str:
-    """The text of report.md."""
-    out = [f"# Fault-injection campaign: {s.meta.get('name', 'campaign')}", ""]
-    out += _md_table(["", ""], [[k, v] for k, v in s.header])
-    out += [f"**Verdict: {s.verdict}**", ""]
-    if not s.records:
-        return "\n".join(out + ["No runs finished yet: there is nothing to report.", ""])
-    out += ["## Outcome matrix", "",
-            "Cells are passed/total; ✗ marks a cell with a failed, errored or timed-out run.", ""]
-    rows = [[f, *((cell_text(c) or "—") + (" ✗" if has_failures(c) else "")
-                  for c in (s.cells.get((f, t)) for t in s.triggers))] for f in s.faults]
-    out += _md_table(["fault / trigger", *s.triggers], rows)
-    out += [totals_line(s.counts), "", "![outcome matrix](outcomes.png)", ""]
-    out += ["## Detection latency", ""]
-    if s.latency:
-        out += _md_table(_LAT_HEAD, _latency_cells(s))
-    else:
-        out += ["All runs are nominal: there are no detections to summarize.", ""]
-    if not any(x["n"] for x in s.latency):
-        out += ["No detections with a finite latency: latency.png says so.", ""]
-    out += ["![detection latency histogram](latency.png)", "", "## Failures", ""]
-    if not s.issues:
-        out += ["None: every run passed.", ""]
-    for i in s.issues:
-        out += _md_issue(i)
-    out += ["## Worst cases (detection latency / bound)", ""]
-    if s.worst:
-        out += _md_table(_WORST_HEAD, [[*row[:-1], f"`{row[-1]}`"] for row in _worst_cells(s)])
-    else:
-        out += ["No detected runs with a latency and a bound.", ""]
-    if s.dispersions:
-        out += ["## Dispersions", ""] + _md_table(_DISP_HEAD, _disp_cells(s))
-    return "\n".join(out)
-
-
-def _md_issue(i: Issue) -> list[str]:
-    out = [f"### {i.title}", "", f"**Injected:** {i.injected}", "", "**Expected:**", ""]
-    out += [f"- {x}" for x in i.expected] + ["", "**Observed:**", ""]
-    out += [f"- {x}" for x in i.observed] + ["", "**Reasons:**", ""]
-    out += [f"- {x}" for x in i.reasons] if i.reasons else ["- (none recorded)"]
-    out += [""]
-    if i.dispersions:
-        out += ["**Dispersions:** " + ", ".join(f"`{k}` = {fmt(v, '.6g')}"
-                                                 for k, v in i.dispersions), ""]
-    if i.run_dir:
-        links = [f"[{name}]({url(target)})" for name, target in _run_links(i)]
-        out += ["**Run directory:** " + " · ".join(links), ""]
-    out += ["**Reproduce:**", "", _fence(i.rerun, "sh"), ""]
-    if i.traceback:
-        out += ["**Traceback:**", "", _fence(i.traceback, "text"), ""]
-    return out
-
-
-# ---------------------------------------------------------------- shared table cells
-
-_LAT_HEAD = ["fault", "detected / runs", "n", "min [s]", "median [s]", "max [s]", "bound [s]",
-             "monitors"]
-_WORST_HEAD = ["#", "run", "outcome", "latency [s]", "bound [s]", "ratio", "rerun"]
-_DISP_HEAD = ["parameter", "n", "min", "median", "max"]
-
-
-def _latency_cells(s: Summary) -> list[list[Any]]:
-    return [[x["fault"], f"{x['detected']}/{x['runs']}", x["n"], fmt(x["min"]),
-             fmt(x["median"]), fmt(x["max"]), x["bound"], x["monitors"]] for x in s.latency]
-
-
-def _worst_cells(s: Summary) -> list[list[Any]]:
-    return [[n, w["record"].get("run_id"), outcome_of(w["record"]), fmt(w["latency"]),
-             fmt(w["bound"], "g"), fmt(w["ratio"], ".2f"), w["rerun"]]
-            for n, w in enumerate(s.worst, 1)]
-
-
-def _disp_cells(s: Summary) -> list[list[Any]]:
-    return [[k, n, fmt(a, ".4g"), fmt(m, ".4g"), fmt(b, ".4g")] for k, n, a, m, b in s.dispersions]
-
-
-def _run_links(i: Issue) -> list[tuple[str, str]]:
-    assert i.run_dir is not None
-    links = [(f"{i.run_dir}/", f"{i.run_dir}/"), ("summary.json", f"{i.run_dir}/summary.json"),
-             ("events.jsonl", f"{i.run_dir}/events.jsonl")]
-    return links + ([("timeline.png", i.timeline)] if i.timeline else [])
-
-
-# ---------------------------------------------------------------- HTML
-
-_CSS = """body{font-family:system-ui,sans-serif;max-width:1500px;margin:2em auto;padding:0 1em;
-color:#222}table{border-collapse:collapse;margin:.5em 0 1em}th,td{border:1px solid #ccc;
-padding:.25em .6em;text-align:left;vertical-align:top}th{background:#f3f3f3}
-td.num{text-align:right}td.bad{background:#f8d0d0;font-weight:bold}td.ok{background:#d6f0d6}
-pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap}
-.verdict{font-size:1.3em;font-weight:bold;padding:.4em .8em;display:inline-block}
-.GREEN{background:#d6f0d6}.RED{background:#f8d0d0}.NO{background:#eee}
-.INTERRUPTED{background:#fbe7b5}
-section.issue{border-left:4px solid #c33;padding-left:1em;margin:1.5em 0}img{max-width:100%}"""
+_OK, _BAD = ALL_PASSED_COLOUR, SOME_FAILED_COLOUR
+_CSS = f"""body{{font:14px/1.4 system-ui,sans-serif;max-width:1340px;margin:1.2em auto;
+padding:0 16px;color:#222}}h1{{font-size:1.6em;margin:.2em 0}}h2{{margin:1.4em 0 .4em;
+border-bottom:1px solid #ddd}}.sub{{color:#555;margin:0 0 .8em}}
+table{{border-collapse:collapse;margin:.4em 0 1em}}th,td{{border:1px solid #ccc;
+padding:.2em .5em;text-align:left;vertical-align:top}}th{{background:#f3f3f3}}
+td.num{{text-align:right;white-space:nowrap}}table.kv td:first-child{{white-space:nowrap;
+color:#555}}table.kv td{{overflow-wrap:anywhere}}
+table.matrix th.trig{{font-size:12px;font-weight:600;text-align:center;
+vertical-align:bottom;max-width:7.5em}}table.matrix th.trig span{{display:block;
+font-weight:normal;color:#555}}table.matrix td{{text-align:center;white-space:nowrap;
+min-width:3em}}table.matrix td:first-child{{text-align:left}}
+table.matrix .total{{border-left:3px solid #666}}
+.ok{{background:{_OK}}}.bad{{background:{_BAD};font-weight:bold}}.bad a{{color:#900}}
+.na{{background:{NOT_FLOWN_COLOUR}}}td.nom{{color:#666;font-style:italic}}
+.legend span.sw{{display:inline-block;width:1.1em;height:1.1em;vertical-align:-.2em;
+border:1px solid #aaa;margin:0 .3em 0 1em}}.legend span.sw:first-child{{margin-left:0}}
+pre{{background:#f6f8fa;padding:.5em;white-space:pre-wrap;overflow-wrap:anywhere;
+margin:.3em 0}}.verdict{{font-size:1.3em;font-weight:bold;padding:.4em .8em;
+display:inline-block;margin:.3em 0}}.GREEN{{background:{_OK}}}.RED{{background:{_BAD}}}
+.NO{{background:#eee}}.INTERRUPTED{{background:#fbe7b5;border:2px solid #c90}}
+section.issue{{border-left:4px solid {FAIL_COLOUR};padding-left:1em;margin:1.5em 0;
+overflow:hidden}}section.issue img.tl{{float:right;width:420px;margin:0 0 .5em 1em;
+border:1px solid #ccc}}img{{max-width:100%}}td.why{{overflow-wrap:anywhere}}"""
 
 
 def _e(x: Any) -> str:
     return html.escape(str(x), quote=True)
 
 
-def _table(head: list[str], rows: list[list[Any]], classes: list[list[str]] | None = None) -> str:
-    out = ["<table><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"]
-    for r, row in enumerate(rows):
-        cls = classes[r] if classes else [""] * len(row)
-        out.append("<tr>" + "".join(f'<td class="{c}">{_e(v)}</td>' if c else f"<td>{_e(v)}</td>"
-                                    for v, c in zip(row, cls, strict=True)) + "</tr>")
+def _table(head: list[str] | None, rows: list[list[Any]], cls: str = "",
+           num: tuple[int, ...] = ()) -> str:
+    """A table of escaped text (no heading row when ``head`` is None); columns in
+    ``num`` are right-aligned numbers."""
+    out = [f'<table class="{cls}">' if cls else "<table>"]
+    if head is not None:
+        out[0] += "<tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr>"
+    for row in rows:
+        out.append("<tr>" + "".join(f'<td class="num">{_e(v)}</td>' if j in num else
+                                    f"<td>{_e(v)}</td>" for j, v in enumerate(row)) + "</tr>")
     return "\n".join(out + ["</table>"])
 
 
@@ -164,140 +86,149 @@ def _ul(items: list[str]) -> str:
     return "<ul>" + "".join(f"<li>{_e(x)}</li>" for x in items) + "</ul>"
 
 
+def _heading(label: str) -> str:
+    """A trigger column heading: the state (breakable after '_') over the delay."""
+    top, bottom = trigger_heading(label)
+    top_html = _e(top).replace("_", "_<wbr>")
+    return f'<th class="trig" title="{_e(label)}">{top_html}<span>{_e(bottom)}</span></th>'
+
+
+def _cell(c: Any, target: dict[str, Any] | None, total: bool = False) -> str:
+    """One matrix cell: green, red (linking ``target``, its worst failure) or grey."""
+    extra = " total" if total else ""
+    if not c:
+        return f'<td class="na{extra}" title="not flown"></td>'
+    text = _e(cell_text(c))
+    if not has_failures(c):
+        return f'<td class="ok{extra}">{text}</td>'
+    inner = f'<a href="#{_e(anchor(target))}">{text}</a>' if target else text
+    return f'<td class="bad{extra}">{inner}</td>'
+
+
+def matrix_html(s: Summary) -> str:
+    """The outcome matrix with its legend: faults x triggers in mission-time order, then
+    all triggers; a red cell links to its worst failure."""
+    legend = (
+        '<p class="legend"><span class="sw ok"></span>all runs passed'
+        '<span class="sw bad"></span>a run failed, erred or timed out (the cell links to it)'
+        '<span class="sw na"></span>not flown: the case has no such trigger. '
+        "Cells: runs passed / flown. Triggers in mission-time order; "
+        '<a href="outcomes.png">as a picture</a>.</p>')
+    head = ('<tr><th>fault / trigger</th>' + "".join(_heading(t) for t in s.triggers)
+            + '<th class="trig total">all<span>triggers</span></th></tr>')
+    by_id = {str(i.record.get("run_id")): i.record for i in s.issues}
+    rows = []
+    for f in s.faults:
+        worst = next((i.record for i in s.issues if i.record.get("fault") == f), None)
+        total = _cell(s.fault_totals.get(f), worst, total=True)
+        if f == NOMINAL:
+            cells = (f'<td class="nom" colspan="{len(s.triggers)}">fault-free runs: '
+                     "no fault injected, no trigger</td>") if s.triggers else ""
+        else:
+            cells = "".join(_cell(s.cells.get((f, t)), by_id.get(s.cell_failure.get((f, t), "")))
+                            for t in s.triggers)
+        rows.append(f"<tr><td>{_e(f)}</td>{cells}{total}</tr>")
+    counts = s.counts
+    foot = (f"<p>{counts['pass']} of {sum(counts.values())} runs passed; "
+            + ", ".join(f"{counts[o]} {o}" for o in ("fail", "error", "timeout")) + ".</p>")
+    return "\n".join([legend, '<table class="matrix">', head, *rows, "</table>", foot])
+
+
+def _failures_table(s: Summary) -> str:
+    out = ["<table><tr><th>run</th><th>outcome</th><th>why</th><th>timeline</th></tr>"]
+    for i in s.issues:
+        tl = (f'<a href="{_e(url(i.timeline))}">timeline.png</a>' if i.timeline
+              else _e(no_timeline_reason(i)))
+        out.append(f'<tr><td><a href="#{_e(anchor(i.record))}">{_e(i.record.get("run_id"))}'
+                   f'</a></td><td>{_e(str(i.record.get("outcome")).upper())}</td>'
+                   f'<td class="why">{_e(headline(i))}</td><td>{tl}</td></tr>')
+    return "\n".join(out + ["</table>"])
+
+
+def _worst_table(s: Summary) -> str:
+    """The worst cases; a run that failed links to its section."""
+    failing = {str(i.record.get("run_id")): i.record for i in s.issues}
+    out = ["<table><tr>" + "".join(f"<th>{_e(h)}</th>" for h in WORST_HEAD) + "</tr>"]
+    for row in worst_cells(s):
+        r = failing.get(str(row[1]))
+        cells = [f'<td class="num">{_e(v)}</td>' if j in (0, 3, 4, 5) else f"<td>{_e(v)}</td>"
+                 for j, v in enumerate(row)]
+        if r is not None:
+            cells[1] = f'<td><a href="#{_e(anchor(r))}">{_e(row[1])}</a></td>'
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    return "\n".join(out + ["</table>"])
+
+
 def _html_issue(i: Issue) -> str:
-    out = [f'<section class="issue"><h3>{_e(i.title)}</h3>',
-           f"<p><b>Injected:</b> {_e(i.injected)}</p>",
-           "<p><b>Expected:</b></p>" + _ul(i.expected),
-           "<p><b>Observed:</b></p>" + _ul(i.observed),
-           "<p><b>Reasons:</b></p>" + _ul(i.reasons or ["(none recorded)"])]
+    out = [f'<section class="issue" id="{_e(anchor(i.record))}"><h3>{_e(i.title)}</h3>']
+    if i.timeline:
+        out.append(f'<a href="{_e(url(i.timeline))}"><img class="tl" loading="lazy" '
+                   f'src="{_e(url(i.timeline))}" alt="timeline of '
+                   f'{_e(i.record.get("run_id"))}"></a>')
+    out += [f"<p><b>Injected:</b> {_e(i.injected)}</p>",
+            "<p><b>Expected:</b></p>" + _ul(i.expected),
+            "<p><b>Observed:</b></p>" + _ul(i.observed),
+            "<p><b>Reasons:</b></p>" + _ul(i.reasons or ["(none recorded)"])]
     if i.dispersions:
         out.append("<p><b>Dispersions:</b> " + ", ".join(
-            f"<code>{_e(k)}</code> = {_e(fmt(v, '.6g'))}" for k, v in i.dispersions) + "</p>")
+            f"<code>{_e(k)}</code> = {_e(fmt(v, '.6g'))}" + ("" if u == "1" else f" {_e(u)}")
+            for k, v, u in i.dispersions) + "</p>")
     if i.run_dir:
         out.append("<p><b>Run directory:</b> " + " · ".join(
-            f'<a href="{_e(url(t))}">{_e(n)}</a>' for n, t in _run_links(i)) + "</p>")
+            f'<a href="{_e(url(t))}">{_e(n)}</a>' for n, t in run_links(i)) + "</p>")
     out.append(f"<p><b>Reproduce:</b></p><pre>{_e(i.rerun)}</pre>")
     if i.traceback:
         out.append(f"<p><b>Traceback:</b></p><pre>{_e(i.traceback)}</pre>")
     return "\n".join(out + ["</section>"])
 
 
-def render_html(s: Summary) -> str:
-    """The text of report.html: the same content as report.md, self-contained."""
-    title = f"Fault-injection campaign: {s.meta.get('name', 'campaign')}"
+def _top(s: Summary) -> list[str]:
+    name = s.meta.get("name", "campaign")
+    word = s.verdict.split(":")[0].split()[0] if s.verdict else "NO"
+    title = f"{word}: fault-injection campaign {name}"
+    sub = [f"{len(s.records)} of {s.meta.get('planned_runs', '?')} runs"]
+    sub += [f"created {s.meta['created_utc']} UTC"] if s.meta.get("created_utc") else []
+    sub += [f"code {dict(s.header).get('code version', '—')}"]
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-           f"<h1>{_e(title)}</h1>", _table(["", ""], [[k, v] for k, v in s.header]),
-           f'<p class="verdict {_e(s.verdict.split(":")[0].split()[0])}">'
-           f"Verdict: {_e(s.verdict)}</p>"]
+           f"<h1>Fault-injection campaign: {_e(name)}</h1>",
+           f'<p class="sub">{_e(" · ".join(sub))}</p>',
+           f'<p class="verdict {_e(word)}">Verdict: {_e(s.verdict)}</p>']
+    if s.meta.get("interrupted"):
+        out.append("<p><b>This campaign was interrupted</b> before every run was flown: "
+                   "there is no verdict. Run the same command again to fly the rest.</p>")
+    return out + [_table(None, [[k, v] for k, v in s.header], cls="kv")]
+
+
+def render_html(s: Summary) -> str:
+    """The text of report.html: the same content as report.md, self-contained."""
+    out = _top(s)
     if not s.records:
         out.append("<p>No runs finished yet: there is nothing to report.</p>")
         return "\n".join(out + ["</body></html>", ""])
-    rows, classes = [], []
-    for f in s.faults:
-        cells = [s.cells.get((f, t)) for t in s.triggers]
-        rows.append([f, *(cell_text(c) or "—" for c in cells)])
-        classes.append(["", *("" if not c else "num bad" if has_failures(c) else "num ok"
-                              for c in cells)])
-    out += ["<h2>Outcome matrix</h2>",
-            "<p>Cells are passed/total; red cells hold a failed, errored or timed-out run.</p>",
-            _table(["fault / trigger", *s.triggers], rows, classes),
-            f"<p>{_e(totals_line(s.counts))}</p>",
-            '<img src="outcomes.png" alt="outcome matrix">', "<h2>Detection latency</h2>"]
+    out += ["<h2>Outcome matrix</h2>", matrix_html(s), "<h2>Detection latency</h2>"]
     if s.latency:
-        out.append(_table(_LAT_HEAD, _latency_cells(s)))
+        out.append('<p><img src="latency.png" alt="detection latency over its bound, per '
+                   'fault"></p>')
+        out.append(_table(LAT_HEAD, latency_cells(s), num=(1, 2, 3, 4, 5, 6)))
     else:
         out.append("<p>All runs are nominal: there are no detections to summarize.</p>")
     if not any(x["n"] for x in s.latency):
         out.append("<p>No detections with a finite latency: latency.png says so.</p>")
-    out += ['<img src="latency.png" alt="detection latency histogram">', "<h2>Failures</h2>"]
-    out += [_html_issue(i) for i in s.issues] or ["<p>None: every run passed.</p>"]
+    out.append("<h2>Failures</h2>")
+    if s.issues:
+        out += [_failures_table(s), *(_html_issue(i) for i in s.issues)]
+    else:
+        out.append("<p>None: every run passed.</p>")
     out.append("<h2>Worst cases (detection latency / bound)</h2>")
-    out.append(_table(_WORST_HEAD, _worst_cells(s)) if s.worst
-               else "<p>No detected runs with a latency and a bound.</p>")
+    if s.worst:
+        hint = s.meta.get("rerun_hint") or "thermine campaign rerun CAMPAIGN_DIR RUN_ID"
+        out += [_worst_table(s),
+                f"<p>Rerun any of them: <code>{_e(hint)}</code></p>"]
+    else:
+        out.append("<p>No detected runs with a latency and a bound.</p>")
     if s.dispersions:
-        out += ["<h2>Dispersions</h2>", _table(_DISP_HEAD, _disp_cells(s))]
+        out += ["<h2>Dispersions</h2>",
+                f"<p>{_e(DISP_NOTE)}</p>",
+                _table(DISP_HEAD, disp_cells(s), num=(3, 4, 5, 6))]
     return "\n".join(out + ["</body></html>", ""])
-
-
-# ---------------------------------------------------------------- figures
-
-
-def _placeholder(plt: Any, text: str) -> Any:
-    fig, ax = plt.subplots(figsize=(6, 2))
-    ax.axis("off")
-    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=14)
-    return fig
-
-
-def _latency_figure(plt: Any, s: Summary) -> Any:
-    data = [(x["fault"], [lat for r in s.records if r.get("fault") == x["fault"]
-                          and r.get("detected") is True
-                          and (lat := finite(r.get("detection_latency_s"))) is not None])
-            for x in s.latency]
-    data = [(f, v) for f, v in data if v]
-    if not data:
-        return _placeholder(plt, "no detections" if s.records else "no runs finished yet")
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    colours = [plt.get_cmap("tab20")(i % 20) for i in range(len(data))]
-    ax.hist([v for _, v in data], bins=min(40, max(5, sum(len(v) for _, v in data) // 3)),
-            stacked=True, color=colours, label=[f for f, _ in data])
-    bounds = {x["fault"]: x["bounds"] for x in s.latency}
-    for (f, _), c in zip(data, colours, strict=True):
-        for b in bounds.get(f, []):
-            ax.axvline(b, color=c, ls="--", lw=1)
-    ax.set_xlabel("detection latency [s] (dashed: bound)")
-    ax.set_ylabel("runs")
-    ax.set_title("Detection latency per fault")
-    ax.legend(fontsize=7, loc="upper right")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-
-def _outcome_figure(plt: Any, s: Summary) -> Any:
-    import numpy as np
-
-    if not s.records:
-        return _placeholder(plt, "no runs finished yet")
-    frac = np.full((len(s.faults), len(s.triggers)), np.nan)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(s.triggers) + 3),
-                                    max(2.5, 0.45 * len(s.faults) + 1.5)))
-    for i, f in enumerate(s.faults):
-        for j, t in enumerate(s.triggers):
-            if c := s.cells.get((f, t)):
-                frac[i, j] = c["pass"] / sum(c.values())
-                ax.text(j, i, cell_text(c), ha="center", va="center", fontsize=8)
-    cmap = plt.get_cmap("RdYlGn").with_extremes(bad="#dddddd")
-    im = ax.imshow(np.ma.masked_invalid(frac), cmap=cmap, vmin=0.0, vmax=1.0, aspect="auto")
-    ax.set_xticks(range(len(s.triggers)), s.triggers, rotation=30, ha="right", fontsize=8)
-    ax.set_yticks(range(len(s.faults)), s.faults, fontsize=8)
-    ax.set_title("Pass fraction per fault and trigger (cells: passed/total)")
-    fig.colorbar(im, ax=ax, label="pass fraction")
-    fig.tight_layout()
-    return fig
-
-
-def write_figures(s: Summary, out_dir: Path) -> dict[str, Path]:
-    """Write latency.png and outcomes.png (placeholders when there is nothing to plot;
-    none when matplotlib, an optional dependency, is not installed).
-
-    Raises:
-        OSError: ``out_dir`` cannot be written.
-    """
-    try:
-        plt = pyplot()
-    except ConfigError:
-        return {}
-
-    paths: dict[str, Path] = {}
-    for name, draw in (("latency.png", _latency_figure), ("outcomes.png", _outcome_figure)):
-        fig = draw(plt, s)
-        buf = io.BytesIO()
-        try:
-            fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
-        finally:
-            plt.close(fig)
-        atomic_write(out_dir / name, buf.getvalue())
-        paths[name] = out_dir / name
-    return paths

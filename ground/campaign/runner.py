@@ -36,15 +36,16 @@ class RunTimeout(Exception):
 
 def judge(spec: RunSpec, summary: dict[str, Any]) -> tuple[str, list[str], dict[str, Any]]:
     """Outcome (``pass``/``fail``) and the reasons for a fail; plus the detection fields
-    of the results line (detected, detection_latency_s, detection_bound_s, monitor,
-    response)."""
+    of the results line (injected_at_s, detected, detection_latency_s,
+    detection_bound_s, monitor, response)."""
     reasons: list[str] = []
     crit, expect = spec.criteria, spec.expect
     violations = summary.get("violations") or []
     if len(violations) > crit["max_violations"]:
         worst = ", ".join(f"{v['invariant']} at {v['at_s']:.1f} s" for v in violations[:3])
         reasons.append(f"{len(violations)} safety violation(s): {worst}")
-    det: dict[str, Any] = {"detected": None, "detection_latency_s": None,
+    det: dict[str, Any] = {"injected_at_s": None, "detected": None,
+                           "detection_latency_s": None,
                            "detection_bound_s": expect.get("detect_within_s"),
                            "monitor": None, "response": None}
     state = summary.get("final_state")
@@ -65,6 +66,7 @@ def judge(spec: RunSpec, summary: dict[str, Any]) -> tuple[str, list[str], dict[
             reasons.append("not injected: its trigger never came")
     else:
         first = min(injected, key=lambda f: f["injected_at_s"])
+        det["injected_at_s"] = first["injected_at_s"]
         caught = [f for f in injected if f.get("detected_at_s") is not None]
         det["detected"] = bool(caught)
         if caught:
@@ -128,7 +130,7 @@ def blank_record(spec: RunSpec) -> dict[str, Any]:
         "trigger": spec.trigger, "expect": dict(spec.expect),
         "dispersions": dict(spec.dispersions),
         "outcome": "error", "reasons": [], "final_state": None, "mission_complete": None,
-        "end_reason": None, "detected": None, "detection_latency_s": None,
+        "end_reason": None, "injected_at_s": None, "detected": None, "detection_latency_s": None,
         "detection_bound_s": spec.expect.get("detect_within_s"), "monitor": None,
         "response": None, "violations": [], "mission_time_s": None, "wall_time_s": 0.0,
         "worker_rss_mb": None, "telemetry_sha256": None, "run_dir": None, "error": None}

@@ -259,3 +259,69 @@ def test_dask_local_cluster_runs_the_same_campaign(tmp_path: Path) -> None:
     key = lambda rs: {r["run_id"]: (r["outcome"], r["telemetry_sha256"]) for r in rs}  # noqa: E731
     assert key(result.records) == key(local.records)
     assert (tmp_path / "dask/runs/brownout_tight--EXTRACT_HEAT+0s--s1/telemetry.jsonl").exists()
+
+
+def test_the_report_links_each_failure_to_its_timeline(flown: tuple[Path, Any]) -> None:
+    """#19: every failing run links its timeline.png (drawn by the report if the worker
+    did not), and every relative link and picture of report.html is a file that exists;
+    every in-page link has its target."""
+    import html
+    import re
+
+    from ground.campaign.report_files import write_reports
+
+    out, result = flown
+    failing = [r for r in result.records if r["outcome"] != "pass"]
+    assert [r["run_id"] for r in failing] == ["brownout_tight--EXTRACT_HEAT+0s--s1"]
+    timeline = out / failing[0]["run_dir"] / "timeline.png"
+    timeline.unlink()  # as if its worker had no matplotlib
+    meta = {"name": "t", "planned_runs": 3, "rerun_hint": f"thermine campaign rerun {out} RUN_ID",
+            "code_version": {"describe": "abc1234", "package": "0.1.0", "source_sha256": "f" * 64}}
+    paths = write_reports(out, meta, result.records)
+    assert timeline.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = paths["report.html"].read_text()
+    targets = [html.unescape(t) for t in re.findall(r'(?:href|src)="([^"]+)"', page)]
+    files = [t for t in targets if not t.startswith("#")]
+    assert f"{failing[0]['run_dir']}/timeline.png" in files
+    assert "latency.png" in files and "outcomes.png" in files
+    for t in files:
+        assert "://" not in t and not t.startswith("/"), t
+        assert (out / t).exists(), t
+    ids = set(re.findall(r'id="([^"]+)"', page))
+    assert {t[1:] for t in targets if t.startswith("#")} <= ids
+    assert "git abc1234, thermine 0.1.0" in page  # the code version
+    md = paths["report.md"].read_text()
+    assert f"({failing[0]['run_dir']}/timeline.png)" in md
+
+
+def test_sigterm_interrupts_like_ctrl_c_and_files_follow_the_umask(tmp_path: Path) -> None:
+    """SIGTERM (kill, a service manager, a CI timeout) to `thermine campaign`: exit 4,
+    INTERRUPTED with how many of how many ran, never GREEN, in the terminal and both
+    reports; the files are made with the umask's mode like any tool's (#19: 0600)."""
+    faults = [{"name": f"noise{i}", "layer": "device", "kind": "noise", "target": "trap_temp",
+               "params": {"sigma": 5.0 + i}, "expect": {"detect_within_s": 6}}
+              for i in range(8)]
+    p = campaign_file(tmp_path, faults=faults)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "ground.cli", "campaign", str(p), "--workers", "1",
+           "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT, preexec_fn=lambda: os.umask(0o027))
+    deadline = time.monotonic() + 120
+    res = out / RESULTS
+    while time.monotonic() < deadline and not (res.exists() and res.read_bytes().count(b"\n")):
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGTERM)
+    text, err = proc.communicate(timeout=120)
+    assert proc.returncode == 4, err
+    n = len(read_results(res))
+    assert 1 <= n < 8
+    verdict = f"INTERRUPTED: {n} of 8 runs flown"
+    assert "GREEN" not in text and verdict in text, text
+    assert f"interrupted with {n} of 8 runs done" in err
+    assert verdict in (out / "report.md").read_text()
+    page = (out / "report.html").read_text()
+    assert f'<p class="verdict INTERRUPTED">Verdict: {verdict}' in page
+    for name in ("campaign.yaml", RESULTS, "report.md", "report.html", "junit.xml",
+                 "latency.png", "outcomes.png"):
+        assert (out / name).stat().st_mode & 0o777 == 0o640, name

@@ -1,28 +1,38 @@
-"""The campaign report: report.md, report.html, junit.xml, figures and the terminal table."""
+"""The campaign report: report.md, report.html, junit.xml, figures and the terminal table
+(#19: trigger columns in mission-time order, no `-` column, a legend, latency against its
+bound, dispersions with units, the code version, never GREEN when interrupted)."""
 
 from __future__ import annotations
 
+import html
 import math
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ground.campaign.report import outcome_table, rerun_command, summarize
+from ground.campaign.report import rerun_command, summarize
+from ground.campaign.report_figures import latency_rows
 from ground.campaign.report_files import write_reports
+from ground.campaign.report_labels import order_triggers, param_unit, static_key
+from ground.campaign.report_tables import outcome_table
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 HINT = "thermine campaign rerun runs/camp-x RUN_ID"
 
 
-def rec(index: int, fault: str = "heater_open_circuit", trigger: str = "heat+0s",
+HEAT, CAPTURE = "EXTRACT_HEAT+0s", "EXTRACT_CAPTURE+60s"
+
+
+def rec(index: int, fault: str = "heater_open_circuit", trigger: str = HEAT,
         outcome: str = "pass", **kw: Any) -> dict[str, Any]:
     """A results.jsonl record with every key; ``kw`` overrides."""
     seed = kw.pop("seed", index)
     nominal = fault == "nominal"
     r: dict[str, Any] = {
-        "run_id": f"{fault}--{'-' if nominal else trigger}--s{seed}",
+        "run_id": f"nominal--s{seed}" if nominal else f"{fault}--{trigger}--s{seed}",
         "index": index, "seed": seed, "fault": fault,
         "fault_spec": None if nominal else {"layer": "device", "kind": "open_circuit",
                                             "target": "heater", "params": {},
@@ -62,11 +72,11 @@ def records() -> list[dict[str, Any]]:
         rec(1, outcome="pass", dispersions={"sample.ice_mass_fraction": 0.06}),
         rec(2, outcome="fail", detected=False, detection_latency_s=None, monitor=None,
             reasons=["not detected (bound 130 s)"],
-            run_dir="runs/heater_open_circuit--heat+0s--s2"),
+            run_dir="runs/heater_open_circuit--EXTRACT_HEAT+0s--s2"),
         rec(3, outcome="pass", dispersions={"sample.ice_mass_fraction": 0.04}),
-        rec(4, trigger="capture+60s", outcome="fail", detection_latency_s=190.0,
+        rec(4, trigger=CAPTURE, outcome="fail", detection_latency_s=190.0,
             reasons=["detected late: 190 s > bound 130 s <script>alert(1)</script>"]),
-        rec(5, trigger="capture+60s", outcome="fail",
+        rec(5, trigger=CAPTURE, outcome="fail",
             reasons=["1 safety violation: plate_overtemp"],
             violations=[{"invariant": "plate_overtemp", "at_s": 600.0, "value": 420.0,
                          "limit": 400.0, "count": 3}]),
@@ -83,12 +93,13 @@ def records() -> list[dict[str, Any]]:
 def test_outcome_table_counts(records: list[dict[str, Any]]) -> None:
     table = outcome_table(records)
     lines = table.splitlines()
-    assert lines[0].split() == ["fault", "-", "heat+0s", "capture+60s", "t=600s"]
-    row = {ln.split()[0]: ln.split()[1:] for ln in lines[2:] if ln and not ln.startswith("total")}
-    assert "2/3*" in row["heater_open_circuit"]
-    assert "0/2*" in row["heater_open_circuit"]
-    assert "1/3*" in row["valve_stuck"]
-    assert "1/1" in row["nominal"]
+    # no "-" column: a fault-free run has no trigger; "all" sums each row
+    assert lines[0].split() == ["fault", "t=600s", HEAT, CAPTURE, "all"]
+    row = {ln.split()[0]: ln.split()[1:] for ln in lines[2:11] if ln}
+    assert row["heater_open_circuit"] == [".", "2/3*", "0/2*", "2/5*"]
+    assert row["valve_stuck"] == ["1/3*", ".", ".", "1/3*"]
+    assert row["nominal"] == [".", ".", ".", "1/1"]
+    assert "not flown" in table  # the legend of '.'
     assert "total 9: 4 pass, 3 fail, 1 error, 1 timeout" in table
     assert "RED: 3 failed, 1 error, 1 timeout of 9" in table
     assert outcome_table([]) == "no runs finished yet"
@@ -100,9 +111,12 @@ def test_markdown_matrix_verdict_and_failures(tmp_path: Path,
     md = paths["report.md"].read_text()
     assert md.startswith("# Fault-injection campaign: heater-faults")
     assert "**Verdict: RED: 3 failed, 1 error, 1 timeout of 9 (incomplete: 9 of 10" in md
-    assert "| heater_open_circuit | — | 2/3 ✗ | 0/2 ✗ | — |" in md
-    assert "| valve_stuck | — | — | — | 1/3 ✗ |" in md
-    assert "| nominal | 1/1 | — | — | — |" in md
+    assert ("| fault / trigger | t = 600 s mission time | EXTRACT_HEAT +0 s | "
+            "EXTRACT_CAPTURE +60 s | all triggers |") in md
+    assert "| heater_open_circuit | — | 2/3 ✗ | 0/2 ✗ | 2/5 ✗ |" in md
+    assert "| valve_stuck | 1/3 ✗ | — | — | 1/3 ✗ |" in md
+    assert "| nominal | — | — | — | 1/1 |" in md
+    assert "—: not flown" in md  # the legend
     assert "| runs done / planned | 9 / 10 |" in md
     for r in records:
         if r["outcome"] != "pass":
@@ -115,13 +129,14 @@ def test_markdown_matrix_verdict_and_failures(tmp_path: Path,
     # the traceback is fenced and truncated to its last 30 lines
     assert "ZeroDivisionError: division by zero\n```" in md
     assert "earlier lines omitted" in md and "in f0\n" not in md
-    assert "[runs/heater_open_circuit--heat+0s--s2/](runs/heater_open_circuit--heat+0s--s2/)" in md
+    d = "runs/heater_open_circuit--EXTRACT_HEAT+0s--s2/"
+    assert f"[{d}]({d})" in md
     assert "FDIR detects the fault within 130 s" in md
-    assert "| sample.ice_mass_fraction | 3 | 0.04 | 0.051 | 0.06 |" in md
-    assert "![detection latency histogram](latency.png)" in md
+    assert "| sample.ice_mass_fraction | 1 | — | 3 | 0.04 | 0.051 | 0.06 |" in md
+    assert "![detection latency / bound per fault](latency.png)" in md
     # worst cases: the late detection (190/130) ranks first
     worst = md.split("## Worst cases")[1]
-    assert worst.index("--capture+60s--s4") < worst.index("--s8")
+    assert worst.index("--EXTRACT_CAPTURE+60s--s4") < worst.index("--s8")
 
 
 def test_green_when_all_pass(tmp_path: Path) -> None:
@@ -171,7 +186,7 @@ def test_junit_counts_and_cases(tmp_path: Path, records: list[dict[str, Any]]) -
     assert len(suite.findall("testcase/failure")) == 3
     assert len(suite.findall("testcase/error")) == 3
     by_name = {c.get("name"): c for c in cases}
-    late = by_name["heater_open_circuit--capture+60s--s4"]
+    late = by_name["heater_open_circuit--EXTRACT_CAPTURE+60s--s4"]
     assert late.get("classname") == "heater-faults.heater_open_circuit"
     assert float(late.get("time") or 0) == pytest.approx(2.5)
     failure = late.find("failure")
@@ -181,15 +196,15 @@ def test_junit_counts_and_cases(tmp_path: Path, records: list[dict[str, Any]]) -
     out = by_name["valve_stuck--t=600s--s7"].find("system-out")
     assert out is not None and "thermine campaign rerun runs/camp-x valve_stuck--t=600s--s7" in (
         out.text or "")
-    assert by_name["nominal-----s0"].find("failure") is None
+    assert by_name["nominal--s0"].find("failure") is None
 
 
 def test_html_escapes_and_links(tmp_path: Path, records: list[dict[str, Any]]) -> None:
     page = write_reports(tmp_path, META, records)["report.html"].read_text()
     assert "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert '<img src="latency.png"' in page and '<img src="outcomes.png"' in page
-    assert "thermine campaign rerun runs/camp-x heater_open_circuit--heat+0s--s2" in page
+    assert '<img src="latency.png"' in page and '<a href="outcomes.png">' in page
+    assert "thermine campaign rerun runs/camp-x heater_open_circuit--EXTRACT_HEAT+0s--s2" in page
     assert page.rstrip().endswith("</html>")
 
 
@@ -256,3 +271,103 @@ def test_failure_lists_what_the_case_expected(tmp_path: Path) -> None:
     assert "- the run ends in SAFE" in text
     assert "- FDIR detects the fault within 130 s" in text
     assert "- no FDIR monitor trips (no false alarm)" in text
+
+
+# ---------------------------------------------------------------- #19
+
+
+SHUFFLED = ["ELECTROLYZE+60s", "plan", "TRANSFER+60s", "heater_temp_k>400+0s",
+            "EXTRACT_HEAT+200s", "t=0s", "EXTRACT_CAPTURE+60s", "ELECTROLYZE+0s", HEAT]
+MISSION_ORDER = ["t=0s", HEAT, "EXTRACT_HEAT+200s", "EXTRACT_CAPTURE+60s", "TRANSFER+60s",
+                 "ELECTROLYZE+0s", "ELECTROLYZE+60s", "heater_temp_k>400+0s", "plan"]
+
+
+def _headings(page: str) -> list[str]:
+    """The trigger columns of report.html's matrix, from their title attributes."""
+    matrix = page.split('<table class="matrix">', 1)[1].split("</tr>", 1)[0]
+    return [html.unescape(t) for t in re.findall(r'<th class="trig" title="([^"]*)">', matrix)]
+
+
+def test_trigger_columns_come_in_mission_time_order(tmp_path: Path) -> None:
+    """Without injection times: the label's own order (mission start, then the state
+    chart's states by delay, telemetry conditions, plan files); with them: the median
+    mission time the faults were injected at, which is the real order."""
+    rs = [rec(i, trigger=t) for i, t in enumerate(SHUFFLED)] + [rec(20, "nominal")]
+    assert sorted(SHUFFLED, key=static_key) == MISSION_ORDER
+    assert order_triggers([r["trigger"] for r in rs], rs) == MISSION_ORDER
+    assert outcome_table(rs).splitlines()[0].split() == ["fault", *MISSION_ORDER, "all"]
+    page = write_reports(tmp_path, META, rs)["report.html"].read_text()
+    assert _headings(page) == MISSION_ORDER
+    # HEAT lasted 150 s on this payload: HEAT+200s came after CAPTURE+60s
+    times = {HEAT: 5.0, "EXTRACT_HEAT+200s": 205.0, "EXTRACT_CAPTURE+60s": 215.0}
+    rs = [rec(i, trigger=t, injected_at_s=times[t]) for i, t in enumerate(times)]
+    assert order_triggers(times, rs) == [HEAT, "EXTRACT_HEAT+200s", "EXTRACT_CAPTURE+60s"]
+    rs[1]["injected_at_s"] = 300.0
+    assert order_triggers(times, rs) == [HEAT, "EXTRACT_CAPTURE+60s", "EXTRACT_HEAT+200s"]
+
+
+def test_no_dash_column_and_the_matrix_has_a_legend(tmp_path: Path,
+                                                    records: list[dict[str, Any]]) -> None:
+    paths = write_reports(tmp_path, META, records)
+    page = paths["report.html"].read_text()
+    assert "-" not in _headings(page) and len(_headings(page)) == 3
+    assert "<th>-</th>" not in page and "| - |" not in paths["report.md"].read_text()
+    legend = page.split('<p class="legend">', 1)[1].split("</p>", 1)[0]
+    for cls, words in (("ok", "all runs passed"), ("bad", "a run failed, erred or timed out"),
+                       ("na", "not flown")):
+        assert f'<span class="sw {cls}"></span>{words}' in legend
+    # every grey cell is one the legend explains; the nominal row says why it has none
+    # (heater_open_circuit has no t=600s run, valve_stuck only that one)
+    assert page.count('class="na" title="not flown"') == 1 + 2
+    assert "fault-free runs: no fault injected, no trigger" in page
+    # a red cell links to the failure it holds
+    anchors = set(re.findall(r'id="(run-\d+)"', page))
+    reds = re.findall(r'<td class="bad[^"]*"><a href="#(run-\d+)">', page)
+    assert reds and set(reds) <= anchors
+
+
+def test_latency_is_shown_against_its_bound(tmp_path: Path,
+                                            records: list[dict[str, Any]]) -> None:
+    """One row per fault with a bound, its runs as latency / bound; the fault with a
+    run never detected or furthest over its bound comes first."""
+    rows = latency_rows(summarize(tmp_path, META, records))
+    assert [r[0] for r in rows] == ["heater_open_circuit", "valve_stuck"]
+    fault, pts, missed, bounds = rows[0]
+    assert missed == 1 and bounds == [130.0]
+    assert max(p for p, _ in pts) == pytest.approx(190.0 / 130.0)
+    assert (190.0 / 130.0, False) in pts  # the late run is drawn as a failure
+    assert rows[1][1] == [(12.0 / 30.0, True)]
+    md = write_reports(tmp_path, META, records)["report.md"].read_text()
+    assert "| heater_open_circuit | 4/5 | 41.0 | 44.0 | 190.0 | 130 | 1.46 |" in md
+
+
+def test_dispersions_carry_their_units_and_draws(tmp_path: Path) -> None:
+    disp = {"power.bus_cap_w": 48.35, "noise.heater_temp": 0.16,
+            "sample.ice_mass_fraction": 0.056, "trap.cryo_lift_w_at_ref": 2.39}
+    rs = [rec(0, outcome="fail", reasons=["x"], dispersions=disp)]
+    entries = [{"param": "power.bus_cap_w", "dist": "uniform", "low": 40.0, "high": 50.0,
+                "mode": "set"},
+               {"param": "noise.*", "dist": "uniform", "low": 0.5, "high": 2.0,
+                "mode": "scale"},
+               {"param": "trap.cryo_lift_w_at_ref", "dist": "normal", "mean": 1.0,
+                "sigma": 0.1, "low": 0.7, "high": 1.3, "mode": "scale"}]
+    assert param_unit("power.bus_cap_w") == "W" and param_unit("noise.heater_temp") == "K"
+    assert param_unit("sample.ice_mass_fraction") == "1"
+    paths = write_reports(tmp_path, {**META, "dispersions": entries}, rs)
+    md, page = paths["report.md"].read_text(), paths["report.html"].read_text()
+    assert "| power.bus_cap_w | W | uniform 40–50 W | 1 | 48.35 | 48.35 | 48.35 |" in md
+    assert "| noise.heater_temp | K | uniform 0.5–2 × nominal |" in md
+    assert "| trap.cryo_lift_w_at_ref | W | normal mean 1 sigma 0.1 in 0.7–1.3 × nominal |" in md
+    assert "| sample.ice_mass_fraction | 1 | — |" in md
+    assert "<th>unit</th>" in page and "<td>uniform 40–50 W</td>" in page
+    assert "`power.bus_cap_w` = 48.35 W" in md  # in the failure too
+    assert "`sample.ice_mass_fraction` = 0.056," in md
+
+
+def test_an_interrupted_report_says_so_everywhere(tmp_path: Path) -> None:
+    rs = [rec(i, outcome="pass") for i in range(3)]
+    page = write_reports(tmp_path, {**META, "planned_runs": 17, "interrupted": True},
+                         rs)["report.html"].read_text()
+    assert "<title>INTERRUPTED: " in page and "GREEN" not in page.split("</style>", 1)[1]
+    assert "This campaign was interrupted" in page
+    assert "3 of 17 runs" in page
