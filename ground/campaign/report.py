@@ -43,7 +43,7 @@ class Issue:
     observed: list[str]
     reasons: list[str]
     #: (parameter, value flown, its unit)
-    dispersions: list[tuple[str, float | None, str]]
+    dispersions: list[tuple[str, float | str | None, str]]
     run_dir: str | None
     timeline: str | None
     rerun: str
@@ -72,7 +72,7 @@ class Summary:
     issues: list[Issue] = field(default_factory=list)
     worst: list[dict[str, Any]] = field(default_factory=list)
     #: (parameter, unit, how drawn, n, min, median, max)
-    dispersions: list[tuple[str, str, str, int, float, float, float]] = field(
+    dispersions: list[tuple[str, str, str, int, Any, Any, Any]] = field(
         default_factory=list)
 
 
@@ -220,7 +220,8 @@ def _issue(r: dict[str, Any], meta: dict[str, Any], out_dir: Path) -> Issue:
     return Issue(
         record=r, title=f"{r.get('run_id')}: {o.upper()}: {headline}", injected=injected,
         expected=expected, observed=observed, reasons=reasons,
-        dispersions=[(str(k), finite(v), param_unit(str(k))) for k, v in disp],
+        dispersions=[(str(k), v if isinstance(v, str) else finite(v), param_unit(str(k)))
+                     for k, v in disp],
         run_dir=run_dir, timeline=timeline,
         rerun=rerun_command(meta, out_dir, str(r.get("run_id"))),
         traceback=tail(str(err)) if err and o in ("error", "timeout") else None)
@@ -274,16 +275,23 @@ def _dispersion_rows(records: list[dict[str, Any]], entries: Any,
     unit, how it is drawn (``meta["dispersions"]``, the campaign's entries) and the
     values flown."""
     values: dict[str, dict[Any, float]] = {}
+    named: dict[str, dict[Any, str]] = {}  # (a choice's values: counted, not spanned)
     for r in records:
         for k, v in (r.get("dispersions") or {}).items():
-            if (x := finite(v)) is not None:
+            if isinstance(v, str):
+                named.setdefault(str(k), {})[r.get("seed", id(r))] = v
+            elif (x := finite(v)) is not None:
                 values.setdefault(str(k), {})[r.get("seed", id(r))] = x
-    draws = draws_by_param(entries if isinstance(entries, list) else [], values)
-    rows = []
+    draws = draws_by_param(entries if isinstance(entries, list) else [], [*values, *named])
+    rows: list[tuple[str, str, str, int, Any, Any, Any]] = []
     for k, by_seed in sorted(values.items()):
         vs = sorted(by_seed.values())
         rows.append((k, param_unit(k), draws.get(k, "—"), len(vs), vs[0],
                      statistics.median(vs), vs[-1]))
+    for k, by_name in sorted(named.items()):
+        counts = Counter(by_name.values())
+        rows.append((k, "—", draws.get(k, "—"), len(by_name),
+                     ", ".join(f"{v} x{c}" for v, c in sorted(counts.items())), None, None))
     return rows
 
 

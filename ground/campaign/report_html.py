@@ -171,7 +171,8 @@ def _html_issue(i: Issue) -> str:
             "<p><b>Reasons:</b></p>" + _ul(i.reasons or ["(none recorded)"])]
     if i.dispersions:
         out.append("<p><b>Dispersions:</b> " + ", ".join(
-            f"<code>{_e(k)}</code> = {_e(fmt(v, '.6g'))}" + ("" if u == "1" else f" {_e(u)}")
+            f"<code>{_e(k)}</code> = {_e(v if isinstance(v, str) else fmt(v, '.6g'))}"
+            + ("" if u == "1" else f" {_e(u)}")
             for k, v, u in i.dispersions) + "</p>")
     if i.run_dir:
         out.append("<p><b>Run directory:</b> " + " · ".join(

@@ -120,6 +120,8 @@ def describe_draw(entry: dict[str, Any]) -> str:
     param = str(entry.get("param", ""))
     scale = entry.get("mode", "scale") == "scale"
     unit = "× nominal" if scale else param_unit(param)
+    if entry.get("dist") == "choice":
+        return "one of " + ", ".join(map(str, entry.get("values") or []))
     if entry.get("dist") == "normal":
         text = f"normal mean {_g(entry.get('mean'))} sigma {_g(entry.get('sigma'))}"
         if entry.get("low") is not None or entry.get("high") is not None:

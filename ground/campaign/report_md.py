@@ -121,9 +121,9 @@ def _md_issue(i: Issue) -> list[str]:
     out += [f"- {x}" for x in i.reasons] if i.reasons else ["- (none recorded)"]
     out += [""]
     if i.dispersions:
-        out += ["**Dispersions:** " + ", ".join(f"`{k}` = {fmt(v, '.6g')}"
-                                                 + ("" if u == "1" else f" {u}")
-                                                 for k, v, u in i.dispersions), ""]
+        out += ["**Dispersions:** " + ", ".join(
+            f"`{k}` = {v if isinstance(v, str) else fmt(v, '.6g')}"
+            + ("" if u == "1" else f" {u}") for k, v, u in i.dispersions), ""]
     if i.run_dir:
         links = [f"[{name}]({url(target)})" for name, target in run_links(i)]
         out += ["**Run directory:** " + " · ".join(links), ""]

@@ -51,7 +51,8 @@ def worst_cells(s: Summary) -> list[list[Any]]:
 
 def disp_cells(s: Summary) -> list[list[Any]]:
     """One row per dispersed parameter: unit, how drawn, and the values flown."""
-    return [[k, unit, drawn, n, fmt(a, ".4g"), fmt(m, ".4g"), fmt(b, ".4g")]
+    return [[k, unit, drawn, n, a, "", ""] if isinstance(a, str)  # a choice: its counts
+            else [k, unit, drawn, n, fmt(a, ".4g"), fmt(m, ".4g"), fmt(b, ".4g")]
             for k, unit, drawn, n, a, m, b in s.dispersions]
 
 

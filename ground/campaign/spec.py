@@ -107,7 +107,7 @@ class RunSpec:
     hardware: str
     plan: dict[str, Any] | None
     plan_where: str
-    dispersions: dict[str, float]
+    dispersions: dict[str, float | str]
     expect: dict[str, Any]
     criteria: dict[str, Any]
     time_limit_s: float

@@ -175,6 +175,20 @@ def build(where: str, plant_cfg: Mapping[str, Any], devices: Mapping[str, Any],
     return SimPlatform(plant, built, later)
 
 
+def plant_choices() -> dict[str, dict[str, tuple[str, tuple[str, ...]]]]:
+    """The sim plant's parameters with named values: section -> name -> (default, the
+    choices), e.g. ``["sample"]["ice_texture"] == ("granular", ("granular", ...))``; what
+    a campaign may draw with ``dist: choice``."""
+    out: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {}
+    for section in dataclasses.fields(PlantParams):
+        cls = type(getattr(PlantParams(), section.name))
+        named = {f.name: (str(f.default), tuple(map(str, f.metadata["choices"])))
+                 for f in dataclasses.fields(cls) if f.metadata.get("choices")}
+        if named:
+            out[section.name] = named
+    return out
+
+
 def plant_parameters() -> dict[str, dict[str, tuple[float, float | None, float | None]]]:
     """The sim plant's real-valued parameters: section -> name -> (default, lo, hi), e.g.
     ``["trap"]["cryo_lift_w_at_ref"] == (2.0, 0.0, 100.0)``; what a hardware YAML's
