@@ -90,8 +90,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="old files kept per stream (default %(default)s: at most "
                    "(keep+1) x rotate-mb on disk each)")
     f.add_argument("--quiet", action="store_true", help="print only the summary")
-    pl = sub.add_parser("plot", help="draw timeline.png of a run directory")
+    pl = sub.add_parser("plot", help="draw timeline.png of a run directory (--html: an "
+                        "interactive timeline.html)")
     pl.add_argument("run_dir", type=Path, help="a run directory (it holds telemetry.jsonl)")
+    pl.add_argument("--html", action="store_true",
+                    help="write timeline.html instead: zoom, pan, hover values with units; "
+                    "one self-contained file (plotly.js inlined, opens offline)")
+    pl.add_argument("--mission", type=Path, metavar="YAML",
+                    help="the mission YAML whose FDIR limits and setpoints to draw (default: "
+                    "configs/missions/<the run's mission name>.yaml, else the shipped FDIR "
+                    "table's limits and no setpoint)")
     sub.add_parser("states", help="print the mission state chart as a Mermaid diagram "
                    "(render it at mermaid.live, or with npx @mermaid-js/mermaid-cli)")
     c = sub.add_parser("checkout", help="ping, read and move every device: PASS/FAIL table")
@@ -180,9 +188,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "fly":
             return cmd_fly(args)
         if args.cmd == "plot":
-            from ground.plot import plot_run
+            if args.html:
+                from ground.plot_html import plot_html
 
-            print(plot_run(args.run_dir))
+                print(plot_html(args.run_dir, args.mission))
+            else:
+                from ground.plot import plot_run
+
+                print(plot_run(args.run_dir, args.mission))
             return EXIT_COMPLETE
         if args.cmd == "states":
             from ground.states_diagram import mermaid
