@@ -1,7 +1,8 @@
 """The limits and setpoints in force for a run, for its timeline's bands and lines.
 
-The run directory names its mission (``run_start``'s ``mission``) but not the file; the
-mission YAML is the one given (``thermine plot --mission``), else
+The run directory names its mission and the file it flew (``run_start``'s ``mission``
+and ``mission_path``); the mission YAML is the one given (``thermine plot --mission``),
+else that file while it is there and still that mission, else
 ``configs/missions/<name>.yaml`` (in the working directory, then in the source tree)
 when its ``name:`` matches. Its FDIR table (``fdir:``, the shipped
 common/dictionary/fdir.yaml by default) plus its ``limits:`` give the limit bands, its
@@ -129,8 +130,10 @@ def run_config(mission_name: str | None, events: list[dict[str, Any]],
     """The limits and setpoints for a run of ``mission_name`` (``events``: its
     events.jsonl, for setpoint commands).
 
-    ``mission_path`` given: that file, whatever its name. Else the mission file found by
-    name; none found (or one no longer valid): the shipped FDIR table, no setpoints.
+    ``mission_path`` given: that file, whatever its name. Else the file the run flew
+    (``run_start``'s ``mission_path``) if it is still there and still that mission, else
+    the mission file found by name; none found (or one no longer valid): the shipped
+    FDIR table, no setpoints.
 
     Raises:
         ConfigError: ``mission_path`` (given) or its FDIR table is not valid.
@@ -138,6 +141,15 @@ def run_config(mission_name: str | None, events: list[dict[str, Any]],
     if mission_path is not None:
         cfg, table = _load(mission_path)
         return _found(mission_path, cfg, table, events)
+    start = next((e for e in events if e.get("event") == "run_start"), {})
+    flown = Path(str(start.get("mission_path") or "."))  # (the file the run flew, if kept)
+    if flown.is_file():
+        try:
+            cfg, table = _load(flown)
+        except ConfigError as exc:
+            return _shipped(f"{_short(flown)} is not valid now: {exc}")
+        if cfg.name == mission_name:
+            return _found(flown, cfg, table, events)
     if not mission_name:
         return _shipped("the run does not name its mission")
     for d in MISSION_DIRS:

@@ -109,6 +109,8 @@ def test_heater_stuck_on_is_caught_and_its_load_switch_opened(tmp_path: Path) ->
     (f,) = s["faults"]
     assert f["monitor"] == "heater_on_unbidden" and f["outcome"] == "safed"
     assert s["violations"] == []
+    # mission times to the microsecond, not 897.8000000000001 (#19)
+    assert f["detected_at_s"] == round(f["detected_at_s"], 6) > f["injected_at_s"]
     assert run.platform.truth()["heater_delivered_w"] == 0.0
 
 
@@ -122,5 +124,7 @@ def test_heater_stuck_on_is_caught_in_a_short_mission_too(tmp_path: Path) -> Non
     (f,) = s["faults"]
     assert f["monitor"] == "heater_on_unbidden" and f["outcome"] == "safed"
     assert s["violations"] == []
+    # mission times to the microsecond, not 897.8000000000001 (#19)
+    assert f["detected_at_s"] == round(f["detected_at_s"], 6) > f["injected_at_s"]
 
 

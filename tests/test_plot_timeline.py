@@ -162,6 +162,17 @@ def test_without_a_mission_file_the_shipped_limits_and_it_says_so() -> None:
     assert any(lim.monitor == "heater_overtemp" for lim in cfg.limits)
 
 
+def test_the_file_the_run_flew_is_found_by_its_path(tmp_path: Path) -> None:
+    """A mission flown from outside configs/missions (its path in run_start) gives its
+    own limits, while the file is still there and still that mission."""
+    mission = tmp_path / "elsewhere.yaml"
+    mission.write_text(QUICK.read_text(encoding="utf-8"), encoding="utf-8")
+    start = {"event": "run_start", "mission": "quick", "mission_path": str(mission)}
+    assert "elsewhere.yaml" in run_config("quick", [start]).source
+    mission.unlink()  # gone: found by its name again
+    assert "elsewhere.yaml" not in run_config("quick", [start]).source
+
+
 @pytest.mark.parametrize("html", [False, True])
 def test_bad_input_is_a_clear_error(tmp_path: Path, heater_open: Path, html: bool,
                                     capsys: pytest.CaptureFixture[str]) -> None:

@@ -205,7 +205,7 @@ class FaultScheduler:
             if f.duration_s is not None and now_s - started >= f.duration_s:
                 self.injectors[f.id].clear()
                 self._active.remove((f, started))
-                self.records[f.id].cleared_at_s = now_s
+                self.records[f.id].cleared_at_s = round(now_s, 6)
                 self.emit("fault_cleared", fault=f.id, kind=f.kind, layer=f.layer)
         for f in list(self._pending):
             if self._due(f, now_s, state, readings):
@@ -213,7 +213,8 @@ class FaultScheduler:
                 self._pending.remove(f)
                 self._active.append((f, now_s))
                 rec = self.records[f.id]
-                rec.injected_at_s, rec.outcome, rec.state_at_injection = now_s, "injected", state
+                rec.injected_at_s, rec.outcome, rec.state_at_injection = (
+                    round(now_s, 6), "injected", state)  # (mission time to the us)
                 self.emit("fault_injected", fault=f.id, kind=f.kind, layer=f.layer,
                           target=f.target, params=dict(f.params))
 
@@ -222,7 +223,7 @@ class FaultScheduler:
         if event == "fdir_trip":
             for rec in self.records.values():
                 if rec.injected_at_s is not None and rec.detected_at_s is None:
-                    rec.detected_at_s = now_s
+                    rec.detected_at_s = round(now_s, 6)
                     rec.monitor = fields.get("monitor") or fields.get("telemetry")
                     rec.response = fields.get("response")
         elif event == "state_change" and fields.get("dest") == "SAFE":

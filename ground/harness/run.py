@@ -211,7 +211,8 @@ class Run:
             now_s = self.platform.clock.now_s
             self.events.listeners.append(lambda e, f: self.downlink.event(now_s(), e, f))
         emit("run_start", mission=cfg.name, seed=cfg.seed, hardware=str(inputs.hardware_path),
-             backend=inputs.hardware.backend)
+             backend=inputs.hardware.backend,
+             mission_path=str(Path(inputs.mission_path).resolve()))
         table = inputs.fdir if inputs.fdir is not None else load_fdir(inputs.mission_path, cfg)
         # the harness watches every cycle through the platform flight steps (fault
         # triggers, oracles); flight sees the same platform port either way
