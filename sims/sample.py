@@ -1,13 +1,16 @@
-"""The regolith sample under its heated plate: 1-D layered heat conduction and sublimation.
+"""The regolith sample under its heated plate: 1-D layered heat conduction, sublimation
+and pore vapour.
 
 Geometry: a cylindrical crucible of diameter ``d`` holds the sample; a perforated heater
-plate lies on its surface; the vapour leaves upward through the plate into the chamber.
-Node 0 is the plate, nodes 1..N are the sample layers from the top down; the crucible
-bottom is adiabatic. Conduction is solved implicitly (backward Euler) with thermal
-properties frozen over ``refresh_s`` of mission time, so any ``dt`` is stable and a step
-costs one tridiagonal solve. Sublimation is coupled to the chamber vapour
-implicitly by :class:`sims.plant.Plant`; here we supply its linear coefficients and apply
-the result. See docs/physics.md.
+plate lies on its surface. Node 0 is the plate, nodes 1..N are the sample layers from the
+top down. Each layer's ice sublimates into its pores by Hertz-Knudsen-Langmuir; the pore
+vapour diffuses (Knudsen) up to the chamber through the plate and down into colder layers,
+where it re-freezes, and out through the floor where ``bottom_open_fraction`` opens it
+(lost water); the crucible's floor is adiabatic. Conduction is solved implicitly (backward
+Euler) with thermal properties frozen over ``refresh_s`` of mission time, so any ``dt`` is
+stable, together with the pore vapour and the chamber density (one block-tridiagonal
+sweep). The conductivity follows the sample's ice texture and grain size
+(:mod:`sims.regolith`, :mod:`sims.icy_texture`). See docs/physics.md.
 """
 
 from __future__ import annotations
@@ -62,20 +65,24 @@ class Sample(EnergyLedger):
         # its own, psi = p sqrt(M / (2 pi R T)) [kg/(m^2 s)], the one-way HKL flux of the
         # pore gas. In free-molecular (Knudsen) flow the flux between two layers is
         # kappa (psi_i - psi_j) / dz, with kappa = (8/3)(porosity / tortuosity) r_pore [m]
-        # independent of T (thermal transpiration included); the ice of a layer gives
-        # A (psi_sat(T) - psi) by HKL over the crucible's cross-section A. So every
-        # conductance is a constant [m^2]: the chamber to the top layer's centre (half a
-        # layer), layer to layer, and the bottom's (an open fraction of the area, half a
-        # layer to vacuum; 0: sealed)
+        # independent of T (thermal transpiration included). A layer's ice gives its
+        # pores HKL over the pore walls, g (psi_sat(T) - psi), g = A dz 2 phi / r_pore
+        # [m^2] (cylindrical pores: 2 phi / r of wall per volume), so a thinner layer
+        # holds proportionally less surface and the model converges with the layer
+        # count. Every conductance is a constant [m^2]: the chamber to the top layer's
+        # centre (half a layer of pores in series with the free exit of the surface, A:
+        # an icy surface gives at most bare ice's HKL flux), layer to layer, and the
+        # floor's (an open fraction f of the area, the same way to vacuum; 0: sealed)
         kappa_m = (8.0 / 3.0) * (sample.porosity / sample.tortuosity) * self.pore_radius_m
-        half_m2 = self.area_m2 * kappa_m / (0.5 * self.dz_m)
+        top_m2 = 1.0 / (1.0 / self.area_m2 + 0.5 * self.dz_m / (self.area_m2 * kappa_m))
         self._kv = np.full(n + 1, self.area_m2 * kappa_m / self.dz_m)
-        self._kv[0] = half_m2
-        self._kv[n] = sample.bottom_open_fraction * half_m2
+        self._kv[0] = top_m2
+        self._kv[n] = sample.bottom_open_fraction * top_m2
+        wall_m2 = self.area_m2 * self.dz_m * 2.0 * sample.porosity / self.pore_radius_m
         # (plate first, 0: the plate holds no ice) a = _a_coef p_sat(T) / sqrt(T) [kg/s],
         # g = _g_coef [m^2] at a layer that gives or takes vapour
-        self._a_coef = np.concatenate(([0.0], np.full(n, self.area_m2 * _SQRT_M_2PI_R)))
-        self._g_coef = np.concatenate(([0.0], np.full(n, self.area_m2)))
+        self._a_coef = np.concatenate(([0.0], np.full(n, wall_m2 * _SQRT_M_2PI_R)))
+        self._g_coef = np.concatenate(([0.0], np.full(n, wall_m2)))
         self._psi = np.zeros(n + 1)  # the last step's pore vapour (psi[0]: the chamber's)
         # the chamber's psi seen by the top layer per unit density [m/s] (the chamber gas at
         # Tg exerts p = rho R Tg / M, seen by the layer at T as psi = p sqrt(M/(2 pi R T)))
@@ -223,20 +230,22 @@ class Sample(EnergyLedger):
                 ) -> tuple[NDArray[np.float64], float]:
         """Advance conduction by ``dt_s`` with ``heater_power_w`` into the plate.
 
-        Backward Euler on the plate, the layers and the chamber vapour together: each
-        layer's sublimation ``a + s (T - T0) - b rho`` is linearised in its own
-        temperature and in the end-of-step chamber density ``rho``, whose balance (with
-        ``vapour_kg`` in ``volume_m3``, a source ``other_source_kg_s`` and a sink
-        ``other_sink_m3_s * rho`` for the trap and the leak) closes the system. That is a
-        tridiagonal heat network plus a rank-one chamber coupling, solved exactly
-        (Sherman-Morrison), so the sublimation front neither overshoots nor lags and
-        layers trading vapour through the chamber stay stable at any step. A layer that
-        would empty within the step gives a fixed source of what it has. This is linearly
-        implicit (Rosenbrock) Euler: first order, stable, no operator splitting.
-        Returns the mass each layer gives the chamber this step [kg] (negative: takes)
-        and the end-of-step chamber density [kg/m^3]; pass the masses, limited to the ice
-        each layer holds, to :meth:`sublimate`. Call :meth:`vapour_coefficients` before
-        the first step and after each one (the linearisation point).
+        Backward Euler on the plate, the layers, their pore vapour and the chamber vapour
+        together: each layer's sublimation ``a + s (T - T_old) - g psi`` is linearised in
+        its own temperature against its pore vapour ``psi``, which diffuses to the
+        neighbouring layers, the chamber (whose balance, with ``vapour_kg`` in
+        ``volume_m3``, a source ``other_source_kg_s`` and a sink ``other_sink_m3_s * rho``
+        for the trap and the leak, closes the system) and, if open, out of the floor.
+        That is a block-tridiagonal system of 2 x 2 blocks solved exactly in one sweep,
+        so the front neither overshoots nor lags and vapour moving up and down stays
+        stable at any step. A layer the solve would empty gives what it has, as a fixed
+        source, and the step is solved again. This is linearly implicit (Rosenbrock)
+        Euler: first order, stable, no operator splitting.
+        Returns the mass each layer gives up this step [kg] (negative: takes) and the
+        end-of-step chamber density [kg/m^3]; :attr:`below_step_kg` is what of it left
+        through the floor (the rest reached the chamber). Pass the masses, limited to the
+        ice each layer holds, to :meth:`sublimate`. Call :meth:`vapour_coefficients`
+        before the first step and after each one (the linearisation point).
         """
         if (self._cap_over_dt is None or abs(dt_s - self._dt_s) > 1e-9 * dt_s
                 or self._age_s >= self.refresh_s):

@@ -144,10 +144,11 @@ def test_ice_node_properties_match_the_checked_functions() -> None:
 
 def test_sublimation_law_is_hkl_of_each_layer_against_its_pore_vapour() -> None:
     """vapour_coefficients() (sims._kernels.rate_law) against sims.ice directly, across
-    the 110 K join and with dry layers: a = A p_sat(T) sqrt(M / (2 pi R T)) (HKL over
-    the cross-section A) and g = A at a layer that holds ice; a dry layer neither gives
-    nor takes (0, 0) unless its pore vapour is above saturation (then it frosts: a and
-    g as a wet one); the slope is a (B/T^2 - 1/(2T)) (Clapeyron)."""
+    the 110 K join and with dry layers: a = W p_sat(T) sqrt(M / (2 pi R T)) (HKL over
+    the layer's pore walls, W = A dz 2 phi / r_pore) and g = W at a layer that holds
+    ice; a dry layer neither gives nor takes (0, 0) unless its pore vapour is above
+    saturation (then it frosts: a and g as a wet one); the slope is a (B/T^2 - 1/(2T))
+    (Clapeyron)."""
     from sims.constants import M_H2O, R
 
     s = Sample(SampleParams(), HeaterParams(), 300.0)
@@ -167,8 +168,9 @@ def test_sublimation_law_is_hkl_of_each_layer_against_its_pore_vapour() -> None:
     a, g = s.vapour_coefficients(1e-6, 290.0)
     active = ice_kg > 0.0
     active[1] = True
-    np.testing.assert_allclose(a, np.where(active, s.area_m2 * hkl, 0.0), rtol=1e-13)
-    np.testing.assert_allclose(g, np.where(active, s.area_m2, 0.0), rtol=1e-15)
+    wall_m2 = s.area_m2 * s.dz_m * 2.0 * s.p.porosity / s.pore_radius_m
+    np.testing.assert_allclose(a, np.where(active, wall_m2 * hkl, 0.0), rtol=1e-13)
+    np.testing.assert_allclose(g, np.where(active, wall_m2, 0.0), rtol=1e-15)
     assert not a[[0, 2]].any() and not g[[0, 2]].any()
     slope = s._coef[2, 1:]
     np.testing.assert_allclose(slope, a * (ice_nodes.CLAPEYRON_B_K / t**2 - 0.5 / t),
