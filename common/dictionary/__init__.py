@@ -15,6 +15,8 @@ The tables the rest of the code uses are views of the loaded :class:`Dictionary`
 - :attr:`Dictionary.plausible`: checkout ranges, :attr:`Dictionary.severity`: events
 - :attr:`Dictionary.stale`: sensor -> its stale time, FDIR response, monitor id
 - :attr:`Dictionary.command_table`: the commands as plain data (:mod:`flight.commands`)
+- :attr:`Dictionary.precision`: telemetry.jsonl key -> how its floats are written
+  (:meth:`Channel.precision`: decimals or significant digits)
 
 The dictionary in force is :data:`DICTIONARY`, read from this package, or from the
 directory named by the environment variable ``THERMINE_DICTIONARY`` (a copy with a new
@@ -23,6 +25,7 @@ channel, say; read once, at import).
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -38,6 +41,10 @@ HK_TYPES = {"u8": "B", "u16": "H", "u32": "I", "f32": "f"}
 KINDS = ("thermometer", "pressure_gauge", "mass_gauge", "heater", "valve", "cryocooler",
          "electrolyzer", "power_monitor")
 SEVERITIES = ("info", "warning")
+#: the finest and the coarsest ``resolution:`` a row may give (a power of ten)
+RESOLUTION_DECIMALS = (0, 15)
+#: the fewest and the most ``digits:`` (17: every float64 exactly)
+DIGITS = (1, 17)
 
 
 @dataclass(frozen=True)
@@ -87,11 +94,50 @@ class Channel:
     packet: str = param("HK", doc="the telemetry packet that carries it (packets:)")
     tm: str = param("", choices=("", "u8", "u16", "u32", "f32", "f64"),
                     doc="its encoding in that packet (default: u8 for unit '-', else f32)")
+    resolution: float | None = param(None, doc="a float channel's resolution in "
+                                     "telemetry.jsonl, in its unit: a power of ten, 1e-15 "
+                                     "to 1 (0.01: two decimals); default: a scaled-integer "
+                                     "hk field's scale")
+    digits: int | None = param(None, doc="instead of resolution: the significant digits "
+                               "telemetry.jsonl keeps (1 to 17), for a range of decades")
 
     @property
     def tm_type(self) -> str:
         """Its encoding in its telemetry packet."""
         return self.tm or ("u8" if self.unit == "-" else "f32")
+
+    @property
+    def is_float(self) -> bool:
+        """Its telemetry value is a float (a u8/u16/u32 channel's is a bool or an int)."""
+        return self.tm_type in ("f32", "f64")
+
+    @property
+    def precision(self) -> tuple[str, int] | None:
+        """How telemetry.jsonl writes its floats: ``("decimals", n)`` (rounded to
+        10**-n of its unit) or ``("digits", n)`` (n significant digits); None for a
+        channel that is not a float, or has no resolution (a row the loader has not
+        checked). The rule (channels.yaml's header, docs/tmtc.md): ``digits``, else
+        ``resolution``, else a scaled-integer hk field's ``scale`` (the decimal place at
+        or below it: never coarser than the board's own quantum)."""
+        if not self.is_float:
+            return None
+        if self.digits is not None:
+            return ("digits", self.digits)
+        if self.resolution is not None:
+            return ("decimals", decimals_of(self.resolution))
+        if self.hk is not None and self.hk.type != "f32":
+            return ("decimals", max(0, decimals_of(self.hk.scale)))
+        return None
+
+
+def decimals_of(resolution: float) -> int:
+    """The decimal place of ``resolution`` [its unit]: n for 10**-n, and for any other
+    value the place at or below it (0.02 -> 2, 0.5 -> 1, 10 -> -1)."""
+    return math.ceil(-math.log10(resolution) - 1e-9)
+
+
+def is_power_of_ten(x: float) -> bool:
+    return x > 0.0 and math.isfinite(x) and abs(math.log10(x) - round(math.log10(x))) < 1e-9
 
 
 @dataclass(frozen=True)
@@ -183,6 +229,18 @@ class Dictionary:
     def command_table(self) -> dict[str, dict[str, Any]]:
         return command_table(self.commands)
 
+    @cached_property
+    def precision(self) -> dict[str, tuple[str, int]]:
+        """telemetry.jsonl key (an actuator's ``cmd_<name>``) -> how its floats are
+        written (:attr:`Channel.precision`), for every float channel telemetry carries."""
+        out: dict[str, tuple[str, int]] = {}
+        for group in ("sensors", "actuators", "diagnostics", "derived"):
+            for c in getattr(self.channels, group):
+                p = c.precision
+                if p is not None:
+                    out[f"cmd_{c.name}" if group == "actuators" else c.name] = p
+        return out
+
 
 def load_dictionary(directory: str | Path = HERE) -> Dictionary:
     """Read and validate ``channels.yaml`` and ``events.yaml`` of ``directory``.
@@ -246,6 +304,33 @@ def _check_channels(path: str, ch: ChannelsFile) -> None:
                 raise ConfigError(f"{at}.hk", f"min {c.hk.min} must be below max {c.hk.max}")
             if c.plausible and (len(c.plausible) != 2 or c.plausible[0] > c.plausible[1]):
                 raise ConfigError(f"{at}.plausible", f"expected [lo, hi], got {c.plausible}")
+            _check_precision(at, group, c)
+
+
+def _check_precision(at: str, group: str, c: Channel) -> None:
+    """A float channel's resolution in telemetry.jsonl (:attr:`Channel.precision`): one
+    of ``resolution`` (a power of ten) and ``digits``, or a scaled-integer hk field."""
+    if c.resolution is not None and c.digits is not None:
+        raise ConfigError(at, "give resolution or digits, not both")
+    key = "resolution" if c.resolution is not None else "digits"
+    if (c.resolution is not None or c.digits is not None) and not c.is_float:
+        raise ConfigError(f"{at}.{key}", f"only a float channel has one; this one is "
+                          f"{c.tm_type} in telemetry (unit {c.unit!r})")
+    if c.resolution is not None:
+        lo, hi = RESOLUTION_DECIMALS
+        r = c.resolution
+        if not (is_power_of_ten(r) and lo <= decimals_of(r) <= hi):
+            raise ConfigError(f"{at}.resolution", f"{r!r} is not a power of ten from 1e-{hi} "
+                              f"to 1 {c.unit} (telemetry.jsonl writes it to that decimal "
+                              "place; a range of decades takes digits: instead)")
+    if c.digits is not None and not DIGITS[0] <= c.digits <= DIGITS[1]:
+        raise ConfigError(f"{at}.digits", f"{c.digits} is not {DIGITS[0]} to {DIGITS[1]} "
+                          "significant digits")
+    if group != "status" and c.is_float and c.precision is None:
+        raise ConfigError(at, f"a float channel needs its resolution in telemetry.jsonl: "
+                          f"resolution: (a power of ten, in {c.unit}) or digits: "
+                          "(significant digits); only a scaled-integer hk field has one "
+                          "by default (its scale)")
 
 
 #: the dictionary in force (``THERMINE_DICTIONARY`` names another directory)

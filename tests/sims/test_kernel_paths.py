@@ -354,9 +354,9 @@ def test_the_quick_mission_flies_the_same_on_both_paths(c_kernels, tmp_path: Pat
     each field is in the failure message (and printed: ``pytest -s``).
 
     The bound: identical on x86-64 (BITWISE: the same arithmetic, bit for bit, so the
-    closed loop cannot diverge); elsewhere temperatures within 1e-6 K, ~1e-4 of their
-    0.1 K sensor noise, while the phase logic (thresholds on the readings) must still
-    take the same branches."""
+    closed loop cannot diverge); elsewhere temperatures within 1e-6 K (~1e-4 of their
+    0.1 K sensor noise), i.e. one 0.01 K step of the file at most, while the phase logic
+    (thresholds on the readings) must still take the same branches."""
     runs = {path: _fly_quick(tmp_path / path, path) for path in ("c", "numpy")}
     for path, run in runs.items():
         out, err = run.communicate(timeout=120)
@@ -386,5 +386,6 @@ def test_the_quick_mission_flies_the_same_on_both_paths(c_kernels, tmp_path: Pat
         assert not any(largest.values()), report
         for key in c_sum.keys() - {"wall_time_s", "realtime_factor"}:
             assert c_sum[key] == py_sum[key], key
-    else:
-        assert max(temps.values()) <= 1e-6, report
+    else:  # (telemetry.jsonl writes temperatures at 0.01 K: a 1e-6 K difference may
+        # round to either side of a step)
+        assert max(temps.values()) <= 0.01 + 1e-6, report
