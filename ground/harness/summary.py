@@ -137,7 +137,9 @@ def build_summary(seq: Sequencer, truth: dict[str, float] | None, seed: int,
         "energy_to_floor_ratio": per_kg / floor_per_kg if per_kg and floor_per_kg else None,
         "energy_balance_error_j": get("energy_balance_error_j"),
         "mass_balance_error_kg": get("mass_balance_error_kg"),
-        "phases": [{"state": p.state, "entered_s": p.entered_s, "left_s": p.left_s}
+        # (mission times to the microsecond: 19345.6, not 19345.600000000002)
+        "phases": [{"state": p.state, "entered_s": round(p.entered_s, 6),
+                    "left_s": None if p.left_s is None else round(p.left_s, 6)}
                    for p in seq.phases],
         "faults": [],
         "safe_reason": seq.safe_reason if seq.state == "SAFE" else None,
