@@ -137,6 +137,15 @@ def _fly(run: Any, args: argparse.Namespace, out: Path) -> int:
     return EXIT_SAFE if summary["final_state"] == "SAFE" else EXIT_INCOMPLETE
 
 
+def _floor_text(s: dict[str, Any], g: Any) -> str:
+    """``, 1.86x the floor of 4.38 MJ/kg``; when no water left the sample (no floor, so no
+    ratio) it says so instead of ``n/ax the floor of n/a``."""
+    if s.get("energy_floor_j_per_kg") is None or s.get("energy_to_floor_ratio") is None:
+        return ", no floor (no water left the sample)"
+    return (f", {g('energy_to_floor_ratio', fmt='.2f')}x the floor of "
+            f"{g('energy_floor_j_per_kg', 1e-6, '.2f')} MJ/kg")
+
+
 def _scoop_lines(s: dict[str, Any]) -> list[str]:
     """One line per scoop: flight's own figures, and in SIL its error against truth."""
     out = []
@@ -237,8 +246,7 @@ def _print_summary(s: dict[str, Any], out: Path) -> None:
         f"{g('o2_produced_kg', 1e3, '.4f')} g",
         f"energy per kg      {g('energy_per_kg_water_j', 1e-6, '.2f')} MJ/kg water (heater), "
         f"{g('payload_energy_per_kg_water_j', 1e-6, '.2f')} MJ/kg (whole payload)"
-        + (f", {g('energy_to_floor_ratio', fmt='.2f')}x the floor of "
-           f"{g('energy_floor_j_per_kg', 1e-6, '.2f')} MJ/kg" if truth else ""),
+        + (_floor_text(s, g) if truth else ""),
     ]
     lines += _scoop_lines(s)
     if s.get("safe_reason"):

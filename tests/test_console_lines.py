@@ -30,6 +30,9 @@ def test_a_short_run_says_seconds_every_line_has_its_time_and_the_limit_is_said(
     assert not any(" -> EXTRACT" in line for line in out)  # the results alone on stdout
     assert any(line.startswith("mission time       60.0 s ") for line in out)
     assert any(line.startswith("ended by           the time limit at 60.0 s") for line in out)
+    # no water has left the sample in 60 s: no floor, said in words (not 'n/ax the floor')
+    (energy,) = [line for line in out if line.startswith("energy per kg")]
+    assert energy.endswith("no floor (no water left the sample)") and "n/ax" not in energy
 
 
 def test_an_fdir_trip_and_a_refusal_read_as_sentences() -> None:
