@@ -5,12 +5,13 @@ Exit codes: 0 mission complete; 1 ended in SAFE; 2 bad input or an operator erro
 (config, arguments, a port or run directory in use, the board's time mode); 3 internal
 error (a bug); 4 stopped before completion (``--until`` or the mission's
 ``max_duration_s``) without SAFE; 130 stopped by SIGINT (Ctrl-C), 143 by SIGTERM, the
-payload safed first.
+payload safed first; 141 the reader of its output went away (``| head``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import traceback
@@ -27,6 +28,9 @@ from ground.run_cli import (
     cmd_run,
 )
 from hal.errors import HalError
+
+#: the reader of stdout closed it (128 + SIGPIPE, as a shell reports it)
+EXIT_BROKEN_PIPE = 141
 
 DEFAULT_MISSION = Path("configs/missions/nominal.yaml")
 DEFAULT_HARDWARE = Path("configs/hardware/sim.yaml")
@@ -254,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     except HalError as exc:  # the hardware is not there or not answering
         print(f"thermine: hardware error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # stdout's reader went away (`thermine decode ... | head`)
+        devnull = os.open(os.devnull, os.O_WRONLY)  # (so the exit's flush does not fail)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:  # before a run started (loading, connecting): nothing commanded
         print("thermine: interrupted before anything was commanded", file=sys.stderr)
         return EXIT_SIGNAL[signal.SIGINT]

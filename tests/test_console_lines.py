@@ -99,3 +99,19 @@ def test_json_prints_the_summary_on_stdout_and_quiet_silences_progress(
     summary = json.loads(captured.out)
     assert summary == json.loads((tmp_path / "r" / "summary.json").read_text())
     assert summary["end_reason"] == "time_limit" and captured.err == ""
+
+
+def test_a_reader_that_stops_early_is_not_an_internal_error(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`thermine states | head -1`: the reader closes the pipe; the command stops
+    quietly with 141 (128 + SIGPIPE, as a shell says it), no traceback, no 'bug'."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone: a write raises BrokenPipeError
+    with os.fdopen(write_end, "w", buffering=1) as stdout:  # (line-buffered: a terminal)
+        monkeypatch.setattr("sys.stdout", stdout)
+        assert main(["states"]) == 141
+        monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "internal error" not in err
