@@ -84,9 +84,10 @@ def test_water_and_energy_balance_over_three_loads_with_capture_in_between() -> 
     assert t["trap_ice_kg"] > 0.5 * (loaded - t["spent_ice_kg"])  # the scoops were mined
     # a warm plate (kept from the last scoop) meeting a 40-60 K scoop moves the first
     # layer some 200 K within one refresh interval, where c(T) is steep: the enthalpy
-    # correction's single Newton step leaves ~50 J per load here (0.3 % of this short
-    # test's heater energy; a nominal 6 h scoop takes ~200 kJ)
-    assert abs(t["energy_balance_error_j"]) < 5e-3 * t["heater_energy_j"]
+    # correction's single Newton step leaves a few J per load here (9.5 J over three
+    # loads, 3e-4 of this short test's heater energy; ~50 J a load before the pore
+    # vapour moved both ways, when an emptying layer's whole ice left in one step)
+    assert abs(t["energy_balance_error_j"]) < 1e-3 * t["heater_energy_j"]
     # not vacuous: without the heat the emptied samples took, the books would be far off
     assert t["spent_heat_j"] > 100.0 * abs(t["energy_balance_error_j"])
     assert 0.0 < t["heater_energy_j"] < 30.0 * 4 * 500.0 * 1.002
