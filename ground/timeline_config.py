@@ -141,19 +141,12 @@ def run_config(mission_name: str | None, events: list[dict[str, Any]],
     if mission_path is not None:
         cfg, table = _load(mission_path)
         return _found(mission_path, cfg, table, events)
-    start = next((e for e in events if e.get("event") == "run_start"), {})
-    flown = Path(str(start.get("mission_path") or "."))  # (the file the run flew, if kept)
-    if flown.is_file():
-        try:
-            cfg, table = _load(flown)
-        except ConfigError as exc:
-            return _shipped(f"{_short(flown)} is not valid now: {exc}")
-        if cfg.name == mission_name:
-            return _found(flown, cfg, table, events)
     if not mission_name:
         return _shipped("the run does not name its mission")
-    for d in MISSION_DIRS:
-        path = d / f"{mission_name}.yaml"
+    start = next((e for e in events if e.get("event") == "run_start"), {})
+    flown = [Path(str(start["mission_path"]))] if start.get("mission_path") else []
+    # the file the run flew (while it is there), then the mission's name in the dirs
+    for path in flown + [d / f"{mission_name}.yaml" for d in MISSION_DIRS]:
         if not path.is_file():
             continue
         try:
