@@ -13,9 +13,10 @@ order; every sum is the C's left-to-right loop (``np.add.accumulate`` from ``0.0
 ``np.sum``'s pairwise sum); ``exp`` and ``log`` are the C library's through
 :mod:`math` (numpy's SIMD ones may differ by an ulp), falling back to numpy's
 ``inf``/``nan`` outside :mod:`math`'s domain, as the C gives; the Thomas sweeps loop
-over Python floats in the C's order. Like the C, a kernel gives ``inf`` and ``nan``
-without a warning. The cost is the Python around the arithmetic (~5-45 us per call
-against the C's ~0.2-1.2 us): a mission flies slower (docs/physics.md), not differently.
+over Python floats in the C's order (:mod:`sims.numpy_sweeps`). Like the C, a
+kernel gives ``inf`` and ``nan`` without a warning. The cost is the Python around the
+arithmetic (~5-45 us per call against the C's ~0.2-1.2 us): a mission flies slower
+(docs/physics.md), not differently.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from sims.numpy_sweeps import block_thomas as _block_thomas
+from sims.numpy_sweeps import thomas as _thomas
 
 ICE_BASIS = 0  #: node_terms kind: (1, T, T^2, 1/T, 1/T^2, ln T, exp(w0 T^2), exp(w1 T^2))
 LAYER_BASIS = 1  #: node_terms kind: (1, T, T^2, T^3, T^4, T^5, g, T g), g = exp(w0 T^2)
@@ -93,11 +97,6 @@ def _quiet(kernel: Callable[..., Any]) -> Callable[..., Any]:
     return quiet
 
 
-def _div(a: float, b: float) -> float:
-    """``a / b`` as C gives it (``inf`` or ``nan`` for ``b == 0``, not an exception)."""
-    return a / b if b else float(np.float64(a) / np.float64(b))
-
-
 def _each(func: Callable[[float], float], ufunc: np.ufunc, x: F64Array) -> F64Array:
     """``func`` (:func:`math.exp`, :func:`math.log`: the C library's) at every element
     of ``x`` (any shape); where :mod:`math` refuses (``log`` of 0 or less, an overflow)
@@ -115,72 +114,6 @@ def _sum_rows(a: F64Array) -> list[float]:
     if a.shape[-1] == 0:
         return [0.0] * a.shape[0]
     return (np.add.accumulate(a, axis=-1)[..., -1] + 0.0).tolist()
-
-
-def _singular(row: int) -> FloatingPointError:
-    return FloatingPointError(f"tridiagonal system singular: zero pivot at row {row}")
-
-
-def _thomas(off: list[float], diag: list[float], rows: list[list[float]]) -> None:
-    """The C's ``thomas()``: ``A x = r`` for each list ``r`` in ``rows`` (replaced by
-    ``x``), ``A`` with ``diag`` on its diagonal and ``off`` on both off-diagonals.
-
-    Raises:
-        FloatingPointError: on a zero (or non-finite) pivot.
-    """
-    n = len(diag)
-    m = diag[0]
-    if m == 0.0 or not _isfinite(m):
-        raise _singular(0)
-    cp = [0.0] * n
-    if n > 1:
-        cp[0] = off[0] / m
-    if len(rows) == 1:  # (the loops unrolled for one and two right-hand sides)
-        (x,) = rows
-        x[0] = x[0] / m
-        for i in range(1, n):
-            a = off[i - 1]
-            m = diag[i] - a * cp[i - 1]
-            if m == 0.0 or not _isfinite(m):
-                raise _singular(i)
-            if i < n - 1:
-                cp[i] = off[i] / m
-            x[i] = (x[i] - a * x[i - 1]) / m
-        for i in range(n - 2, -1, -1):
-            x[i] -= cp[i] * x[i + 1]
-    elif len(rows) == 2:
-        x, y = rows
-        x[0] = x[0] / m
-        y[0] = y[0] / m
-        for i in range(1, n):
-            a = off[i - 1]
-            m = diag[i] - a * cp[i - 1]
-            if m == 0.0 or not _isfinite(m):
-                raise _singular(i)
-            if i < n - 1:
-                cp[i] = off[i] / m
-            x[i] = (x[i] - a * x[i - 1]) / m
-            y[i] = (y[i] - a * y[i - 1]) / m
-        for i in range(n - 2, -1, -1):
-            c = cp[i]
-            x[i] -= c * x[i + 1]
-            y[i] -= c * y[i + 1]
-    else:
-        for r in rows:
-            r[0] = r[0] / m
-        for i in range(1, n):
-            a = off[i - 1]
-            m = diag[i] - a * cp[i - 1]
-            if m == 0.0 or not _isfinite(m):
-                raise _singular(i)
-            if i < n - 1:
-                cp[i] = off[i] / m
-            for r in rows:
-                r[i] = (r[i] - a * r[i - 1]) / m
-        for i in range(n - 2, -1, -1):
-            c = cp[i]
-            for r in rows:
-                r[i] -= c * r[i + 1]
 
 
 @_quiet
@@ -204,50 +137,6 @@ def solve(*args: Any) -> None:
     rows = rhs.reshape(size // n, n).tolist()
     _thomas(off.tolist(), diag.tolist(), rows)
     x[:] = np.array(rows).reshape(-1)
-
-
-def _block_thomas(dg: list[list[float]], lo: list[tuple[float, float]],
-                  up: list[tuple[float, float]], rhs: list[tuple[float, float]],
-                  ) -> list[list[float]]:
-    """The C's ``block_thomas()``: the block-tridiagonal system of 2 x 2 diagonal blocks
-    ``dg`` (dtt, dtv, dvt, dvv) with diagonal couplings ``lo`` / ``up`` (T, V) to the
-    nodes above and below; returns ``[T, V]`` per node.
-
-    Raises:
-        FloatingPointError: on a singular (or non-finite) block.
-    """
-    n = len(dg)
-    cp: list[tuple[float, float, float, float]] = []
-    x: list[list[float]] = []
-    d1 = d2 = 0.0
-    for i in range(n):
-        m11, m12, m21, m22 = dg[i]
-        r1, r2 = rhs[i]
-        if i > 0:
-            lt, lv = lo[i]
-            c = cp[i - 1]
-            m11 -= lt * c[0]
-            m12 -= lt * c[1]
-            m21 -= lv * c[2]
-            m22 -= lv * c[3]
-            r1 -= lt * d1
-            r2 -= lv * d2
-        det = m11 * m22 - m12 * m21
-        if det == 0.0 or not _isfinite(det):
-            raise FloatingPointError(
-                f"tridiagonal system singular: zero pivot at row {i}")
-        i11, i12, i21, i22 = m22 / det, -m12 / det, -m21 / det, m11 / det
-        ut, uv = up[i]
-        cp.append((i11 * ut, i12 * uv, i21 * ut, i22 * uv))
-        d1 = i11 * r1 + i12 * r2
-        d2 = i21 * r1 + i22 * r2
-        x.append([d1, d2])
-    for i in range(n - 2, -1, -1):
-        c = cp[i]
-        x1, x2 = x[i + 1]
-        x[i][0] -= c[0] * x1 + c[1] * x2
-        x[i][1] -= c[2] * x1 + c[3] * x2
-    return x
 
 
 @_quiet

@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from sims import ice, ice_nodes, layer_nodes, regolith
+from sims import ice, ice_nodes, layer_nodes, pore_vapour, regolith
 from sims.compiled import kernels as _kernels
 from sims.constants import M_H2O, STEFAN_BOLTZMANN, R
 from sims.params import HeaterParams, SampleParams
@@ -61,24 +61,11 @@ class Sample(EnergyLedger):
         self.ice_kg = self.regolith_kg * (f / (1.0 - f))
         self.ice_initial_kg = float(self.ice_kg.sum())
         self.temp_k = np.full(n + 1, sample.initial_temp_k)
-        # pore vapour (docs/physics.md, "Pore vapour"): each layer's pore gas is a node of
-        # its own, psi = p sqrt(M / (2 pi R T)) [kg/(m^2 s)], the one-way HKL flux of the
-        # pore gas. In free-molecular (Knudsen) flow the flux between two layers is
-        # kappa (psi_i - psi_j) / dz, with kappa = (8/3)(porosity / tortuosity) r_pore [m]
-        # independent of T (thermal transpiration included). A layer's ice gives its
-        # pores HKL over the pore walls, g (psi_sat(T) - psi), g = A dz 2 phi / r_pore
-        # [m^2] (cylindrical pores: 2 phi / r of wall per volume), so a thinner layer
-        # holds proportionally less surface and the model converges with the layer
-        # count. Every conductance is a constant [m^2]: the chamber to the top layer's
-        # centre (half a layer of pores in series with the free exit of the surface, A:
-        # an icy surface gives at most bare ice's HKL flux), layer to layer, and the
-        # floor's (an open fraction f of the area, the same way to vacuum; 0: sealed)
-        kappa_m = (8.0 / 3.0) * (sample.porosity / sample.tortuosity) * self.pore_radius_m
-        top_m2 = 1.0 / (1.0 / self.area_m2 + 0.5 * self.dz_m / (self.area_m2 * kappa_m))
-        self._kv = np.full(n + 1, self.area_m2 * kappa_m / self.dz_m)
-        self._kv[0] = top_m2
-        self._kv[n] = sample.bottom_open_fraction * top_m2
-        wall_m2 = self.area_m2 * self.dz_m * 2.0 * sample.porosity / self.pore_radius_m
+        # the pore-vapour network (sims.pore_vapour): its conductances [m^2] and each
+        # layer's ice-to-pore exchange area
+        self._kv, wall_m2 = pore_vapour.conductances_m2(
+            self.area_m2, self.dz_m, n, sample.porosity, sample.tortuosity,
+            self.pore_radius_m, sample.bottom_open_fraction)
         # (plate first, 0: the plate holds no ice) a = _a_coef p_sat(T) / sqrt(T) [kg/s],
         # g = _g_coef [m^2] at a layer that gives or takes vapour
         self._a_coef = np.concatenate(([0.0], np.full(n, wall_m2 * _SQRT_M_2PI_R)))
