@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -20,3 +22,20 @@ def untraced() -> Iterator[None]:
         yield
     finally:
         sys.settrace(tracer)
+
+
+@pytest.fixture
+def capture_cut_at_4_h() -> Callable[[Any], Any]:
+    """``f(inputs)``: the mission of ``inputs`` with CAPTURE cut at the chart's 4 h, not the
+    nominal mission's 8 h (configs/missions/nominal.yaml). For the tests whose fault keeps
+    the chamber from being pumped down (a capped heater): what they check happens in the
+    first hours, and the other 4 h of CAPTURE would only cost CI time."""
+    from flight.config import PhaseConfig
+
+    def cut(inputs: Any) -> Any:
+        timeouts = {**inputs.mission.timeouts,
+                    "EXTRACT_CAPTURE": PhaseConfig(timeout_s=14400.0)}
+        return dataclasses.replace(
+            inputs, mission=dataclasses.replace(inputs.mission, timeouts=timeouts))
+
+    return cut

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -35,13 +36,16 @@ CUTOFF_K = 450.0  # the heater controller's cut-off (flight/config.py HeaterConf
 
 
 @pytest.mark.usefixtures("untraced")  # a whole nominal mission (conftest.py)
-def test_plate_thermometer_lost_in_capture_breaks_no_invariant(tmp_path: Path) -> None:
+def test_plate_thermometer_lost_in_capture_breaks_no_invariant(
+        tmp_path: Path, capture_cut_at_4_h: Any) -> None:
     """configs/faults/heater-thermometer-dropout.yaml on the nominal mission: the plate
     thermometer stops answering as CAPTURE starts, heater_temp_stale switches the heater
     loop to the sample-bottom thermometer. Uncapped, that loop drove the real plate past
     520 K (at 1998 s, for over an hour); with the heater capped at 0.8 W the mission
-    completes inside every safety invariant (plant truth)."""
-    s = Run(load_inputs(NOMINAL, SIM, faults_path=DROPOUT_PLAN), tmp_path / "run").fly()
+    completes inside every safety invariant (plant truth). (Capped, the chamber is never
+    pumped down: CAPTURE runs to its timeout, cut here at 4 h.)"""
+    inputs = capture_cut_at_4_h(load_inputs(NOMINAL, SIM, faults_path=DROPOUT_PLAN))
+    s = Run(inputs, tmp_path / "run").fly()
     (f,) = s["faults"]
     assert (f["monitor"], f["response"]) == ("heater_temp_stale", "use_sample_temp")
     assert s["violations"] == []
