@@ -208,16 +208,22 @@ def test_cli_bad_campaign_exits_2_naming_the_key(tmp_path: Path, monkeypatch,
     assert not (tmp_path / "runs").exists()
 
 
-def test_ctrl_c_leaves_whole_lines_and_the_same_command_resumes(tmp_path: Path) -> None:
-    """SIGINT to `thermine campaign` (as Ctrl-C sends it): exit 4, every line of
-    results.jsonl whole; the same command then finishes the rest and exits 0."""
+def _eight_noise_runs_command(tmp_path: Path, out: Path) -> list[str]:
+    """`thermine campaign` of eight noise faults into ``out``, one worker: long enough to
+    be interrupted part way."""
     faults = [{"name": f"noise{i}", "layer": "device", "kind": "noise", "target": "trap_temp",
                "params": {"sigma": 5.0 + i}, "expect": {"detect_within_s": 6}}
               for i in range(8)]
     p = campaign_file(tmp_path, faults=faults)
+    return [sys.executable, "-m", "ground.cli", "campaign", str(p), "--workers", "1",
+            "--out", str(out), "--quiet"]
+
+
+def test_ctrl_c_leaves_whole_lines_and_the_same_command_resumes(tmp_path: Path) -> None:
+    """SIGINT to `thermine campaign` (as Ctrl-C sends it): exit 4, every line of
+    results.jsonl whole; the same command then finishes the rest and exits 0."""
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "ground.cli", "campaign", str(p), "--workers", "1",
-           "--out", str(out), "--quiet"]
+    cmd = _eight_noise_runs_command(tmp_path, out)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=ROOT)
     deadline = time.monotonic() + 120
@@ -298,13 +304,8 @@ def test_sigterm_interrupts_like_ctrl_c_and_files_follow_the_umask(tmp_path: Pat
     """SIGTERM (kill, a service manager, a CI timeout) to `thermine campaign`: exit 4,
     INTERRUPTED with how many of how many ran, never GREEN, in the terminal and both
     reports; the files are made with the umask's mode like any tool's (#19: 0600)."""
-    faults = [{"name": f"noise{i}", "layer": "device", "kind": "noise", "target": "trap_temp",
-               "params": {"sigma": 5.0 + i}, "expect": {"detect_within_s": 6}}
-              for i in range(8)]
-    p = campaign_file(tmp_path, faults=faults)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "ground.cli", "campaign", str(p), "--workers", "1",
-           "--out", str(out), "--quiet"]
+    cmd = _eight_noise_runs_command(tmp_path, out)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=ROOT, preexec_fn=lambda: os.umask(0o027))
     deadline = time.monotonic() + 120
