@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,12 +18,22 @@ def untraced() -> Iterator[None]:
     cycles) takes ~7 s untraced and 35-50 s traced, of the CI's 5 minutes, and the
     quick-mission tests cover the same code. (pytest-cov's ``no_cover`` mark is not
     honoured in an xdist worker, and ``Coverage.stop()`` there leaves the tracer on.)"""
-    tracer = sys.gettrace()
+    with untraced_block():
+        yield
+
+
+@contextlib.contextmanager
+def untraced_block() -> Iterator[None]:
+    """:func:`untraced` as a block, for a module-scoped fixture; threads started inside
+    it (a board emulator's) are not traced either."""
+    tracer, thread_tracer = sys.gettrace(), threading.gettrace()
     sys.settrace(None)
+    threading.settrace(None)  # type: ignore[arg-type]
     try:
         yield
     finally:
         sys.settrace(tracer)
+        threading.settrace(thread_tracer)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -39,3 +51,11 @@ def capture_cut_at_4_h() -> Callable[[Any], Any]:
             inputs, mission=dataclasses.replace(inputs.mission, timeouts=timeouts))
 
     return cut
+
+
+@pytest.fixture(scope="module")
+def untraced_module() -> Iterator[None]:
+    """:func:`untraced` for a module-scoped fixture that flies a whole mission (over a pty
+    against the board emulator's thread)."""
+    with untraced_block():
+        yield

@@ -456,6 +456,7 @@ CHECKED = ("water_captured_kg", "water_electrolyzed_kg", "h2_produced_kg", "o2_p
            "energy_heater_j", "energy_bus_j")
 
 
+@pytest.mark.usefixtures("untraced")  # a 4 h two-scoop mission (conftest.py)
 def test_a_two_scoop_quick_mission_has_two_yield_lines_within_two_percent(
         tmp_path: Path) -> None:
     # scoop 2 is icier: the trap is still warm (~278 K) from scoop 1's melt and cools

@@ -22,8 +22,10 @@ BENCH = ROOT / "configs/hardware/bench-emulator.yaml"
 
 
 @pytest.fixture(scope="module")
-def flown(tmp_path_factory: pytest.TempPathFactory):
-    """Fly the quick mission over a pty; return (summary, run dir, board platform)."""
+def flown(tmp_path_factory: pytest.TempPathFactory, untraced_module: None):
+    """Fly the quick mission over a pty; return (summary, run dir, board platform). (Not
+    traced by coverage: the SIL tests cover the same flight code, at a third of the
+    cost.)"""
     tmp = tmp_path_factory.mktemp("serial")
     board_platform = load_board_platform(QUICK, SIM, seed=7)
     emulator = BoardEmulator(board_platform, "lockstep")

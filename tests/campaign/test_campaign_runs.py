@@ -209,10 +209,12 @@ def test_cli_bad_campaign_exits_2_naming_the_key(tmp_path: Path, monkeypatch,
 
 
 def _eight_noise_runs_command(tmp_path: Path, out: Path) -> list[str]:
-    """`thermine campaign` of eight noise faults into ``out``, one worker: long enough to
-    be interrupted part way."""
+    """`thermine campaign` of eight faults into ``out``, one worker, each a whole quick
+    mission (~1 s: a noise too faint to trip anything), so that after the first result
+    there are seconds left to interrupt it in, even on a loaded machine (a detected
+    noise safes each run in ~0.3 s: the whole campaign once finished before the signal)."""
     faults = [{"name": f"noise{i}", "layer": "device", "kind": "noise", "target": "trap_temp",
-               "params": {"sigma": 5.0 + i}, "expect": {"detect_within_s": 6}}
+               "params": {"sigma": 0.01 + 0.001 * i}, "expect": {"complete": True}}
               for i in range(8)]
     p = campaign_file(tmp_path, faults=faults)
     return [sys.executable, "-m", "ground.cli", "campaign", str(p), "--workers", "1",
