@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 TEXTURES = ("granular", "pore_filling", "cemented")
-#: the granular mixture's conductivity over the dry regolith's at ``GRANULAR_THETA_REF``
+#: the granular mixture's conductivity over the dry regolith's at ``GRANULAR_RATIO_REF``
 GRANULAR_FACTOR = 2.35
 #: the ice-to-regolith mass ratio the factor is taken at (5.6 wt %)
 GRANULAR_RATIO_REF = 0.056 / 0.944

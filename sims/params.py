@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from common.schema import param
+from sims.icy_texture import TEXTURES
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class SampleParams:
                                     "(Hayne's profile at 60 um)")
     ice_texture: str = param("granular", doc="how the ice sits among the grains "
                              "(docs/physics.md): granular, pore_filling or cemented",
-                             choices=("granular", "pore_filling", "cemented"))
+                             choices=TEXTURES)
     porosity: float = param(0.5, 0.05, 0.95, "pore volume fraction")
     tortuosity: float = param(2.0, 1.0, 10.0, "pore path tortuosity (typical)")
     conductivity_depth_m: float = param(0.5, 0.0, 10.0, "Hayne Kc(z) depth the sample compacts to")
