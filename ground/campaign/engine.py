@@ -50,17 +50,21 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 def sigterm_as_ctrl_c() -> Iterator[None]:
     """While the block runs, SIGTERM (``kill``, a service manager, a CI job's timeout)
     stops the campaign as Ctrl-C does: no new runs, the runs in flight finish, the report
-    says INTERRUPTED. Outside the main thread (where signals cannot be handled) it does
+    says INTERRUPTED. SIGINT is taken the same way even where the campaign was started
+    with it ignored (a shell's background job: ``kill -INT`` still stops it, as it stops
+    ``thermine run``). Outside the main thread (where signals cannot be handled) it does
     nothing."""
     try:
-        old = signal.signal(signal.SIGTERM, _raise_interrupt)
+        old = {sig: signal.signal(sig, _raise_interrupt)
+               for sig in (signal.SIGTERM, signal.SIGINT)}
     except ValueError:  # not the main thread
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 def check_executor(executor: str, workers: int | None) -> None:
