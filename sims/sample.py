@@ -61,8 +61,7 @@ class Sample(EnergyLedger):
         self.ice_kg = self.regolith_kg * (f / (1.0 - f))
         self.ice_initial_kg = float(self.ice_kg.sum())
         self.temp_k = np.full(n + 1, sample.initial_temp_k)
-        # the pore-vapour network (sims.pore_vapour): its conductances [m^2] and each
-        # layer's ice-to-pore exchange area
+        # the pore-vapour network (sims.pore_vapour): conductances, exchange area [m^2]
         self._kv, wall_m2 = pore_vapour.conductances_m2(
             self.area_m2, self.dz_m, n, sample.porosity, sample.tortuosity,
             self.pore_radius_m, sample.bottom_open_fraction)
@@ -74,8 +73,7 @@ class Sample(EnergyLedger):
         # the chamber's psi seen by the top layer per unit density [m/s] (the chamber gas at
         # Tg exerts p = rho R Tg / M, seen by the layer at T as psi = p sqrt(M/(2 pi R T)))
         self._c_chamber_m_s = 0.0
-        #: vapour that left through an open bottom [kg] (lost water)
-        self.lost_below_kg = 0.0
+        self.lost_below_kg = 0.0  #: vapour that left through an open floor [kg] (lost)
         self.below_step_kg = 0.0  # (the last conduct()'s)
         self._k_terms = regolith.icy_conductivity_terms(
             sample.conductivity_depth_m, grain_diameter_m=sample.grain_diameter_m,
@@ -265,15 +263,11 @@ class Sample(EnergyLedger):
         # chamber density at the plate's node, the pore vapour psi at a layer's), a block
         # tridiagonal system of 2 x 2 blocks solved in one sweep:
         # - heat: the network, a layer losing lat x (a + slope (T - T_old) - g psi);
-        # - pore vapour (quasi-steady): what a layer's ice gives goes up or down through
-        #   the pore conductances _kv, to the chamber, into other layers (a colder icy or
-        #   frosting one takes it back) or out through an open bottom;
+        # - pore vapour (quasi-steady) through the conductances _kv: up to the chamber,
+        #   into other layers (a colder icy or frosting one takes it) or out the floor;
         # - the chamber: V/dt (rho - rho_old) = top flux + other source - other sink rho;
-        # - a layer that would give more than its ice within the step gives what it has,
-        #   as a fixed source (ice / dt, 0, 0, 0), and the step is solved again
-        temp = np.empty(t_old.size)
-        out = np.empty(t_old.size)
-        psi = np.empty(t_old.size)
+        # - a layer the solve empties gives its ice as a fixed source; solved again
+        temp, out, psi = np.empty(t_old.size), np.empty(t_old.size), np.empty(t_old.size)
         rho, below_kg = _kernels.coupled_step(
             self._cap_over_dt, t_old, self._neg_g, self._base_diag, self._lat, coef,
             self.ice_kg, self._kv, temp, out, psi, heater_power_w - radiated_w,
